@@ -1,0 +1,49 @@
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo test venv lint format check bench-ingest clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+	$(PY) manage.py seed_demo
+	$(PY) manage.py collectstatic --noinput -v0
+	@echo ""
+	@echo "  Nightshift is running at http://$(HOST):$(PORT)/portal/  (admin: /admin/, API docs: /api/docs/)"
+	@echo "  Logins (password 'demo'): manager, rep1, rep2, rep3"
+	@echo "  Try it: curl -X POST http://$(HOST):$(PORT)/capture/form/website-quote/ -d name=Dana -d phone=5128675309 -d message='Roof quote please'"
+	@echo "  Ctrl-C stops the web server and the worker."
+	@echo ""
+	@trap 'kill 0' INT TERM; $(PY) manage.py qcluster & $(PY) manage.py runserver $(HOST):$(PORT) --noreload & wait
+
+test: $(STAMP)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+check: $(STAMP)
+	$(PY) manage.py check
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench-ingest: $(STAMP)
+	$(PY) bench/ingest.py
+
+clean:
+	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -1,0 +1,45 @@
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from simple_history.admin import SimpleHistoryAdmin
+
+from approvals.models import Action, MessageTemplate, Policy
+from approvals.services import action_approve
+from config.exceptions import ApplicationError
+
+
+@admin.register(Policy)
+class PolicyAdmin(SimpleHistoryAdmin):
+    list_display = ["workflow", "mode", "min_confidence", "updated_at"]
+
+
+@admin.register(MessageTemplate)
+class MessageTemplateAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "workflow", "channel", "active", "updated_at"]
+    list_filter = ["workflow", "channel", "active"]
+
+
+@admin.register(Action)
+class ActionAdmin(SimpleHistoryAdmin):
+    """Read-only rows; decisions go through the same services as the portal and the API."""
+
+    list_display = ["created_at", "lead", "workflow", "kind", "status", "escalated", "decided_by"]
+    list_filter = ["status", "workflow", "kind", "escalated"]
+    list_select_related = ["lead", "decided_by"]
+    actions = ["approve_selected"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Approve selected pending actions")
+    def approve_selected(self, request, queryset):
+        approved = 0
+        for action in queryset:
+            try:
+                action_approve(action_id=action.pk, user=request.user)
+                approved += 1
+            except (ApplicationError, ValidationError) as exc:
+                self.message_user(request, f"Action {action.pk}: {exc}", messages.WARNING)
+        self.message_user(request, f"Approved {approved} action(s).")

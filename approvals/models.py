@@ -1,0 +1,149 @@
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.template import Context, Template, TemplateSyntaxError
+
+from audit.history import History
+
+
+class Workflow(models.TextChoices):
+    FIRST_RESPONSE = "first_response", "First response"
+    FOLLOW_UP = "follow_up", "Follow-up"
+
+
+class Policy(models.Model):
+    """The autonomy dial for one workflow: observe (shadow), draft (a person approves) or auto."""
+
+    class Mode(models.TextChoices):
+        OBSERVE = "observe", "Observe (shadow: decide and log, never act)"
+        DRAFT = "draft", "Draft (a person approves)"
+        AUTO = "auto", "Auto (acts; escalates below the confidence threshold)"
+
+    workflow = models.CharField(max_length=40, choices=Workflow.choices, unique=True)
+    mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.DRAFT)
+    min_confidence = models.FloatField(
+        default=0.7, help_text="In auto mode, actions below this confidence wait for a person (0-1)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["workflow"]
+        verbose_name_plural = "policies"
+
+    def __str__(self):
+        return f"{self.get_workflow_display()}: {self.mode}"
+
+    def clean(self):
+        if not 0 <= self.min_confidence <= 1:
+            raise ValidationError({"min_confidence": "Use a number between 0 and 1."})
+
+
+class MessageTemplate(models.Model):
+    """Text a workflow drafts from. Variables: {{ first_name }}, {{ rep_name }}, {{ business_name }}."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    name = models.CharField(max_length=100)
+    workflow = models.CharField(max_length=40, choices=Workflow.choices)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
+    body = models.TextField()
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["workflow", "channel", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        try:
+            sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
+        except TemplateSyntaxError as exc:
+            raise ValidationError({"body": f"Template error: {exc}"}) from exc
+        if self.channel == self.Channel.SMS and len(sample) > settings.SMS_MAX_LENGTH:
+            raise ValidationError({"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters."})
+
+    def render(self, **variables) -> str:
+        return render_text(self.body, variables)
+
+    def render_subject(self, **variables) -> str:
+        return render_text(self.subject, variables)
+
+
+def render_text(text: str, variables: dict) -> str:
+    """Render manager-written template text; plain text, so no HTML escaping."""
+    return Template(text).render(Context(variables, autoescape=False)).strip()
+
+
+class Action(models.Model):
+    """Something the system proposes to do for a lead (send an SMS, an email…), governed by its workflow's Policy."""
+
+    class Kind(models.TextChoices):
+        SEND_SMS = "send_sms", "Send SMS"
+        SEND_EMAIL = "send_email", "Send email"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        PENDING = "pending", "Waiting for approval"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+        EXECUTING = "executing", "Sending"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+        SHADOW = "shadow", "Shadow (observe only)"
+
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="actions")
+    event = models.ForeignKey("leads.InboundEvent", null=True, blank=True, on_delete=models.SET_NULL)
+    workflow = models.CharField(max_length=40, choices=Workflow.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # Message actions: {"to": ..., "body": ..., "subject": ...}
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    confidence = models.FloatField(null=True, blank=True)
+    reasoning = models.TextField(blank=True)
+    escalated = models.BooleanField(default=False)
+    escalation_reason = models.CharField(max_length=300, blank=True)
+    edited = models.BooleanField(default=False)
+    original_body = models.TextField(blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    rejection_reason = models.TextField(blank=True)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            # A retried pipeline task finds the action it already proposed for this event.
+            models.UniqueConstraint(
+                fields=["event", "workflow"], condition=Q(event__isnull=False), name="action_unique_event_workflow"
+            )
+        ]
+        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["lead", "status"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} for lead {self.lead_id} ({self.status})"
+
+    @property
+    def body(self) -> str:
+        return self.payload.get("body", "")
+
+    @property
+    def channel(self) -> str:
+        return "sms" if self.kind == self.Kind.SEND_SMS else "email"

@@ -1,0 +1,51 @@
+from django.conf import settings
+from django.db import models
+
+
+class Decision(models.Model):
+    """One step the system or a person took on a lead, with its reasoning: the audit trail."""
+
+    class Step(models.TextChoices):
+        CAPTURE = "capture", "Captured"
+        QUALIFY = "qualify", "Qualified"
+        ROUTE = "route", "Routed"
+        PROPOSE = "propose", "Proposed action"
+        EDIT = "edit", "Edited"
+        APPROVE = "approve", "Approved"
+        REJECT = "reject", "Rejected"
+        RETRY = "retry", "Retried"
+        EXECUTE = "execute", "Executed"
+
+    class ActorType(models.TextChoices):
+        SYSTEM = "system", "System"
+        MODEL = "model", "Model"
+        PERSON = "person", "Person"
+
+    class Outcome(models.TextChoices):
+        OK = "ok", "OK"
+        SKIPPED = "skipped", "Skipped"
+        ESCALATED = "escalated", "Escalated"
+        FAILED = "failed", "Failed"
+
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions")
+    action = models.ForeignKey(
+        "approvals.Action", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
+    )
+    step = models.CharField(max_length=20, choices=Step.choices)
+    workflow = models.CharField(max_length=40, blank=True)
+    actor_type = models.CharField(max_length=10, choices=ActorType.choices, default=ActorType.SYSTEM)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    input_summary = models.TextField(blank=True)
+    output = models.JSONField(default=dict, blank=True)
+    reasoning = models.TextField(blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    duration_ms = models.FloatField(null=True, blank=True)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["lead", "created_at"])]
+
+    def __str__(self):
+        return f"{self.get_step_display()} ({self.get_outcome_display()}) lead {self.lead_id}"

@@ -1,0 +1,41 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.generic import RedirectView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from approvals.api import ActionViewSet
+from approvals.urls import portal_patterns as approval_portal_patterns
+from audit.views import healthz
+from leads.api import EventCreateApi, LeadViewSet
+from leads.urls import portal_patterns as lead_portal_patterns
+from leads.views import capture_form
+
+router = DefaultRouter()
+router.register("leads", LeadViewSet, basename="lead")
+router.register("actions", ActionViewSet, basename="action")
+
+api_patterns = [
+    path("events/", EventCreateApi.as_view(), name="event-create"),
+    *router.urls,
+]
+
+portal_patterns = [
+    path("", RedirectView.as_view(pattern_name="portal:queue"), name="home"),
+    *approval_portal_patterns,
+    *lead_portal_patterns,
+]
+
+urlpatterns = [
+    path("", RedirectView.as_view(pattern_name="portal:queue")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_patterns, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("capture/form/<slug:slug>/", capture_form, name="capture-form"),
+    path("portal/", include((portal_patterns, "portal"))),
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", healthz, name="healthz"),
+]

@@ -1,0 +1,59 @@
+from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
+
+from leads.models import InboundEvent, Lead, Message, WebForm
+
+
+class EventInline(admin.TabularInline):
+    model = InboundEvent
+    extra = 0
+    can_delete = False
+    fields = ["received_at", "channel", "source", "message"]
+    readonly_fields = fields
+    show_change_link = True
+
+
+@admin.register(Lead)
+class LeadAdmin(SimpleHistoryAdmin):
+    list_display = ["__str__", "phone", "email", "stage", "owner", "score", "first_response_at", "created_at"]
+    list_filter = ["stage", "opted_out", "owner"]
+    search_fields = ["name", "email", "phone", "company"]
+    list_select_related = ["owner"]
+    readonly_fields = ["score", "qualification", "first_response_at", "created_at", "updated_at"]
+    inlines = [EventInline]
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(admin.ModelAdmin):
+    """Events are stored as received; the admin shows them but never changes them."""
+
+    list_display = ["received_at", "channel", "source", "lead", "external_id", "processed_at"]
+    list_filter = ["channel", "source"]
+    search_fields = ["external_id", "message", "email", "phone"]
+    list_select_related = ["lead"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(Message)
+class MessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "direction", "channel", "to", "status", "provider_id", "lead"]
+    list_filter = ["direction", "channel", "status"]
+    search_fields = ["provider_id", "to", "body"]
+    list_select_related = ["lead"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(WebForm)
+class WebFormAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "source", "active", "thank_you_url"]
+    prepopulated_fields = {"slug": ["name"]}

@@ -1,0 +1,139 @@
+"""Capture and read leads over the API. Thin: validation here, work in services."""
+
+import django_filters
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads.choices import Channel, Stage
+from leads.models import InboundEvent, Lead
+from leads.selectors import lead_list, lead_timeline
+from leads.services import CaptureEvent, CaptureResult, lead_capture, request_fingerprint
+
+CAPTURE_ANSWER = inline_serializer(
+    "CaptureAnswer",
+    {"event": serializers.IntegerField(), "lead": serializers.IntegerField(), "duplicate": serializers.BooleanField()},
+)
+
+
+class CaptureInputSerializer(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Channel.choices)
+    source = serializers.CharField(max_length=100)
+    external_id = serializers.CharField(max_length=200, required=False, allow_null=True, allow_blank=True)
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    company = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    message = serializers.CharField(
+        max_length=20000, required=False, allow_blank=True, default="", trim_whitespace=False
+    )
+    postal_code = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+    country = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True, default="")
+    received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    payload = serializers.DictField(required=False, default=dict)
+
+    def to_capture_event(self) -> CaptureEvent:
+        return CaptureEvent(**self.validated_data)
+
+
+def capture_answer(result: CaptureResult) -> dict:
+    return {"event": result.event.pk, "lead": result.lead.pk, "duplicate": result.duplicate}
+
+
+class EventCreateApi(APIView):
+    """Capture one inbound event from any channel."""
+
+    @extend_schema(
+        request=CaptureInputSerializer,
+        responses={202: CAPTURE_ANSWER},
+        parameters=[OpenApiParameter("Idempotency-Key", str, OpenApiParameter.HEADER, required=False)],
+        summary="Capture an inbound event",
+    )
+    def post(self, request):
+        key = request.headers.get("Idempotency-Key", "").strip() or None
+        if key and len(key) > 200:
+            raise serializers.ValidationError({"Idempotency-Key": ["At most 200 characters."]})
+        serializer = CaptureInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        result = lead_capture(
+            event=serializer.to_capture_event(),
+            idempotency_key=key,
+            request_hash=request_fingerprint(request.data) if key else "",
+        )
+        return Response(capture_answer(result), status=status.HTTP_202_ACCEPTED)
+
+
+class LeadOutputSerializer(serializers.ModelSerializer):
+    owner = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Lead
+        fields = [
+            "id",
+            "name",
+            "email",
+            "phone",
+            "company",
+            "postal_code",
+            "country",
+            "timezone",
+            "stage",
+            "owner",
+            "score",
+            "qualification",
+            "opted_out",
+            "first_response_at",
+            "created_at",
+            "updated_at",
+        ]
+
+    def get_owner(self, lead) -> dict | None:
+        if lead.owner_id is None:
+            return None
+        return {"id": lead.owner_id, "username": lead.owner.get_username(), "name": lead.owner.get_full_name()}
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    at = serializers.DateTimeField()
+    kind = serializers.CharField()
+    title = serializers.CharField()
+    body = serializers.CharField()
+    actor = serializers.CharField()
+    reasoning = serializers.CharField()
+    confidence = serializers.FloatField(allow_null=True)
+    outcome = serializers.CharField()
+    ref = serializers.IntegerField(allow_null=True)
+
+
+class LeadFilter(django_filters.FilterSet):
+    stage = django_filters.ChoiceFilter(choices=Stage.choices)
+    owner = django_filters.NumberFilter(field_name="owner_id")
+    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel")
+    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = Lead
+        fields = ["stage", "owner", "channel", "created_after", "created_before"]
+
+    def filter_channel(self, queryset, name, value):
+        return queryset.filter(pk__in=InboundEvent.objects.filter(channel=value).values("lead_id"))
+
+
+class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Leads the caller may see: a rep's own, every lead for managers and integrations."""
+
+    serializer_class = LeadOutputSerializer
+    filterset_class = LeadFilter
+    lookup_value_regex = r"\d+"
+
+    def get_queryset(self):
+        return lead_list(user=self.request.user)
+
+    @extend_schema(responses={200: TimelineEntrySerializer(many=True)}, summary="A lead's timeline, oldest first")
+    @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)
+    def timeline(self, request, pk=None):
+        lead = self.get_object()
+        return Response(TimelineEntrySerializer(lead_timeline(lead=lead), many=True).data)

@@ -1,0 +1,24 @@
+from django.db import models
+
+
+class Channel(models.TextChoices):
+    FORM = "form", "Web form"
+    SMS = "sms", "SMS"
+    CALL = "call", "Phone call"
+    EMAIL = "email", "Email"
+    CHAT = "chat", "Chat"
+    AD = "ad", "Ad lead form"
+    MARKETPLACE = "marketplace", "Marketplace"
+    API = "api", "API"
+
+
+class Stage(models.TextChoices):
+    NEW = "new", "New"
+    CONTACTED = "contacted", "Contacted"
+    QUALIFIED = "qualified", "Qualified"
+    QUOTED = "quoted", "Quoted"
+    APPOINTMENT = "appointment", "Appointment"
+    WON = "won", "Won"
+    LOST = "lost", "Lost"
+    UNQUALIFIED = "unqualified", "Unqualified"
+    SPAM = "spam", "Spam"

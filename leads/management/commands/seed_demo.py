@@ -1,0 +1,86 @@
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from approvals.models import MessageTemplate, Policy, Workflow
+from leads.models import WebForm
+from leads.permissions import MANAGER_GROUP, REP_GROUP
+from routing.models import QualificationCriteria, Rep, RoutingRule, Team
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
+MANAGED_APPS = ["leads", "routing", "approvals", "integrations", "audit"]
+
+FIRST_RESPONSE_SMS = (
+    "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! This is {{ rep_name }}. "
+    "What's the best time for a quick call about your project?"
+)
+FIRST_RESPONSE_EMAIL = (
+    "Hi {{ first_name }},\n\nThanks for contacting {{ business_name }}. I'm {{ rep_name }} and I'll look after your "
+    "request. When would suit you for a short call?\n\nBest,\n{{ rep_name }}"
+)
+
+
+class Command(BaseCommand):
+    help = "Create demo users, a team, rules, policies, templates and a web form. Safe to run again."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="Run even with debug off (creates known passwords).")
+
+    @transaction.atomic
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError("Refusing to create demo users with known passwords while debug is off (use --force).")
+        User = get_user_model()
+        managers, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
+        reps_group, _ = Group.objects.get_or_create(name=REP_GROUP)
+        managers.permissions.set(Permission.objects.filter(content_type__app_label__in=MANAGED_APPS))
+
+        manager = self._user(User, "manager", "Morgan", "Manager", is_staff=True)
+        manager.groups.add(managers)
+        team, _ = Team.objects.get_or_create(name="Sales")
+        for number, first in ((1, "Ana"), (2, "Ben"), (3, "Cleo")):
+            user = self._user(User, f"rep{number}", first, "Rep")
+            user.groups.add(reps_group)
+            Rep.objects.update_or_create(user=user, defaults={"team": team, "active": True})
+
+        QualificationCriteria.objects.update_or_create(
+            name="Home services",
+            defaults={
+                "services": "roof\nroofing\ngutter\nsiding\nwindow\nrepair\ninstall",
+                "service_area": "",
+                "disqualifiers": "diy only\nout of state",
+                "qualify_threshold": 50,
+            },
+        )
+        RoutingRule.objects.update_or_create(
+            name="Every lead to Sales", defaults={"priority": 1000, "team": team, "active": True}
+        )
+        Policy.objects.update_or_create(workflow=Workflow.FIRST_RESPONSE, defaults={"mode": Policy.Mode.DRAFT})
+        Policy.objects.update_or_create(workflow=Workflow.FOLLOW_UP, defaults={"mode": Policy.Mode.DRAFT})
+        MessageTemplate.objects.update_or_create(
+            name="First response (SMS)",
+            defaults={"workflow": Workflow.FIRST_RESPONSE, "channel": "sms", "body": FIRST_RESPONSE_SMS},
+        )
+        MessageTemplate.objects.update_or_create(
+            name="First response (email)",
+            defaults={
+                "workflow": Workflow.FIRST_RESPONSE,
+                "channel": "email",
+                "subject": "Your request to {{ business_name }}",
+                "body": FIRST_RESPONSE_EMAIL,
+            },
+        )
+        WebForm.objects.update_or_create(
+            slug="website-quote", defaults={"name": "Website quote form", "source": "website-quote"}
+        )
+        self.stdout.write(self.style.SUCCESS("Demo data ready: manager, rep1, rep2, rep3 (password 'demo')."))
+
+    def _user(self, User, username, first, last, *, is_staff=False):
+        user, _ = User.objects.get_or_create(username=username)
+        user.first_name, user.last_name, user.is_staff = first, last, is_staff
+        user.email = f"{username}@example.com"
+        user.set_password(DEMO_PASSWORD)
+        user.save()
+        return user

@@ -1,0 +1,148 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from audit.history import History
+from leads.choices import Channel, Stage
+
+
+class Lead(models.Model):
+    """A person who may buy: every inbound event from them attaches here (deduplicated by phone and email)."""
+
+    name = models.CharField(max_length=200, blank=True)
+    # Normalized forms only: E.164 phone and lower-cased email; both are dedupe keys.
+    phone = models.CharField(max_length=20, blank=True, db_index=False)
+    email = models.EmailField(max_length=254, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    timezone = models.CharField(max_length=64, blank=True)
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+    )
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    qualification = models.JSONField(default=dict, blank=True)
+    opted_out = models.BooleanField(default=False)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # Concurrent captures of the same person collide here instead of creating twins.
+            models.UniqueConstraint(fields=["phone"], condition=~Q(phone=""), name="lead_unique_phone"),
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="lead_unique_email"),
+        ]
+        indexes = [
+            models.Index(fields=["owner", "stage"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    def __str__(self):
+        return self.name or self.email or self.phone or f"Lead {self.pk}"
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.strip() else ""
+
+
+class InboundEvent(models.Model):
+    """One inbound signal exactly as received, stored before any reasoning runs."""
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    source = models.CharField(max_length=100)
+    external_id = models.CharField(max_length=200, blank=True)
+    idempotency_key = models.CharField(max_length=200, blank=True)
+    # Fingerprint of the request body, so a reused Idempotency-Key with a different body is refused.
+    request_hash = models.CharField(max_length=64, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    message = models.TextField(blank=True)
+    payload = models.JSONField(default=dict, blank=True)
+    received_at = models.DateTimeField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="event_unique_source_external_id",
+            ),
+            models.UniqueConstraint(
+                fields=["idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="event_unique_idempotency_key",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_channel_display()} from {self.source} ({self.received_at:%Y-%m-%d %H:%M})"
+
+
+class Message(models.Model):
+    """A message to or from a lead on one channel; outbound ones carry the provider's id once sent."""
+
+    class Direction(models.TextChoices):
+        INBOUND = "in", "Inbound"
+        OUTBOUND = "out", "Outbound"
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", "Received"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
+    # One outbound message per action: the executor's second run finds this row and sends nothing.
+    action = models.OneToOneField(
+        "approvals.Action", null=True, blank=True, on_delete=models.SET_NULL, related_name="message"
+    )
+    direction = models.CharField(max_length=3, choices=Direction.choices)
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    to = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=20, choices=Status.choices)
+    provider_id = models.CharField(max_length=100, blank=True)
+    error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_direction_display()} {self.channel} to lead {self.lead_id}: {self.body[:40]}"
+
+
+class WebForm(models.Model):
+    """A website form that posts to /capture/form/<slug>/; managers set its label and thank-you page."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=100, help_text="Label stored on every lead from this form.")
+    thank_you_url = models.URLField(blank=True, help_text="Browsers are sent here after a form post.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,69 @@
+"""Reads for the API, the portal and reports."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from audit.models import Decision
+from leads.models import Lead
+from leads.permissions import scope_to_user
+
+
+def lead_list(*, user) -> QuerySet[Lead]:
+    return scope_to_user(Lead.objects.select_related("owner"), user)
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    kind: str  # event | message | decision
+    title: str
+    body: str = ""
+    actor: str = ""
+    reasoning: str = ""
+    confidence: float | None = None
+    outcome: str = ""
+    ref: int | None = None
+
+
+def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
+    """Everything that happened to a lead, oldest first: events, messages both ways, and every decision."""
+    entries = [
+        TimelineEntry(
+            at=e.received_at,
+            kind="event",
+            title=f"{e.get_channel_display()} from {e.source}",
+            body=e.message,
+            ref=e.pk,
+        )
+        for e in lead.events.all()
+    ]
+    entries += [
+        TimelineEntry(
+            at=m.sent_at or m.created_at,
+            kind="message",
+            title=f"{m.get_direction_display()} {m.channel.upper()} to {m.to} — {m.get_status_display().lower()}",
+            body=m.body,
+            outcome=m.status,
+            reasoning=m.error,
+            ref=m.pk,
+        )
+        for m in lead.messages.all()
+    ]
+    entries += [
+        TimelineEntry(
+            at=d.created_at,
+            kind="decision",
+            title=d.get_step_display() + (f" · {d.workflow.replace('_', ' ')}" if d.workflow else ""),
+            body=d.input_summary if d.step == Decision.Step.EDIT else "",
+            actor=d.actor.get_username() if d.actor_id else d.get_actor_type_display(),
+            reasoning=d.reasoning,
+            confidence=d.confidence,
+            outcome=d.outcome,
+            ref=d.pk,
+        )
+        for d in lead.decisions.select_related("actor")
+    ]
+    order = {"event": 0, "decision": 1, "message": 2}
+    return sorted(entries, key=lambda e: (e.at, order[e.kind], e.ref or 0))

@@ -1,0 +1,126 @@
+"""The public form endpoint and the portal's lead screens. Thin: validation here, work in services."""
+
+import json
+import logging
+import time
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from config.exceptions import ConflictError
+from leads.api import CaptureInputSerializer, capture_answer
+from leads.choices import Channel, Stage
+from leads.models import WebForm
+from leads.permissions import is_manager
+from leads.selectors import lead_list, lead_timeline
+from leads.services import lead_capture
+
+logger = logging.getLogger(__name__)
+
+HONEYPOT_FIELD = "website"
+FORM_FIELDS = ("name", "email", "phone", "company", "message", "postal_code", "country")
+
+
+def _rate_limited(request: HttpRequest, slug: str) -> bool:
+    # Fixed one-minute windows per client address; the cache is shared when REDIS_URL is set.
+    window = int(time.time() // 60)
+    key = f"capture-form:{slug}:{request.META.get('REMOTE_ADDR', '')}:{window}"
+    cache.add(key, 0, timeout=70)
+    return cache.incr(key) > settings.FORM_RATE_LIMIT_PER_MINUTE
+
+
+def _form_data(request: HttpRequest) -> dict:
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationError({"body": f"Malformed JSON: {exc}"}) from exc
+        if not isinstance(data, dict):
+            raise ValidationError({"body": "Send a JSON object."})
+        return data
+    return request.POST.dict()
+
+
+@csrf_exempt  # Posted cross-site by customers' websites, which hold no CSRF token; nothing here acts as a user.
+@require_POST
+def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
+    """Accept a website form post (form-encoded or JSON) as a lead; browsers go to the thank-you page."""
+    webform = WebForm.objects.filter(slug=slug, active=True).first()
+    if webform is None:
+        return JsonResponse({"detail": f"No active form '{slug}'."}, status=404)
+    if _rate_limited(request, slug):
+        return JsonResponse({"detail": "Too many submissions from this address; try again in a minute."}, status=429)
+    wants_json = request.content_type == "application/json"
+    try:
+        data = _form_data(request)
+    except ValidationError as exc:
+        return JsonResponse(exc.message_dict, status=400)
+    if str(data.get(HONEYPOT_FIELD, "")).strip():
+        # Bots fill every field; answer as if it worked so they learn nothing, and store nothing.
+        logger.info("capture.honeypot", extra={"form": slug})
+        if webform.thank_you_url and not wants_json:
+            return HttpResponseRedirect(webform.thank_you_url, status=303)
+        return JsonResponse({"detail": "Thank you."}, status=202)
+    serializer = CaptureInputSerializer(
+        data={
+            "channel": Channel.FORM,
+            "source": webform.source,
+            "external_id": data.get("submission_id") or None,
+            "payload": data,
+            **{f: str(data.get(f, "")) for f in FORM_FIELDS},
+        }
+    )
+    try:
+        serializer.is_valid(raise_exception=False)
+        if serializer.errors:
+            raise ValidationError(serializer.errors)
+        result = lead_capture(event=serializer.to_capture_event())
+    except ValidationError as exc:
+        errors = exc.message_dict
+        if wants_json:
+            return JsonResponse(errors, status=400)
+        return render(request, "leads/form_error.html", {"errors": errors, "webform": webform}, status=400)
+    except ConflictError as exc:
+        return JsonResponse({"detail": exc.message}, status=409)
+    if webform.thank_you_url and not wants_json:
+        return HttpResponseRedirect(webform.thank_you_url, status=303)
+    return JsonResponse(capture_answer(result), status=202)
+
+
+@login_required
+@require_GET
+def lead_index(request: HttpRequest) -> HttpResponse:
+    queryset = lead_list(user=request.user)
+    stage = request.GET.get("stage", "")
+    if stage in Stage.values:
+        queryset = queryset.filter(stage=stage)
+    search = request.GET.get("q", "").strip()
+    if search:
+        queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "leads/index.html",
+        {"page": page, "stages": Stage.choices, "stage": stage, "q": search, "is_manager": is_manager(request.user)},
+    )
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = lead_list(user=request.user).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404("Lead not found.")
+    return render(
+        request,
+        "leads/detail.html",
+        {"lead": lead, "timeline": lead_timeline(lead=lead), "actions": lead.actions.order_by("-created_at")[:20]},
+    )

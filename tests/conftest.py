@@ -1,0 +1,67 @@
+import pytest
+from django.core.management import call_command
+from django_q.conf import Conf
+from rest_framework.test import APIClient
+
+from integrations.channels import LocmemSmsBackend
+from integrations.models import ApiKey
+
+
+@pytest.fixture(autouse=True)
+def _offline_backends(settings, monkeypatch):
+    """Tasks run inline through the real task functions; SMS goes to the locmem outbox."""
+    monkeypatch.setattr(Conf, "SYNC", True)
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
+    settings.SMS_BACKEND = "integrations.channels.LocmemSmsBackend"
+    LocmemSmsBackend.outbox = []
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data `make demo` seeds: manager, rep1-3 in team Sales, a catch-all rule, policies, templates."""
+    call_command("seed_demo", "--force", verbosity=0)
+
+
+@pytest.fixture
+def api_key(db):
+    _, raw = ApiKey.issue("test-integration")
+    return raw
+
+
+@pytest.fixture
+def api(api_key):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {api_key}")
+    return client
+
+
+@pytest.fixture
+def sms_outbox():
+    return LocmemSmsBackend.outbox
+
+
+def user_client(username: str) -> APIClient:
+    from django.contrib.auth import get_user_model
+
+    client = APIClient()
+    client.force_login(get_user_model().objects.get(username=username))
+    return client
+
+
+@pytest.fixture
+def capture(api, django_capture_on_commit_callbacks):
+    """Post an event through the API and run what it queues on commit (the pipeline)."""
+
+    def _capture(expect=202, headers=None, **body):
+        body.setdefault("channel", "form")
+        body.setdefault("source", "website")
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/events/", body, format="json", headers=headers or {})
+        assert response.status_code == expect, response.content
+        return response
+
+    return _capture

@@ -1,0 +1,63 @@
+import pytest
+
+from approvals.models import Action, Policy
+from integrations.channels import ChannelError, LocmemSmsBackend
+from integrations.tasks import execute_action
+from leads.models import Lead, Message
+from tests.conftest import user_client
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingSmsBackend(LocmemSmsBackend):
+    def send(self, *, to, body):
+        raise ChannelError("21610: Attempt to send to unsubscribed recipient")
+
+
+@pytest.fixture
+def approved(demo, capture):
+    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    lead_id = capture(phone="+15128670004", name="Lu Xin", message="Roof install quote").json()["lead"]
+    action = Action.objects.get(lead_id=lead_id)
+    Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)
+    return action
+
+
+def test_running_the_task_twice_sends_once(approved, sms_outbox):
+    assert execute_action(approved.pk) == "done"
+    assert execute_action(approved.pk) == "skipped"
+    assert len(sms_outbox) == 1
+    assert Message.objects.filter(action=approved).count() == 1
+
+
+def test_pending_or_rejected_actions_are_never_sent(approved, sms_outbox):
+    for status in (Action.Status.PENDING, Action.Status.REJECTED, Action.Status.SHADOW):
+        Action.objects.filter(pk=approved.pk).update(status=status)
+        assert execute_action(approved.pk) == "skipped"
+    assert sms_outbox == []
+
+
+def test_opt_out_after_approval_cancels_the_send(approved, sms_outbox):
+    Lead.objects.filter(pk=approved.lead_id).update(opted_out=True)
+    assert execute_action(approved.pk) == "skipped"
+    approved.refresh_from_db()
+    assert approved.status == Action.Status.CANCELLED
+    assert sms_outbox == []
+
+
+def test_provider_failure_is_visible_and_retryable(approved, settings, sms_outbox, django_capture_on_commit_callbacks):
+    settings.SMS_BACKEND = "tests.integrations.test_execute.FailingSmsBackend"
+    assert execute_action(approved.pk) == "failed"
+    approved.refresh_from_db()
+    assert approved.escalated and "21610" in approved.error
+    assert Message.objects.get(action=approved).status == "failed"
+    # It sits in the rep's queue with a retry button; retrying after the fix sends it once.
+    settings.SMS_BACKEND = "integrations.channels.LocmemSmsBackend"
+    rep1 = user_client("rep1")
+    assert b"Retry send" in rep1.get("/portal/queue/").content
+    with django_capture_on_commit_callbacks(execute=True):
+        response = rep1.post(f"/portal/actions/{approved.pk}/retry/", headers={"HX-Request": "true"})
+    assert response.status_code == 200
+    approved.refresh_from_db()
+    assert approved.status == Action.Status.DONE and approved.attempts == 2
+    assert len(sms_outbox) == 1
