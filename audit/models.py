@@ -6,7 +6,6 @@ class Decision(models.Model):
     """One step the system or a person took on a lead, with its reasoning: the audit trail."""
 
     class Step(models.TextChoices):
-        CAPTURE = "capture", "Captured"
         QUALIFY = "qualify", "Qualified"
         ROUTE = "route", "Routed"
         PROPOSE = "propose", "Proposed action"

@@ -1,9 +1,10 @@
-"""Enqueueing django-q2 tasks after the surrounding transaction commits."""
+"""Enqueueing django-q2 tasks so that workers only ever see committed data."""
 
 from functools import cache
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
 from django_q.brokers import get_broker
+from django_q.conf import Conf
 from django_q.tasks import async_task
 
 
@@ -18,6 +19,19 @@ def enqueue(func: str, *args) -> str:
     return async_task(func, *args, broker=broker())
 
 
+def _task_row_joins_transaction() -> bool:
+    return bool(Conf.ORM == DEFAULT_DB_ALIAS and not Conf.SYNC and transaction.get_connection().in_atomic_block)
+
+
 def enqueue_on_commit(func: str, *args) -> None:
-    """Queue the task once the current transaction commits, so workers never see uncommitted rows."""
-    transaction.on_commit(lambda: enqueue(func, *args))
+    """Queue the task so that it becomes visible to workers when the current transaction commits.
+
+    With the ORM broker on the app's own database the task row is written inside the transaction
+    (a transactional outbox): it commits or rolls back with the data it refers to, costs no
+    second commit, and cannot be lost to a crash between commit and enqueue. Other brokers
+    (Redis) and synchronous test mode are handed the task after commit.
+    """
+    if _task_row_joins_transaction():
+        enqueue(func, *args)
+    else:
+        transaction.on_commit(lambda: enqueue(func, *args))

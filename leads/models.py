@@ -69,6 +69,8 @@ class InboundEvent(models.Model):
     message = models.TextField(blank=True)
     payload = models.JSONField(default=dict, blank=True)
     received_at = models.DateTimeField()
+    # The capture decision: this event started a new lead (else it matched one by phone or email).
+    lead_created = models.BooleanField(default=False)
     processed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

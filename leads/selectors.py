@@ -35,6 +35,7 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
             kind="event",
             title=f"{e.get_channel_display()} from {e.source}",
             body=e.message,
+            reasoning="New lead." if e.lead_created else "Matched an existing lead by phone or email.",
             ref=e.pk,
         )
         for e in lead.events.all()

@@ -12,8 +12,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from audit.models import Decision
-from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
 from leads.choices import Channel
@@ -106,12 +104,17 @@ def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple
         match |= Q(phone=phone)
     if email:
         match |= Q(email=email)
-    candidates = list(Lead.objects.filter(match)[:2])
+    # Unordered: at most one lead holds the phone and one the email (unique), and the choice below is explicit.
+    candidates = list(Lead.objects.filter(match).order_by()[:2])
     if not candidates:
         lead = Lead(phone=phone, email=email, **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS})
         lead.country = lead.country.upper()
-        lead._change_reason = f"captured from {event.channel}"
+        # The InboundEvent stored with it is the record of the lead's state at capture; its first
+        # history row is written moments later by the pipeline's qualification. Skipping the
+        # duplicate here keeps capture to the writes it needs (measured in bench/ingest.py).
+        lead.skip_history_when_saving = True
         lead.save()
+        del lead.skip_history_when_saving
         return lead, True
     # The phone match wins when phone and email point at different leads: it is the stronger identity.
     lead = next((c for c in candidates if phone and c.phone == phone), candidates[0])
@@ -133,7 +136,8 @@ def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, req
 
     Idempotent: a repeated ``idempotency_key`` or (source, external_id) returns the first event
     and stores nothing. The raw payload is committed before any reasoning; processing is queued
-    on commit. Raises ValidationError (field -> messages) or ConflictError.
+    on commit. The event row is the audit record of the capture (who, when, what, and whether it
+    started a new lead). Raises ValidationError (field -> messages) or ConflictError.
     """
     phone, email = _clean(event)
     # Two attempts: a concurrent capture of the same event or person loses the race on a unique
@@ -161,13 +165,7 @@ def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, req
                     message=event.message,
                     payload=event.payload,
                     received_at=event.received_at or timezone.now(),
-                )
-                decision_record(
-                    step=Decision.Step.CAPTURE,
-                    lead=lead,
-                    input_summary=f"{event.channel} from {event.source}: {event.message[:200]}",
-                    output={"event": inbound.pk, "lead_created": created},
-                    reasoning="New lead." if created else "Matched an existing lead by phone or email.",
+                    lead_created=created,
                 )
                 enqueue_on_commit("routing.tasks.process_event", inbound.pk)
         except IntegrityError:

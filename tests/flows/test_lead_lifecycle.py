@@ -42,17 +42,17 @@ def test_form_to_sent_reply_with_full_timeline(demo, django_capture_on_commit_ca
     # 4. The timeline tells the whole story, in order, with reasoning.
     timeline = api.get(f"/api/v1/leads/{lead.pk}/timeline/").json()
     titles = [e["title"].split(" ·")[0] for e in timeline]
-    assert titles[:7] == [
+    assert titles[:6] == [
         "Web form from website-quote",
-        "Captured",
         "Qualified",
         "Routed",
         "Proposed action",
         "Edited",
         "Approved",
     ]
-    assert titles[7:] == ["Outbound SMS to +15128670100 — sent", "Executed"]
+    assert titles[6:] == ["Outbound SMS to +15128670100 — sent", "Executed"]
     by_title = {e["title"].split(" ·")[0]: e for e in timeline}
+    assert by_title["Web form from website-quote"]["reasoning"] == "New lead."
     assert "score" in by_title["Qualified"]["reasoning"]
     assert "round-robin" in by_title["Routed"]["reasoning"]
     assert by_title["Approved"]["actor"] == "rep1"

@@ -46,7 +46,8 @@ def test_capture_stores_event_and_runs_pipeline(demo, capture, sms_outbox):
     assert "Dana" in action.body and "Ana" in action.body
     assert sms_outbox == [], "a draft is not sent before a person approves it"
     steps = list(Decision.objects.filter(lead=lead).order_by("id").values_list("step", flat=True))
-    assert steps == ["capture", "qualify", "route", "propose"]
+    assert steps == ["qualify", "route", "propose"]
+    assert event.lead_created is True
 
 
 def test_round_robin_spreads_leads_over_the_team(demo, capture):
@@ -87,6 +88,7 @@ def test_same_person_attaches_to_same_lead(demo, capture):
 
     assert by_phone["lead"] == by_email["lead"] == first["lead"]
     assert by_phone["duplicate"] is False, "a new event of a known person is stored, not a replay"
+    assert not InboundEvent.objects.get(pk=by_phone["event"]).lead_created
     assert InboundEvent.objects.count() == 3
     assert Lead.objects.count() == 1
     assert Action.objects.filter(workflow="first_response").count() == 1, "one first response per lead"

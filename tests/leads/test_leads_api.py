@@ -40,8 +40,7 @@ def test_detail_and_timeline(api, three_leads):
     timeline = api.get(f"/api/v1/leads/{lead_id}/timeline/").json()
     kinds = [(e["kind"], e["title"].split(" ")[0]) for e in timeline]
     assert kinds[0] == ("event", "Web")
-    assert [e["title"] for e in timeline if e["kind"] == "decision"][:4] == [
-        "Captured",
+    assert [e["title"] for e in timeline if e["kind"] == "decision"][:3] == [
         "Qualified",
         "Routed",
         "Proposed action · first response",
