@@ -25,7 +25,10 @@ demo: $(STAMP)
 	@echo "  Try it: curl -X POST http://$(HOST):$(PORT)/capture/form/website-quote/ -d name=Dana -d phone=5128675309 -d message='Roof quote please'"
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo ""
-	@trap 'kill 0' INT TERM; $(PY) manage.py qcluster & $(PY) manage.py runserver $(HOST):$(PORT) --noreload & wait
+	@# The worker is signalled by its own PID: qcluster stops its children itself (a group signal races that).
+	@$(PY) manage.py qcluster & QPID=$$!; \
+	trap 'kill -TERM $$QPID 2>/dev/null; wait $$QPID; exit 0' INT TERM EXIT; \
+	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: $(STAMP)
 	$(PY) -m pytest $(PYTEST_ARGS)

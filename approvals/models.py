@@ -104,7 +104,8 @@ class Action(models.Model):
         CANCELLED = "cancelled", "Cancelled"
         SHADOW = "shadow", "Shadow (observe only)"
 
-    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="actions")
+    # Indexed by the (lead, status) index below.
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="actions", db_index=False)
     event = models.ForeignKey("leads.InboundEvent", null=True, blank=True, on_delete=models.SET_NULL)
     workflow = models.CharField(max_length=40, choices=Workflow.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)

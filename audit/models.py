@@ -26,7 +26,10 @@ class Decision(models.Model):
         ESCALATED = "escalated", "Escalated"
         FAILED = "failed", "Failed"
 
-    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions")
+    # Indexed by the (lead, created_at) index below.
+    lead = models.ForeignKey(
+        "leads.Lead", null=True, blank=True, on_delete=models.CASCADE, related_name="decisions", db_index=False
+    )
     action = models.ForeignKey(
         "approvals.Action", null=True, blank=True, on_delete=models.SET_NULL, related_name="decisions"
     )

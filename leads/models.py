@@ -18,8 +18,14 @@ class Lead(models.Model):
     country = models.CharField(max_length=2, blank=True)
     timezone = models.CharField(max_length=64, blank=True)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
+    # Indexed by the (owner, stage) index below; a single-column index would only cost inserts.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_leads"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+        db_index=False,
     )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     qualification = models.JSONField(default=dict, blank=True)
