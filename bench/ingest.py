@@ -162,6 +162,7 @@ def main() -> None:
 
     reset_database()
     manage("migrate", "--noinput", "-v0")
+    manage("createcachetable")
     manage("seed_demo", "--force")
     key = manage("create_api_key", "bench").strip().splitlines()[-1]
     port = free_port()
