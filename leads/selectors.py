@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.db import connection
 from django.db.models import QuerySet
 
 from audit.models import Decision
@@ -12,6 +13,22 @@ from leads.permissions import scope_to_user
 
 def lead_list(*, user) -> QuerySet[Lead]:
     return scope_to_user(Lead.objects.select_related("owner"), user)
+
+
+def lead_list_by_contact(*, phone: str, email: str) -> list[Lead]:
+    """The leads (at most two: both keys are unique) holding this normalized phone or email.
+
+    Capture runs this on every event, and building it through the QuerySet API cost twice the
+    CPU of the query itself (0.55 vs 0.23 ms, bench/ingest.py); the statement is fixed and
+    parameterized, with quoted identifiers.
+    """
+    quote = connection.ops.quote_name
+    keys = [(column, value) for column, value in (("phone", phone), ("email", email)) if value]
+    if not keys:
+        return []
+    where = " OR ".join(f"{quote(column)} = %s" for column, _ in keys)
+    sql = f"SELECT * FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - identifiers are constants
+    return list(Lead.objects.raw(sql, [value for _, value in keys]))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from config.exceptions import ConflictError
@@ -17,6 +16,7 @@ from config.queue import enqueue_on_commit
 from leads.choices import Channel
 from leads.models import InboundEvent, Lead
 from leads.normalize import mask_phone, normalize_email, normalize_phone
+from leads.selectors import lead_list_by_contact
 
 logger = logging.getLogger(__name__)
 
@@ -99,13 +99,7 @@ def _find_replay(event: CaptureEvent, idempotency_key: str | None, request_hash:
 
 
 def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple[Lead, bool]:
-    match = Q(pk__in=[])
-    if phone:
-        match |= Q(phone=phone)
-    if email:
-        match |= Q(email=email)
-    # Unordered: at most one lead holds the phone and one the email (unique), and the choice below is explicit.
-    candidates = list(Lead.objects.filter(match).order_by()[:2])
+    candidates = lead_list_by_contact(phone=phone, email=email)
     if not candidates:
         lead = Lead(phone=phone, email=email, **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS})
         lead.country = lead.country.upper()

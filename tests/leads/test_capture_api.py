@@ -171,3 +171,11 @@ def test_staff_session_can_capture(demo, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         response = user_client("manager").post("/api/v1/events/", ROOF, format="json")
     assert response.status_code == 202
+
+
+def test_phone_match_wins_when_phone_and_email_point_at_different_leads(demo, capture):
+    by_phone = capture(**{**ROOF, "email": ""}).json()["lead"]
+    by_email = capture(**{**ROOF, "phone": "", "email": "other@example.com"}).json()["lead"]
+    both = capture(**{**ROOF, "email": "other@example.com"}).json()["lead"]
+    assert both == by_phone != by_email
+    assert Lead.objects.get(pk=by_phone).email == "", "an email held by another lead is not copied over"
