@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Capture throughput: POST /api/v1/events/ against a bare DRF create endpoint, same server, same run.
 
-Starts gunicorn on loopback against PostgreSQL (debug off, persistent connections), then posts
-events from a pool of client threads with keep-alive connections and prints requests/s and
-latency percentiles for each endpoint, and the ratio. Every capture is a new lead (the costliest
-path: lead + history + event + decision + queued task).
+Starts gunicorn on loopback against PostgreSQL (debug off, persistent database connections), then
+posts events from a pool of client threads (sync workers close each HTTP connection, so clients
+reconnect per request) and prints requests/s and latency percentiles for each endpoint, and the
+ratio. Every capture is a new lead (the costliest path: dedupe lookup + lead + event + task row).
 
     .venv/bin/python bench/ingest.py [--requests 3000] [--concurrency 8] [--workers 4]
 
@@ -103,7 +103,7 @@ def body(kind: str, n: int) -> bytes:
 
 
 def run_load(port: int, path: str, kind: str, total: int, concurrency: int, key: str, offset: int) -> dict:
-    """Post ``total`` events from ``concurrency`` keep-alive connections; return throughput and latencies."""
+    """Post ``total`` events from ``concurrency`` client threads; return throughput and latencies."""
     latencies: list[float] = []
     errors: list[int] = []
     counter = iter(range(offset, offset + total))
