@@ -63,15 +63,13 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int, threads: int) -> subprocess.Popen:
+def start_server(port: int, workers: int) -> subprocess.Popen:
     cmd = [
         str(Path(PYTHON).parent / "gunicorn"),
         "config.wsgi",
         f"--bind=127.0.0.1:{port}",
         f"--workers={workers}",
-        f"--threads={threads}",
-        "--worker-class=" + ("gthread" if threads > 1 else "sync"),
-        "--keep-alive=30",
+        "--worker-class=sync",
         "--log-level=warning",
     ]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(), start_new_session=True)
@@ -156,7 +154,6 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn sync workers (2 per core)")
-    parser.add_argument("--threads", type=int, default=1, help="threads per worker (>1: gthread workers)")
     parser.add_argument("--rounds", type=int, default=5, help="alternate baseline/capture this many times")
     args = parser.parse_args()
 
@@ -166,7 +163,7 @@ def main() -> None:
     manage("seed_demo", "--force")
     key = manage("create_api_key", "bench").strip().splitlines()[-1]
     port = free_port()
-    server = start_server(port, args.workers, args.threads)
+    server = start_server(port, args.workers)
     try:
         targets = {"baseline": "/bench/baseline/", "capture": "/api/v1/events/"}
         for kind, path in targets.items():  # warm up connections, caches and code paths
@@ -182,12 +179,7 @@ def main() -> None:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=15)
 
-    server_kind = (
-        f"{args.workers} gthread workers x {args.threads} threads"
-        if args.threads > 1
-        else f"{args.workers} sync workers"
-    )
-    print(f"\nIngest benchmark: gunicorn {server_kind}, {args.concurrency} client connections, PostgreSQL")
+    print(f"\nIngest benchmark: gunicorn {args.workers} sync workers, {args.concurrency} client threads, PostgreSQL")
     print(f"{args.rounds} rounds x {args.requests} requests per endpoint, baseline and capture back to back\n")
     print(f"{'round':<7}{'endpoint':<22}{'req/s':>9}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'errors':>8}{'ratio':>8}")
     ratios = []

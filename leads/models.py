@@ -11,7 +11,7 @@ class Lead(models.Model):
 
     name = models.CharField(max_length=200, blank=True)
     # Normalized forms only: E.164 phone and lower-cased email; both are dedupe keys.
-    phone = models.CharField(max_length=20, blank=True, db_index=False)
+    phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(max_length=254, blank=True)
     company = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)

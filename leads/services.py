@@ -134,41 +134,43 @@ def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, req
     started a new lead). Raises ValidationError (field -> messages) or ConflictError.
     """
     phone, email = _clean(event)
-    # Two attempts: a concurrent capture of the same event or person loses the race on a unique
-    # constraint, and the second pass then finds the winner's rows.
-    for attempt in (1, 2):
-        replay = _find_replay(event, idempotency_key, request_hash)
-        if replay is not None:
-            return CaptureResult(event=replay, lead=replay.lead, duplicate=True)
-        try:
-            with transaction.atomic():
-                lead, created = _lead_attach_or_create(event, phone, email)
-                inbound = InboundEvent.objects.create(
-                    lead=lead,
-                    channel=event.channel,
-                    source=event.source.strip(),
-                    external_id=event.external_id or "",
-                    idempotency_key=idempotency_key or "",
-                    request_hash=request_hash,
-                    name=event.name,
-                    email=event.email,
-                    phone=event.phone,
-                    company=event.company,
-                    postal_code=event.postal_code,
-                    country=event.country,
-                    message=event.message,
-                    payload=event.payload,
-                    received_at=event.received_at or timezone.now(),
-                    lead_created=created,
-                )
-                enqueue_on_commit("routing.tasks.process_event", inbound.pk)
-        except IntegrityError:
-            if attempt == 2:
-                raise
-            continue
-        logger.info(
-            "lead.captured",
-            extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},
+    try:
+        return _capture_once(event, phone, email, idempotency_key, request_hash)
+    except IntegrityError:
+        # A concurrent capture of the same event or person won the race on a unique constraint;
+        # this second pass finds the winner's rows (a replay, or the lead to attach to).
+        return _capture_once(event, phone, email, idempotency_key, request_hash)
+
+
+def _capture_once(
+    event: CaptureEvent, phone: str, email: str, idempotency_key: str | None, request_hash: str
+) -> CaptureResult:
+    replay = _find_replay(event, idempotency_key, request_hash)
+    if replay is not None:
+        return CaptureResult(event=replay, lead=replay.lead, duplicate=True)
+    with transaction.atomic():
+        lead, created = _lead_attach_or_create(event, phone, email)
+        inbound = InboundEvent.objects.create(
+            lead=lead,
+            channel=event.channel,
+            source=event.source.strip(),
+            external_id=event.external_id or "",
+            idempotency_key=idempotency_key or "",
+            request_hash=request_hash,
+            name=event.name,
+            email=event.email,
+            phone=event.phone,
+            company=event.company,
+            postal_code=event.postal_code,
+            country=event.country,
+            message=event.message,
+            payload=event.payload,
+            received_at=event.received_at or timezone.now(),
+            lead_created=created,
         )
-        return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)
-    raise AssertionError("unreachable")
+        enqueue_on_commit("routing.tasks.process_event", inbound.pk)
+    logger.info(
+        "lead.captured",
+        extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},
+    )
+    return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)

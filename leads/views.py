@@ -30,7 +30,7 @@ FORM_FIELDS = ("name", "email", "phone", "company", "message", "postal_code", "c
 
 
 def _rate_limited(request: HttpRequest, slug: str) -> bool:
-    # Fixed one-minute windows per client address; the cache is shared when REDIS_URL is set.
+    # Fixed one-minute windows per client address, counted in the cache every web process shares.
     window = int(time.time() // 60)
     key = f"capture-form:{slug}:{request.META.get('REMOTE_ADDR', '')}:{window}"
     cache.add(key, 0, timeout=70)
@@ -47,6 +47,18 @@ def _form_data(request: HttpRequest) -> dict:
             raise ValidationError({"body": "Send a JSON object."})
         return data
     return request.POST.dict()
+
+
+def _thank_you(webform: WebForm, wants_json: bool, answer: dict) -> HttpResponse:
+    if webform.thank_you_url and not wants_json:
+        return HttpResponseRedirect(webform.thank_you_url, status=303)
+    return JsonResponse(answer, status=202)
+
+
+def _refused(request: HttpRequest, webform: WebForm, wants_json: bool, errors: dict) -> HttpResponse:
+    if wants_json:
+        return JsonResponse(errors, status=400)
+    return render(request, "leads/form_error.html", {"errors": errors, "webform": webform}, status=400)
 
 
 @csrf_exempt  # Posted cross-site by customers' websites, which hold no CSRF token; nothing here acts as a user.
@@ -66,9 +78,7 @@ def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
     if str(data.get(HONEYPOT_FIELD, "")).strip():
         # Bots fill every field; answer as if it worked so they learn nothing, and store nothing.
         logger.info("capture.honeypot", extra={"form": slug})
-        if webform.thank_you_url and not wants_json:
-            return HttpResponseRedirect(webform.thank_you_url, status=303)
-        return JsonResponse({"detail": "Thank you."}, status=202)
+        return _thank_you(webform, wants_json, {"detail": "Thank you."})
     serializer = CaptureInputSerializer(
         data={
             "channel": Channel.FORM,
@@ -78,21 +88,15 @@ def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
             **{f: str(data.get(f, "")) for f in FORM_FIELDS},
         }
     )
+    if not serializer.is_valid():
+        return _refused(request, webform, wants_json, serializer.errors)
     try:
-        serializer.is_valid(raise_exception=False)
-        if serializer.errors:
-            raise ValidationError(serializer.errors)
         result = lead_capture(event=serializer.to_capture_event())
     except ValidationError as exc:
-        errors = exc.message_dict
-        if wants_json:
-            return JsonResponse(errors, status=400)
-        return render(request, "leads/form_error.html", {"errors": errors, "webform": webform}, status=400)
+        return _refused(request, webform, wants_json, exc.message_dict)
     except ConflictError as exc:
         return JsonResponse({"detail": exc.message}, status=409)
-    if webform.thank_you_url and not wants_json:
-        return HttpResponseRedirect(webform.thank_you_url, status=303)
-    return JsonResponse(capture_answer(result), status=202)
+    return _thank_you(webform, wants_json, capture_answer(result))
 
 
 @login_required
@@ -122,5 +126,5 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     return render(
         request,
         "leads/detail.html",
-        {"lead": lead, "timeline": lead_timeline(lead=lead), "actions": lead.actions.order_by("-created_at")[:20]},
+        {"lead": lead, "timeline": lead_timeline(lead=lead)},
     )

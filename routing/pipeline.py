@@ -100,8 +100,9 @@ def process_event(*, event_id: int) -> InboundEvent:
     after the other; an event already processed is left alone (safe to run twice).
     """
     with transaction.atomic():
-        event = InboundEvent.objects.get(pk=event_id)
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=event.lead_id)
+        # Only the lead's id is needed here: its row lock is taken before the event's.
+        lead_id = InboundEvent.objects.values_list("lead_id", flat=True).get(pk=event_id)
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead_id)
         event = InboundEvent.objects.select_for_update().get(pk=event_id)
         if event.processed_at is not None:
             return event

@@ -1,5 +1,4 @@
 import pytest
-from django.core.cache import cache
 from django.core.management import call_command
 from django_q.conf import Conf
 from rest_framework.test import APIClient
@@ -9,16 +8,15 @@ from integrations.models import ApiKey
 
 
 @pytest.fixture(autouse=True)
-def _offline_backends(request, settings, monkeypatch):
-    """Tasks run inline through the real task functions; SMS goes to the locmem outbox."""
+def _offline_backends(settings, monkeypatch):
+    """Tasks run inline through the real task functions; SMS goes to the locmem outbox.
+
+    The cache needs no clearing: it is the database cache, rolled back with each test.
+    """
     monkeypatch.setattr(Conf, "SYNC", True)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     settings.SMS_BACKEND = "integrations.channels.LocmemSmsBackend"
     LocmemSmsBackend.outbox = []
-    uses_db = request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(request.fixturenames)
-    if uses_db:
-        request.getfixturevalue("db" if "transactional_db" not in request.fixturenames else "transactional_db")
-        cache.clear()  # the database cache holds rate-limit counters
     yield
 
 

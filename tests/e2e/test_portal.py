@@ -1,7 +1,6 @@
 """The rep's day in a real browser: log in, edit a draft inline, approve it, see it sent."""
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from approvals.models import Action
@@ -12,18 +11,13 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
-def draft(demo_committed):
+def draft(demo):
     result = lead_capture(
         event=CaptureEvent(
             channel="form", source="website-quote", name="Maya Lopez", phone="512 867 0100", message="Roof quote please"
         )
     )
     return Action.objects.get(lead=result.lead)
-
-
-@pytest.fixture
-def demo_committed():
-    call_command("seed_demo", "--force", verbosity=0)
 
 
 def test_rep_edits_and_approves_a_draft_and_sees_it_sent(page, live_server, draft, sms_outbox):
