@@ -1,12 +1,11 @@
 """Concurrent captures on PostgreSQL: the loser of a unique-constraint race takes the retry pass."""
 
-import threading
-
 import pytest
 from django.db import connection
 
 from leads.models import InboundEvent, Lead
 from leads.services import CaptureEvent, lead_capture
+from tests.concurrency import run_in_threads
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="concurrent writers need PostgreSQL"),
@@ -15,25 +14,7 @@ pytestmark = [
 
 
 def capture_at_once(events: list[CaptureEvent]) -> list:
-    barrier = threading.Barrier(len(events))
-    results, errors = [], []
-
-    def work(event):
-        try:
-            barrier.wait()
-            results.append(lead_capture(event=event))
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(e,)) for e in events]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
-    return results
+    return run_in_threads(lambda event: lead_capture(event=event), events)
 
 
 def test_same_event_from_many_threads_is_stored_once(demo):

@@ -1,5 +1,3 @@
-import threading
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -9,6 +7,7 @@ from leads.models import Lead
 from routing.engine import LeadFacts
 from routing.models import Rep, RoutingRule, Team
 from routing.services import lead_route
+from tests.concurrency import run_in_threads
 from tests.factories import LeadFactory, UserFactory
 
 
@@ -51,22 +50,6 @@ def test_concurrent_round_robin_never_skips_or_doubles(demo):
         Rep.objects.create(user=UserFactory(username=f"extra{n}"), team=team)
     leads = [LeadFactory() for _ in range(200)]
     chunks = [leads[i::4] for i in range(4)]
-    errors = []
-
-    def work(chunk):
-        try:
-            for lead in chunk:
-                lead_route(lead=lead, facts=LeadFacts())
-        except Exception as exc:  # noqa: BLE001 - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=work, args=(c,)) for c in chunks]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_in_threads(lambda chunk: [lead_route(lead=lead, facts=LeadFacts()) for lead in chunk], chunks)
     per_rep = [Lead.objects.filter(owner=rep.user).count() for rep in Rep.objects.all()]
     assert per_rep == [40] * 5, per_rep
