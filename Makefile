@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo test venv lint format check bench-ingest clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,9 @@ check: $(STAMP)
 
 bench-ingest: $(STAMP)
 	$(PY) bench/ingest.py
+
+bench-routing: $(STAMP)
+	$(PY) bench/routing.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

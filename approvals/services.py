@@ -4,6 +4,7 @@ The portal, the API and the admin all call these functions, so they behave ident
 """
 
 import logging
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -28,6 +29,26 @@ def _policy_for(workflow: str) -> Policy:
     return Policy.objects.filter(workflow=workflow).first() or Policy(workflow=workflow, mode=Policy.Mode.DRAFT)
 
 
+@dataclass(frozen=True)
+class PolicyOutcome:
+    mode: str
+    status: str
+    escalation: str = ""
+
+
+def policy_outcome(*, workflow: str, confidence: float | None) -> PolicyOutcome:
+    """What the workflow's Policy does with a proposal of this confidence; reads only (used by what-ifs too)."""
+    policy = _policy_for(workflow)
+    if policy.mode == Policy.Mode.OBSERVE:
+        return PolicyOutcome(policy.mode, Action.Status.SHADOW)
+    if policy.mode == Policy.Mode.AUTO:
+        if confidence is not None and confidence < policy.min_confidence:
+            escalation = f"confidence {confidence:.2f} < {policy.min_confidence:.2f}"
+            return PolicyOutcome(policy.mode, Action.Status.PENDING, escalation)
+        return PolicyOutcome(policy.mode, Action.Status.APPROVED)
+    return PolicyOutcome(policy.mode, Action.Status.PENDING)
+
+
 @transaction.atomic
 def action_propose(
     *, lead, workflow: str, content: DraftContent, confidence: float | None, reasoning: str, event=None
@@ -42,18 +63,8 @@ def action_propose(
         existing = Action.objects.filter(event=event, workflow=workflow).first()
         if existing is not None:
             return existing
-    policy = _policy_for(workflow)
-    escalation = ""
-    if policy.mode == Policy.Mode.OBSERVE:
-        status = Action.Status.SHADOW
-    elif policy.mode == Policy.Mode.AUTO:
-        if confidence is not None and confidence < policy.min_confidence:
-            status = Action.Status.PENDING
-            escalation = f"confidence {confidence:.2f} < {policy.min_confidence:.2f}"
-        else:
-            status = Action.Status.APPROVED
-    else:
-        status = Action.Status.PENDING
+    outcome = policy_outcome(workflow=workflow, confidence=confidence)
+    status, escalation = outcome.status, outcome.escalation
     action = Action.objects.create(
         lead=lead,
         event=event,
@@ -72,8 +83,8 @@ def action_propose(
         lead=lead,
         action=action,
         input_summary=content.body,
-        output={"action": action.pk, "kind": action.kind, "status": status, "policy_mode": policy.mode},
-        reasoning=f"Policy '{workflow}' is {policy.mode}" + (f"; escalated: {escalation}" if escalation else "."),
+        output={"action": action.pk, "kind": action.kind, "status": status, "policy_mode": outcome.mode},
+        reasoning=f"Policy '{workflow}' is {outcome.mode}" + (f"; escalated: {escalation}" if escalation else "."),
         confidence=confidence,
         outcome=Decision.Outcome.ESCALATED if escalation else Decision.Outcome.OK,
     )

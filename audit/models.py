@@ -14,6 +14,8 @@ class Decision(models.Model):
         REJECT = "reject", "Rejected"
         RETRY = "retry", "Retried"
         EXECUTE = "execute", "Executed"
+        TOUCH = "touch", "First touch"
+        SLA = "sla", "SLA breach"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

@@ -11,6 +11,7 @@ from audit.views import healthz
 from leads.api import EventCreateApi, LeadViewSet
 from leads.urls import portal_patterns as lead_portal_patterns
 from leads.views import capture_form
+from routing.api import SimulateApi
 
 router = DefaultRouter()
 router.register("leads", LeadViewSet, basename="lead")
@@ -18,6 +19,7 @@ router.register("actions", ActionViewSet, basename="action")
 
 api_patterns = [
     path("events/", EventCreateApi.as_view(), name="event-create"),
+    path("simulate/", SimulateApi.as_view(), name="simulate"),
     *router.urls,
 ]
 

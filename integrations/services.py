@@ -11,6 +11,7 @@ from audit.services import Stopwatch, decision_record
 from integrations import channels
 from leads.choices import Stage
 from leads.models import Lead, Message
+from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +108,9 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             reasoning=f"{action.get_kind_display()} handed to the {action.channel} backend.",
             duration_ms=duration_ms,
         )
+        if action.decided_by_id is not None:
+            # A message a person approved is their touch; one the policy sent alone is not.
+            lead_touch(lead=lead, how=f"{action.get_kind_display().lower()} sent", actor=action.decided_by)
     logger.info("action.done", extra={"action_id": action.pk, "provider_id": provider_id})
 
 

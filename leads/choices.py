@@ -22,3 +22,7 @@ class Stage(models.TextChoices):
     LOST = "lost", "Lost"
     UNQUALIFIED = "unqualified", "Unqualified"
     SPAM = "spam", "Spam"
+
+
+# Stages in which a lead still needs its rep: what capacity caps and least-loaded routing count.
+OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.QUOTED, Stage.APPOINTMENT)

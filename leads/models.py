@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 
 from audit.history import History
 from leads.choices import Channel, Stage
@@ -16,7 +17,10 @@ class Lead(models.Model):
     company = models.CharField(max_length=200, blank=True)
     postal_code = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True)
+    region = models.CharField(max_length=10, blank=True, help_text="ISO 3166-2, e.g. US-TX.")
     timezone = models.CharField(max_length=64, blank=True)
+    # Kept in step with ``email`` by save(): the account key routing's account ownership looks up.
+    email_domain = models.CharField(max_length=254, blank=True, editable=False)
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.NEW)
     # Indexed by the (owner, stage) index below; a single-column index would only cost inserts.
     owner = models.ForeignKey(
@@ -31,6 +35,8 @@ class Lead(models.Model):
     qualification = models.JSONField(default=dict, blank=True)
     opted_out = models.BooleanField(default=False)
     first_response_at = models.DateTimeField(null=True, blank=True)
+    # A person's first touch (approved message sent, call logged, lead accepted): stops the SLA clock.
+    first_touch_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -46,10 +52,20 @@ class Lead(models.Model):
         indexes = [
             models.Index(fields=["owner", "stage"]),
             models.Index(fields=["created_at"]),
+            models.Index(fields=["email_domain"], condition=~Q(email_domain=""), name="lead_email_domain"),
+            models.Index(Upper("company"), condition=~Q(company=""), name="lead_company_upper"),
         ]
 
     def __str__(self):
         return self.name or self.email or self.phone or f"Lead {self.pk}"
+
+    def save(self, *args, **kwargs):
+        domain = self.email.rpartition("@")[2].lower() if self.email else ""
+        if domain != self.email_domain:
+            self.email_domain = domain
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "email_domain"]
+        super().save(*args, **kwargs)
 
     @property
     def first_name(self) -> str:

@@ -31,3 +31,26 @@ def normalize_email(raw: str) -> str:
 def mask_phone(phone: str) -> str:
     """Phone for logs: enough to tell numbers apart, not enough to dial."""
     return f"{phone[:3]}…{phone[-2:]}" if len(phone) > 5 else "…"
+
+
+# Personal mailbox providers: a shared domain here says nothing about a shared account.
+FREE_EMAIL_DOMAINS = frozenset(
+    {
+        "aol.com",
+        "gmail.com",
+        "googlemail.com",
+        "gmx.com",
+        "hotmail.com",
+        "icloud.com",
+        "live.com",
+        "mail.com",
+        "me.com",
+        "msn.com",
+        "outlook.com",
+        "proton.me",
+        "protonmail.com",
+        "yahoo.com",
+        "yandex.com",
+        "zoho.com",
+    }
+)

@@ -7,6 +7,7 @@ from django.db import connection
 from django.db.models import QuerySet
 
 from audit.models import Decision
+from leads.choices import Channel
 from leads.models import Lead
 from leads.permissions import scope_to_user
 
@@ -29,6 +30,13 @@ def lead_list_by_contact(*, phone: str, email: str) -> list[Lead]:
     where = " OR ".join(f"{quote(column)} = %s" for column, _ in keys)
     sql = f"SELECT * FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - identifiers are constants
     return list(Lead.objects.raw(sql, [value for _, value in keys]))
+
+
+def lead_get_by_contact(*, phone: str, email: str) -> Lead | None:
+    """The lead a capture with this phone and email attaches to, if any."""
+    candidates = lead_list_by_contact(phone=phone, email=email)
+    # The phone match wins when phone and email point at different leads: it is the stronger identity.
+    return next((c for c in candidates if phone and c.phone == phone), candidates[0] if candidates else None)
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,11 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
         TimelineEntry(
             at=m.sent_at or m.created_at,
             kind="message",
-            title=f"{m.get_direction_display()} {m.channel.upper()} to {m.to} — {m.get_status_display().lower()}",
+            title=(
+                f"Call logged{f' ({m.to})' if m.to else ''}"
+                if m.channel == Channel.CALL
+                else f"{m.get_direction_display()} {m.channel.upper()} to {m.to} — {m.get_status_display().lower()}"
+            ),
             body=m.body,
             outcome=m.status,
             reasoning=m.error,

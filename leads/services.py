@@ -14,9 +14,10 @@ from django.utils import timezone
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
 from leads.choices import Channel
-from leads.models import InboundEvent, Lead
+from leads.models import InboundEvent, Lead, Message
 from leads.normalize import mask_phone, normalize_email, normalize_phone
-from leads.selectors import lead_list_by_contact
+from leads.selectors import lead_get_by_contact
+from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def request_fingerprint(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def _clean(event: CaptureEvent) -> tuple[str, str]:
+def capture_clean(event: CaptureEvent) -> tuple[str, str]:
     """Validate and normalize the contact fields; raise ValidationError naming each bad field."""
     errors: dict[str, list[str]] = {}
     if event.channel not in Channel.values:
@@ -99,8 +100,8 @@ def _find_replay(event: CaptureEvent, idempotency_key: str | None, request_hash:
 
 
 def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple[Lead, bool]:
-    candidates = lead_list_by_contact(phone=phone, email=email)
-    if not candidates:
+    lead = lead_get_by_contact(phone=phone, email=email)
+    if lead is None:
         lead = Lead(phone=phone, email=email, **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS})
         lead.country = lead.country.upper()
         # The InboundEvent stored with it is the record of the lead's state at capture; its first
@@ -110,8 +111,6 @@ def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple
         lead.save()
         del lead.skip_history_when_saving
         return lead, True
-    # The phone match wins when phone and email point at different leads: it is the stronger identity.
-    lead = next((c for c in candidates if phone and c.phone == phone), candidates[0])
     changed = [f for f in FILLABLE_FIELDS if not getattr(lead, f) and getattr(event, f).strip()]
     for f in changed:
         setattr(lead, f, getattr(event, f).strip())
@@ -133,7 +132,7 @@ def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, req
     on commit. The event row is the audit record of the capture (who, when, what, and whether it
     started a new lead). Raises ValidationError (field -> messages) or ConflictError.
     """
-    phone, email = _clean(event)
+    phone, email = capture_clean(event)
     try:
         return _capture_once(event, phone, email, idempotency_key, request_hash)
     except IntegrityError:
@@ -174,3 +173,25 @@ def _capture_once(
         extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},
     )
     return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)
+
+
+@transaction.atomic
+def lead_call_log(*, lead: Lead, user, note: str) -> Message:
+    """Record a call a person made to the lead (a note is required); it counts as the first touch."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError({"note": "Say what happened on the call."})
+    if len(note) > 2000:
+        raise ValidationError({"note": f"At most 2000 characters; this note has {len(note)}."})
+    now = timezone.now()
+    message = Message.objects.create(
+        lead=lead,
+        direction=Message.Direction.OUTBOUND,
+        channel=Channel.CALL,
+        to=lead.phone,
+        body=note,
+        status=Message.Status.SENT,
+        sent_at=now,
+    )
+    lead_touch(lead=lead, how="call logged", actor=user)
+    return message

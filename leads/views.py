@@ -12,6 +12,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
@@ -21,7 +22,8 @@ from leads.choices import Channel, Stage
 from leads.models import WebForm
 from leads.permissions import is_manager
 from leads.selectors import lead_list, lead_timeline
-from leads.services import lead_capture
+from leads.services import lead_call_log, lead_capture
+from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
 
@@ -117,14 +119,46 @@ def lead_index(request: HttpRequest) -> HttpResponse:
     )
 
 
-@login_required
-@require_GET
-def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+def _lead_for(request: HttpRequest, lead_id: int):
     lead = lead_list(user=request.user).filter(pk=lead_id).first()
     if lead is None:
         raise Http404("Lead not found.")
-    return render(
-        request,
-        "leads/detail.html",
-        {"lead": lead, "timeline": lead_timeline(lead=lead)},
-    )
+    return lead
+
+
+def _lead_page(request: HttpRequest, lead, *, errors=None, status=200) -> HttpResponse:
+    context = {
+        "lead": lead,
+        "timeline": lead_timeline(lead=lead),
+        "can_accept": lead.owner_id == request.user.pk and lead.first_touch_at is None,
+        "errors": errors or {},
+    }
+    return render(request, "leads/detail.html", context, status=status)
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    return _lead_page(request, _lead_for(request, lead_id))
+
+
+@login_required
+@require_POST
+def lead_accept(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The owner takes the lead on: their first touch, which stops the SLA clock."""
+    lead = _lead_for(request, lead_id)
+    if lead.owner_id != request.user.pk:
+        return _lead_page(request, lead, errors={"accept": ["Only the lead's owner can accept it."]}, status=403)
+    lead_touch(lead=lead, how="accepted in the portal", actor=request.user)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
+    lead = _lead_for(request, lead_id)
+    try:
+        lead_call_log(lead=lead, user=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        return _lead_page(request, lead, errors=exc.message_dict, status=422)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))

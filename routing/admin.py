@@ -1,25 +1,131 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import render
+from django.urls import path
+from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
-from routing.models import Assignment, QualificationCriteria, Rep, RoutingRule, Team
+from routing import engine
+from routing.models import (
+    Absence,
+    Assignment,
+    QualificationCriteria,
+    Rep,
+    RoutingRule,
+    Team,
+    Territory,
+    WorkingHours,
+)
+from routing.whatif import MAX_REPLAY, rules_replay
+
+CONDITIONS_HELP = (
+    "One condition per line: field, operator, value. For example:<br>"
+    "<code>channel is sms</code> · <code>score &gt; 60</code> · <code>budget between 5000 and 20000</code> · "
+    "<code>region in US-TX, US-OK</code> · <code>message matches roof|gutter</code> · "
+    "<code>company is empty</code> · <code>payload.product is solar</code><br>"
+    f"Fields: {', '.join(engine.FIELDS)}, or payload.&lt;key&gt; for a custom field of the event. "
+    f"Operators: {', '.join(engine.OPERATOR_WORDS.values())}. No lines: every lead matches."
+)
+
+
+class RoutingRuleForm(forms.ModelForm):
+    """Conditions edited as readable lines; stored as JSON, checked before saving."""
+
+    match = forms.ChoiceField(
+        choices=[("all", "All conditions hold"), ("any", "Any condition holds")], initial="all", label="Match when"
+    )
+    conditions_text = forms.CharField(
+        label="Conditions",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "style": "font-family: monospace"}),
+        help_text=CONDITIONS_HELP,
+    )
+
+    class Meta:
+        model = RoutingRule
+        fields = [
+            "name",
+            "priority",
+            "active",
+            "team",
+            "rep",
+            "strategy",
+            "by_account_owner",
+            "by_territory",
+            "by_skills",
+            "out_of_hours",
+            "fallback_team",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        conditions = self.instance.conditions or engine.empty_conditions()
+        self.fields["match"].initial = conditions.get("match", "all")
+        self.fields["conditions_text"].initial = engine.format_lines(conditions)
+
+    def clean(self):
+        cleaned = super().clean()
+        try:
+            self.instance.conditions = engine.parse_lines(
+                cleaned.get("conditions_text", ""), match=cleaned.get("match", "all")
+            )
+        except ValueError as exc:
+            self.add_error("conditions_text", str(exc))
+        return cleaned
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Model.clean reports condition errors under "conditions", which this form shows as text.
+        if "conditions" in self.errors:
+            self.add_error("conditions_text", self.errors.pop("conditions"))
+
+
+class TerritoryInline(admin.TabularInline):
+    model = Territory
+    extra = 0
+
+
+class WorkingHoursInline(admin.TabularInline):
+    model = WorkingHours
+    extra = 0
+
+
+class AbsenceInline(admin.TabularInline):
+    model = Absence
+    extra = 0
 
 
 class RepInline(admin.TabularInline):
     model = Rep
     extra = 0
+    fields = ["user", "active", "weight", "capacity", "timezone"]
+    show_change_link = True
 
 
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "last_assigned_rep"]
-    inlines = [RepInline]
+    list_display = ["name", "is_fallback", "sla_minutes", "sla_action", "last_assigned_rep"]
+    fieldsets = [
+        (None, {"fields": ["name", "is_fallback"]}),
+        ("First-touch SLA", {"fields": ["sla_minutes", "sla_action", "sla_max_hops"]}),
+    ]
+    inlines = [RepInline, TerritoryInline]
 
 
 @admin.register(Rep)
 class RepAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "team", "active"]
+    list_display = ["__str__", "team", "active", "weight", "capacity", "timezone"]
     list_filter = ["team", "active"]
+    list_editable = ["active"]
     list_select_related = ["user", "team"]
+    fieldsets = [
+        (None, {"fields": ["user", "team", "active"]}),
+        ("Share of leads", {"fields": ["weight", "capacity"]}),
+        ("Skills", {"fields": ["languages", "product_lines", "lead_types"]}),
+        ("Availability", {"fields": ["timezone"], "description": "Working hours and absences are below."}),
+    ]
+    inlines = [WorkingHoursInline, AbsenceInline, TerritoryInline]
 
 
 @admin.register(QualificationCriteria)
@@ -29,17 +135,63 @@ class QualificationCriteriaAdmin(SimpleHistoryAdmin):
 
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(SimpleHistoryAdmin):
-    list_display = ["priority", "name", "team", "strategy", "active", "updated_at"]
+    form = RoutingRuleForm
+    change_form_template = "admin/routing/routingrule/change_form.html"
+    list_display = ["priority", "name", "summary", "team", "rep", "strategy", "active", "updated_at"]
     list_display_links = ["name"]
-    list_filter = ["active", "team"]
-    list_select_related = ["team"]
+    list_filter = ["active", "team", "strategy"]
+    list_select_related = ["team", "rep__user"]
+    fieldsets = [
+        (None, {"fields": ["name", "priority", "active"]}),
+        ("Which leads", {"fields": ["match", "conditions_text"]}),
+        (
+            "Who gets them",
+            {
+                "fields": [
+                    "team",
+                    "rep",
+                    "strategy",
+                    "by_account_owner",
+                    "by_territory",
+                    "by_skills",
+                    "out_of_hours",
+                    "fallback_team",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="conditions")
+    def summary(self, rule: RoutingRule) -> str:
+        return engine.describe(rule.conditions or {})
+
+    def get_urls(self):
+        replay = self.admin_site.admin_view(require_POST(self.replay_view))
+        return [path("replay/", replay, name="routing_routingrule_replay"), *super().get_urls()]
+
+    def replay_view(self, request):
+        """Replay the last N leads against the rule as edited in the form (unsaved); an HTMX fragment."""
+        rule = RoutingRule.objects.filter(pk=request.POST.get("replay_rule") or None).first()
+        allowed = self.has_change_permission(request, rule) if rule else self.has_add_permission(request)
+        if not allowed:
+            raise PermissionDenied
+        form = self.get_form(request, rule)(request.POST, instance=rule)
+        try:
+            count = int(request.POST.get("replay_count") or 200)
+        except ValueError:
+            count = 200
+        context = {"form": form, "count": max(1, min(count, MAX_REPLAY))}
+        if form.is_valid():
+            context["result"] = rules_replay(edited=form.save(commit=False), count=context["count"])
+        return render(request, "admin/routing/routingrule/replay.html", context)
 
 
 @admin.register(Assignment)
 class AssignmentAdmin(SimpleHistoryAdmin):
-    list_display = ["created_at", "lead", "rep", "rule", "reason"]
+    list_display = ["created_at", "lead", "rep", "kind", "rule", "sla_due_at", "breached_at", "reason"]
+    list_filter = ["kind"]
     list_select_related = ["lead", "rep__user", "rule"]
-    readonly_fields = ["lead", "rep", "rule", "reason", "created_at"]
+    readonly_fields = ["lead", "rep", "rule", "kind", "hop", "reason", "sla_due_at", "breached_at", "created_at"]
 
     def has_add_permission(self, request):
         return False

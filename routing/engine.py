@@ -1,11 +1,70 @@
-"""Pure rule matching: facts and rules in, a decision out. No ORM, no I/O."""
+"""Pure rule matching: facts and rules in, a decision out. No ORM, no I/O.
 
-from collections.abc import Sequence
+Conditions are stored as JSON (``{"match": "all"|"any", "conditions": [{"field", "op", "value"}]}``)
+and edited as readable lines (``score > 60``, ``region in US-TX, US-OK``); :func:`parse_lines` and
+:func:`format_lines` convert between the two, and :func:`compile_conditions` checks a rule once so
+that matching a lead is only comparisons.
+"""
+
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-FIELDS = ("channel", "source", "score", "intent", "budget", "postal_code", "country", "company", "email_domain")
-OPERATORS = ("equals", "not_equals", "in", "contains", "gt", "lt", "is_empty")
+FIELDS = (
+    "channel",
+    "source",
+    "message",
+    "score",
+    "intent",
+    "urgency",
+    "budget",
+    "postal_code",
+    "region",
+    "country",
+    "company",
+    "email_domain",
+    "language",
+    "product_line",
+    "lead_type",
+)
+NUMERIC_FIELDS = frozenset({"score", "budget"})
+PAYLOAD_PREFIX = "payload."
+OPERATORS = (
+    "equals",
+    "not_equals",
+    "in",
+    "not_in",
+    "contains",
+    "regex",
+    "gt",
+    "lt",
+    "between",
+    "is_empty",
+    "is_not_empty",
+)
+# How each operator reads in the admin, and the words accepted when parsing (longest first).
+OPERATOR_WORDS = {
+    "equals": "is",
+    "not_equals": "is not",
+    "in": "in",
+    "not_in": "not in",
+    "contains": "contains",
+    "regex": "matches",
+    "gt": ">",
+    "lt": "<",
+    "between": "between",
+    "is_empty": "is empty",
+    "is_not_empty": "is not empty",
+}
+_PARSE_WORDS = sorted(
+    [(word, op) for op, word in OPERATOR_WORDS.items()]
+    + [(op, op) for op in OPERATORS]
+    + [("=", "equals"), ("==", "equals"), ("!=", "not_equals"), ("regex", "regex")],
+    key=lambda pair: -len(pair[0]),
+)
+MAX_REGEX_LENGTH = 200
+_FIELD_AT_START = re.compile(r"^([\w.]*)\s*(.*)$")
 
 
 def empty_conditions() -> dict:
@@ -14,15 +73,32 @@ def empty_conditions() -> dict:
 
 @dataclass(frozen=True)
 class LeadFacts:
+    """What rules can test about a lead; ``payload`` holds the event's custom fields."""
+
     channel: str = ""
     source: str = ""
+    message: str = ""
     score: int | None = None
     intent: str = ""
+    urgency: str = ""
     budget: float | None = None
     postal_code: str = ""
+    region: str = ""
     country: str = ""
     company: str = ""
     email_domain: str = ""
+    language: str = ""
+    product_line: str = ""
+    lead_type: str = ""
+    payload: dict = field(default_factory=dict)
+
+    def get(self, name: str) -> Any:
+        if name.startswith(PAYLOAD_PREFIX):
+            value: Any = self.payload
+            for part in name[len(PAYLOAD_PREFIX) :].split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            return value
+        return getattr(self, name)
 
 
 @dataclass(frozen=True)
@@ -36,74 +112,182 @@ class RuleSpec:
 class RuleMatch:
     rule: RuleSpec | None
     explanation: str
+    tried: int = 0
+    skipped: tuple[str, ...] = ()
 
 
-def validate_conditions(conditions: Any) -> None:
-    """Raise ValueError saying what is wrong with a rule's conditions."""
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    try:
+        return float(str(value).replace(",", "").strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _check(i: int, cond: Any) -> tuple[str, str, Any]:
+    """The (field, op, value) of one stored condition, or ValueError naming what is wrong."""
+    if not isinstance(cond, dict):
+        raise ValueError(f"Condition {i} must be an object with field, op and value.")
+    name, op, value = cond.get("field"), cond.get("op"), cond.get("value")
+    if not isinstance(name, str) or not (
+        name in FIELDS or (name.startswith(PAYLOAD_PREFIX) and len(name) > len(PAYLOAD_PREFIX))
+    ):
+        raise ValueError(
+            f"Condition {i}: unknown field {name!r}; "
+            f"use one of {', '.join(FIELDS)} or payload.<key> for a custom field."
+        )
+    if op not in OPERATORS:
+        raise ValueError(f"Condition {i}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}.")
+    if op in ("in", "not_in"):
+        if not isinstance(value, list) or not value:
+            raise ValueError(f"Condition {i}: '{op}' needs a non-empty list of values.")
+    elif op in ("gt", "lt"):
+        if _number(value) is None:
+            raise ValueError(f"Condition {i}: '{OPERATOR_WORDS[op]}' needs a number, not {value!r}.")
+    elif op == "between":
+        bounds = [_number(v) for v in value] if isinstance(value, list) and len(value) == 2 else [None]
+        if None in bounds:
+            raise ValueError(f"Condition {i}: 'between' needs two numbers, like [5000, 20000].")
+        if bounds[0] > bounds[1]:
+            low, high = bounds
+            raise ValueError(f"Condition {i}: 'between' needs the smaller number first ({low:g} > {high:g}).")
+    elif op == "regex":
+        if not isinstance(value, str) or not value:
+            raise ValueError(f"Condition {i}: 'matches' needs a regular expression.")
+        if len(value) > MAX_REGEX_LENGTH:
+            raise ValueError(f"Condition {i}: the regular expression is longer than {MAX_REGEX_LENGTH} characters.")
+        try:
+            re.compile(value)
+        except re.error as exc:
+            raise ValueError(f"Condition {i}: the regular expression {value!r} does not compile: {exc}.") from None
+    elif op in ("equals", "not_equals", "contains") and (value is None or isinstance(value, dict | list)):
+        raise ValueError(f"Condition {i}: '{OPERATOR_WORDS[op]}' needs a single value.")
+    return name, op, value
+
+
+Predicate = Callable[[LeadFacts], bool]
+
+
+def _empty(actual: Any) -> bool:
+    return actual is None or (isinstance(actual, str | list | dict) and not actual)
+
+
+def _predicate(name: str, op: str, value: Any) -> Predicate:
+    """One condition as a function of the facts; never raises, whatever the facts hold."""
+    if op == "is_empty":
+        return lambda facts: _empty(facts.get(name))
+    if op == "is_not_empty":
+        return lambda facts: not _empty(facts.get(name))
+    if op in ("gt", "lt", "between"):
+        low, high = (_number(v) for v in value) if op == "between" else (_number(value), _number(value))
+
+        def numeric(facts: LeadFacts) -> bool:
+            actual = _number(facts.get(name))
+            if actual is None:
+                return False
+            if op == "gt":
+                return actual > low
+            if op == "lt":
+                return actual < high
+            return low <= actual <= high
+
+        return numeric
+    if op == "regex":
+        pattern = re.compile(value, re.IGNORECASE)
+        return lambda facts: not _empty(facts.get(name)) and pattern.search(str(facts.get(name))) is not None
+
+    def text(actual: Any) -> str:
+        if isinstance(actual, float) and actual.is_integer():
+            actual = int(actual)
+        return str(actual).strip().lower()
+
+    if op in ("in", "not_in"):
+        options = frozenset(text(v) for v in value)
+        if op == "in":
+            return lambda facts: not _empty(facts.get(name)) and text(facts.get(name)) in options
+        return lambda facts: _empty(facts.get(name)) or text(facts.get(name)) not in options
+    wanted = text(value)
+    if op == "equals":
+        return lambda facts: not _empty(facts.get(name)) and text(facts.get(name)) == wanted
+    if op == "not_equals":
+        return lambda facts: _empty(facts.get(name)) or text(facts.get(name)) != wanted
+    return lambda facts: not _empty(facts.get(name)) and wanted in text(facts.get(name))  # contains
+
+
+@dataclass(frozen=True)
+class CompiledConditions:
+    match: str
+    predicates: tuple[Predicate, ...]
+
+    def holds(self, facts: LeadFacts) -> bool:
+        if not self.predicates:
+            return True
+        combine = any if self.match == "any" else all
+        return combine(p(facts) for p in self.predicates)
+
+
+def compile_conditions(conditions: Any) -> CompiledConditions:
+    """Check a rule's conditions and turn them into predicates; ValueError says what is wrong."""
     if not isinstance(conditions, dict):
         raise ValueError("Conditions must be an object with 'match' and 'conditions'.")
-    if conditions.get("match", "all") not in ("all", "any"):
+    match = conditions.get("match", "all")
+    if match not in ("all", "any"):
         raise ValueError("'match' must be 'all' or 'any'.")
     items = conditions.get("conditions", [])
     if not isinstance(items, list):
         raise ValueError("'conditions' must be a list.")
-    for i, cond in enumerate(items, start=1):
-        if not isinstance(cond, dict):
-            raise ValueError(f"Condition {i} must be an object with field, op and value.")
-        if cond.get("field") not in FIELDS:
-            raise ValueError(f"Condition {i}: unknown field {cond.get('field')!r}; use one of {', '.join(FIELDS)}.")
-        op = cond.get("op")
-        if op not in OPERATORS:
-            raise ValueError(f"Condition {i}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}.")
-        value = cond.get("value")
-        if op == "in" and not isinstance(value, list):
-            raise ValueError(f"Condition {i}: 'in' needs a list value.")
-        if op in ("gt", "lt") and not isinstance(value, int | float):
-            raise ValueError(f"Condition {i}: '{op}' needs a number value.")
+    return CompiledConditions(match, tuple(_predicate(*_check(i, c)) for i, c in enumerate(items, start=1)))
 
 
-def _holds(cond: dict, facts: LeadFacts) -> bool:
-    actual = getattr(facts, cond["field"])
-    op, value = cond["op"], cond.get("value")
-    if op == "is_empty":
-        return actual in (None, "")
-    if actual in (None, ""):
-        return op == "not_equals"
-    if op in ("gt", "lt"):
-        if not isinstance(actual, int | float):
-            return False
-        return actual > value if op == "gt" else actual < value
-    text = str(actual).lower()
-    if op == "equals":
-        return text == str(value).lower()
-    if op == "not_equals":
-        return text != str(value).lower()
-    if op == "in":
-        return text in {str(v).lower() for v in value}
-    return str(value).lower() in text  # contains
+def validate_conditions(conditions: Any) -> None:
+    """Raise ValueError saying what is wrong with a rule's conditions."""
+    compile_conditions(conditions)
 
 
 def rule_matches(conditions: dict, facts: LeadFacts) -> bool:
-    items = conditions.get("conditions", [])
-    if not items:
-        return True
-    combine = any if conditions.get("match", "all") == "any" else all
-    return combine(_holds(c, facts) for c in items)
+    return compile_conditions(conditions).holds(facts)
 
 
-def choose_rule(facts: LeadFacts, rules: Sequence[RuleSpec]) -> RuleMatch:
-    """The first rule (in the given order) whose conditions hold; a rule that can't be evaluated is skipped."""
+def choose_rule(
+    facts: LeadFacts, rules: Sequence[RuleSpec], compiled: dict[int, CompiledConditions] | None = None
+) -> RuleMatch:
+    """The first rule (in the given order) whose conditions hold; a rule that can't be evaluated is skipped.
+
+    ``compiled`` holds rules already checked (by id), so a cached rule set is not re-parsed per lead.
+    """
     skipped = []
-    for rule in rules:
-        try:
-            validate_conditions(rule.conditions)
-        except ValueError as exc:
-            skipped.append(f"rule '{rule.name}' skipped: {exc}")
-            continue
-        if rule_matches(rule.conditions, facts):
+    for tried, rule in enumerate(rules, start=1):
+        checked = compiled.get(rule.id) if compiled else None
+        if checked is None:
+            try:
+                checked = compile_conditions(rule.conditions)
+            except ValueError as exc:
+                skipped.append(f"rule '{rule.name}' skipped: {exc}")
+                continue
+        if checked.holds(facts):
             described = describe(rule.conditions)
-            return RuleMatch(rule, "; ".join([*skipped, f"rule '{rule.name}' matched ({described})"]))
-    return RuleMatch(None, "; ".join([*skipped, f"none of {len(rules)} active rules matched"]))
+            explanation = "; ".join([*skipped, f"rule '{rule.name}' matched ({described})"])
+            return RuleMatch(rule, explanation, tried, tuple(skipped))
+    explanation = "; ".join([*skipped, f"none of {len(rules)} active rules matched"])
+    return RuleMatch(None, explanation, len(rules), tuple(skipped))
+
+
+def _format_value(op: str, value: Any) -> str:
+    if op in ("is_empty", "is_not_empty"):
+        return ""
+    if op in ("in", "not_in") and isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    if op == "between" and isinstance(value, list) and len(value) == 2:
+        return f"{value[0]} and {value[1]}"
+    return str(value)
+
+
+def format_condition(cond: dict) -> str:
+    op = cond.get("op", "")
+    return f"{cond.get('field', '')} {OPERATOR_WORDS.get(op, op)} {_format_value(op, cond.get('value'))}".strip()
 
 
 def describe(conditions: dict) -> str:
@@ -111,4 +295,61 @@ def describe(conditions: dict) -> str:
     if not items:
         return "matches every lead"
     joiner = " or " if conditions.get("match") == "any" else " and "
-    return joiner.join(f"{c['field']} {c['op'].replace('_', ' ')} {c.get('value', '')}".strip() for c in items)
+    return joiner.join(format_condition(c) for c in items)
+
+
+def format_lines(conditions: dict) -> str:
+    """The conditions as the readable lines the admin shows, one per line."""
+    return "\n".join(format_condition(c) for c in conditions.get("conditions", []))
+
+
+def _parse_value(op: str, raw: str) -> Any:
+    raw = raw.strip()
+    if op in ("is_empty", "is_not_empty"):
+        return None
+    if op in ("in", "not_in"):
+        return [part.strip().strip("'\"") for part in raw.split(",") if part.strip()]
+    if op == "between":
+        parts = re.split(r"\s+and\s+|\s*,\s*|\s+", raw, maxsplit=1)
+        return [_as_number(p) for p in parts] if len(parts) == 2 else raw
+    if op in ("gt", "lt"):
+        return _as_number(raw)
+    if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+        return raw[1:-1]
+    return raw
+
+
+def _as_number(raw: str) -> Any:
+    number = _number(raw)
+    if number is None:
+        return raw.strip()
+    return int(number) if number.is_integer() else number
+
+
+def parse_lines(text: str, *, match: str = "all") -> dict:
+    """Readable lines (``field operator value``) to stored conditions; ValueError names the bad line."""
+    items = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, rest = _FIELD_AT_START.match(line).groups()
+        for word, op in _PARSE_WORDS:
+            lowered = rest.lower()
+            if lowered == word or lowered.startswith(word + " ") or (not word.isalpha() and rest.startswith(word)):
+                value = _parse_value(op, rest[len(word) :])
+                break
+        else:
+            words = ", ".join(OPERATOR_WORDS.values())
+            raise ValueError(f"Line {number} ({line!r}): no operator after the field; use one of: {words}.")
+        cond = {"field": name, "op": op}
+        if value is not None:
+            cond["value"] = value
+        try:
+            _check(number, cond)
+        except ValueError as exc:
+            raise ValueError(str(exc).replace(f"Condition {number}:", f"Line {number} ({line!r}):", 1)) from None
+        items.append(cond)
+    conditions = {"match": match, "conditions": items}
+    compile_conditions(conditions)
+    return conditions

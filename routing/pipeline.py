@@ -16,7 +16,7 @@ from leads.choices import Stage
 from leads.models import InboundEvent, Lead
 from routing.models import QualificationCriteria
 from routing.selectors import criteria_get_active
-from routing.services import lead_facts, lead_route
+from routing.services import lead_facts, lead_locate, lead_route
 
 logger = logging.getLogger(__name__)
 
@@ -33,13 +33,19 @@ def _criteria() -> Criteria:
     )
 
 
-def _lead_qualify(lead: Lead, event: InboundEvent) -> Qualification:
+def qualification_compute(lead: Lead, message: str) -> tuple[Qualification, str, float]:
+    """Ask the configured provider about a message; returns the answer, the provider's name and the ms taken."""
     provider = get_provider()
     with Stopwatch() as timer:
-        result = provider.qualify(message=event.message, postal_code=lead.postal_code, criteria=_criteria())
+        result = provider.qualify(message=message, postal_code=lead.postal_code, criteria=_criteria())
+    return result, provider.name, timer.ms
+
+
+def _lead_qualify(lead: Lead, event: InboundEvent) -> Qualification:
+    result, provider_name, ms = qualification_compute(lead, event.message)
     lead.score = result.score
     lead.qualification = result.as_dict()
-    changed = ["score", "qualification"]
+    changed = ["score", "qualification", *lead_locate(lead)]
     if result.intent == "opt_out":
         lead.opted_out = True
         changed.append("opted_out")
@@ -51,17 +57,17 @@ def _lead_qualify(lead: Lead, event: InboundEvent) -> Qualification:
         elif result.qualified:
             lead.stage = Stage.QUALIFIED
         changed.append("stage")
-    lead._change_reason = f"qualified by the {provider.name} provider"
+    lead._change_reason = f"qualified by the {provider_name} provider"
     lead.save(update_fields=[*changed, "updated_at"])
     decision_record(
         step=Decision.Step.QUALIFY,
         lead=lead,
-        actor_type=Decision.ActorType.SYSTEM if provider.name == "rules" else Decision.ActorType.MODEL,
+        actor_type=Decision.ActorType.SYSTEM if provider_name == "rules" else Decision.ActorType.MODEL,
         input_summary=event.message[:500],
         output=result.as_dict(),
         reasoning=result.reasoning,
         confidence=result.confidence,
-        duration_ms=timer.ms,
+        duration_ms=ms,
     )
     return result
 
@@ -109,7 +115,7 @@ def process_event(*, event_id: int) -> InboundEvent:
         qualification = _lead_qualify(lead, event)
         if qualification.intent not in NOISE_INTENTS:
             if lead.owner_id is None:
-                facts = lead_facts(lead, qualification.as_dict(), channel=event.channel, source=event.source)
+                facts = lead_facts(lead, qualification.as_dict(), event)
                 if lead_route(lead=lead, facts=facts) is not None:
                     lead.refresh_from_db(fields=["owner"])
             _first_response(lead, event, qualification)

@@ -1,86 +1,242 @@
-"""Routing writes: give a lead to a rep, with the reason in words."""
+"""Routing writes: give a lead to a rep, with the reason in words.
+
+:func:`route_decide` reads (and, for a real assignment, locks) what a decision needs and runs the
+pure engine; :func:`lead_route` applies its result. The what-if tools call ``route_decide``
+without locks and store nothing.
+"""
 
 import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Upper
+from django.utils import timezone
 
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from leads.models import Lead
-from routing import engine
-from routing.models import Assignment, Rep, Team
-from routing.selectors import rule_list_active
+from leads import geo
+from leads.choices import OPEN_STAGES
+from leads.models import InboundEvent, Lead
+from leads.normalize import FREE_EMAIL_DOMAINS
+from routing import assign, engine
+from routing.directory import RoutingConfig, routing_config
+from routing.models import Assignment, Rep, RoutingRule, Team
 
 logger = logging.getLogger(__name__)
 
+SKILL_KEYS = {"language": ("language",), "product_line": ("product_line", "service"), "lead_type": ("lead_type",)}
 
-def lead_facts(lead: Lead, qualification: dict, *, channel: str = "", source: str = "") -> engine.LeadFacts:
-    """The facts rules are matched against, gathered from the lead and its qualification."""
+
+def lead_facts(lead: Lead, qualification: dict, event: InboundEvent | None = None) -> engine.LeadFacts:
+    """The facts rules are matched against, gathered from the lead, its qualification and the event."""
+    payload = event.payload if event is not None and isinstance(event.payload, dict) else {}
+
+    def first(*keys: str) -> str:
+        for source in (payload, qualification):
+            for key in keys:
+                value = source.get(key)
+                if isinstance(value, str | int | float) and str(value).strip():
+                    return str(value).strip()
+        return ""
+
     return engine.LeadFacts(
-        channel=channel,
-        source=source,
+        channel=event.channel if event is not None else "",
+        source=event.source if event is not None else "",
+        message=event.message if event is not None else "",
         score=lead.score,
         intent=qualification.get("intent", ""),
+        urgency=qualification.get("urgency", ""),
         budget=qualification.get("budget_amount"),
         postal_code=lead.postal_code,
+        region=lead.region,
         country=lead.country,
         company=lead.company,
-        email_domain=lead.email.rpartition("@")[2] if lead.email else "",
+        email_domain=lead.email_domain,
+        payload=payload,
+        **{name: first(*keys) for name, keys in SKILL_KEYS.items()},
     )
 
 
-def _next_rep_round_robin(team: Team) -> Rep | None:
-    """Next active rep after the team's cursor; the caller holds the team's row lock."""
-    reps = list(team.reps.filter(active=True).select_related("user").order_by("id"))
-    if not reps:
+def lead_locate(lead: Lead) -> list[str]:
+    """Fill the lead's region, country and time zone from its postal code; returns the fields changed."""
+    if not lead.postal_code or lead.region:
+        return []
+    place = geo.location_for(lead.postal_code, lead.country)
+    changed = []
+    for name in ("region", "country", "timezone"):
+        value = getattr(place, name)
+        if value and not getattr(lead, name):
+            setattr(lead, name, value)
+            changed.append(name)
+    return changed
+
+
+def account_owner_find(lead: Lead, config: RoutingConfig) -> int | None:
+    """The rep who owns another lead from the same company or business email domain, most recent first."""
+    keys = Q()
+    domain = lead.email_domain
+    if domain and domain not in FREE_EMAIL_DOMAINS:
+        keys |= Q(email_domain=domain)
+    if lead.company.strip():
+        keys |= Q(company_key=lead.company.strip().upper()) & ~Q(company="")
+    if not keys:
         return None
-    after = team.last_assigned_rep_id
-    return next((r for r in reps if after is not None and r.id > after), reps[0])
+    owner_ids = (
+        Lead.objects.alias(company_key=Upper("company"))
+        .filter(keys, owner__isnull=False)
+        .exclude(pk=lead.pk)
+        .order_by("-created_at")
+        .values_list("owner_id", flat=True)[:5]
+    )
+    return next((config.rep_by_user[u] for u in owner_ids if u in config.rep_by_user), None)
+
+
+def _teams_involved(config: RoutingConfig, target: assign.RuleTarget | None, facts, owner_id: int | None) -> set[int]:
+    directory = config.directory
+    teams = {directory.fallback_team_id}
+    if target is not None:
+        teams |= {target.team_id, target.fallback_team_id}
+        if target.rep_id in directory.reps:
+            teams.add(directory.reps[target.rep_id].team_id)
+        if target.by_territory:
+            for kind, code in assign.territory_keys(facts):
+                for t in directory.territory_owners(kind, code):
+                    teams.add(t.team_id if t.team_id is not None else directory.reps[t.rep_id].team_id)
+    if owner_id is not None:
+        teams.add(directory.reps[owner_id].team_id)
+    teams.discard(None)
+    return teams
+
+
+def routing_state_read(
+    config: RoutingConfig, team_ids: set[int], target, *, lock: bool, with_loads: bool = False
+) -> assign.RoutingState:
+    """Rotation cursors, weighted credits and open-lead counts for the reps of ``team_ids``.
+
+    With ``lock``, the team rows are locked first, in id order (so two workers needing the same
+    teams queue rather than deadlock), and everything after is read under those locks.
+    """
+    teams = Team.objects.filter(pk__in=team_ids).order_by("pk")
+    if lock:
+        teams = teams.select_for_update()
+    state = assign.RoutingState(cursors=dict(teams.values_list("pk", "last_assigned_rep_id")))
+    reps = [r for r in config.directory.reps.values() if r.team_id in team_ids]
+    if target is not None and target.strategy == assign.WEIGHTED:
+        state.credits = dict(Rep.objects.filter(team_id__in=team_ids).values_list("pk", "rotation_credit"))
+    # Open leads are counted only where they decide something: every candidate under least-loaded,
+    # otherwise just the reps with a capacity cap. The (owner, stage) index answers it alone.
+    if not (with_loads or (target is not None and target.strategy == assign.LEAST_LOADED)):
+        reps = [r for r in reps if r.capacity is not None]
+    if reps:
+        by_user = {r.user_id: r.id for r in reps}
+        counts = (
+            Lead.objects.filter(owner_id__in=by_user, stage__in=OPEN_STAGES)
+            .values("owner_id")
+            .annotate(n=Count("*"))
+            .order_by()
+        )
+        state.loads = {by_user[row["owner_id"]]: row["n"] for row in counts}
+    return state
+
+
+@dataclass
+class RouteDecision:
+    match: engine.RuleMatch
+    rule: RoutingRule | None
+    pick: assign.Pick
+    state: assign.RoutingState
+    config: RoutingConfig
+    credits_before: dict[int, int] = field(default_factory=dict)
+    cursors_before: dict[int, int | None] = field(default_factory=dict)
+
+    @property
+    def reason(self) -> str:
+        return f"{self.match.explanation} → {self.pick.reason}"
+
+
+def route_decide(
+    *, lead: Lead, facts: engine.LeadFacts, lock: bool, exclude: frozenset[int] = frozenset()
+) -> RouteDecision:
+    """Which rule matches the lead and which rep it would go to; with ``lock``, under the team row locks."""
+    config = routing_config()
+    match = engine.choose_rule(facts, config.specs, config.compiled)
+    rule = config.rules.get(match.rule.id) if match.rule else None
+    target = rule.target() if rule is not None else None
+    owner_id = account_owner_find(lead, config) if target is not None and target.by_account_owner else None
+    state = routing_state_read(config, _teams_involved(config, target, facts, owner_id), target, lock=lock)
+    cursors, credits = dict(state.cursors), dict(state.credits)
+    pick = assign.assign(
+        facts, target, config.directory, state, timezone.now(), account_owner_id=owner_id, exclude=exclude
+    )
+    return RouteDecision(match, rule, pick, state, config, credits_before=credits, cursors_before=cursors)
+
+
+def _state_write(decision: RouteDecision) -> None:
+    for team_id, rep_id in decision.state.cursors.items():
+        if decision.cursors_before.get(team_id, "unset") != rep_id:
+            Team.objects.filter(pk=team_id).update(last_assigned_rep_id=rep_id)
+    changed = [
+        Rep(pk=rep_id, rotation_credit=credit)
+        for rep_id, credit in decision.state.credits.items()
+        if decision.credits_before.get(rep_id) != credit
+    ]
+    if changed:
+        Rep.objects.bulk_update(changed, ["rotation_credit"])
 
 
 @transaction.atomic
-def lead_route(*, lead: Lead, facts: engine.LeadFacts) -> Assignment | None:
-    """Match the lead against the active rules and assign it to a rep of the matching team.
+def lead_route(
+    *,
+    lead: Lead,
+    facts: engine.LeadFacts,
+    kind: str = Assignment.Kind.ROUTE,
+    hop: int = 0,
+    exclude: frozenset[int] = frozenset(),
+) -> Assignment | None:
+    """Match the lead against the active rules and give it to a rep, with the reason in words.
 
-    The team row is locked while its round-robin cursor moves, so concurrent workers never give
-    two leads the same turn. Returns None (and records an escalated Decision) when no rule
-    matches or the team has no active rep: the lead stays visible, unassigned.
+    Team rows are locked while rotation state moves and capacity is counted, so concurrent
+    workers never give two leads the same turn or overfill a rep. A broken rule is skipped (a
+    Decision says so) and the lead goes on to the next rule or the fallback team. Returns None,
+    with an escalated Decision, when nobody can take it: the lead stays visible, unassigned.
     """
     with Stopwatch() as timer:
-        rules = rule_list_active()
-        specs = [engine.RuleSpec(id=r.id, name=r.name, conditions=r.conditions) for r in rules]
-        match = engine.choose_rule(facts, specs)
-        rule = next((r for r in rules if match.rule and r.id == match.rule.id), None)
-        rep = None
-        if rule is not None:
-            team = Team.objects.select_for_update().get(pk=rule.team_id)
-            rep = _next_rep_round_robin(team)
-            if rep is not None:
-                team.last_assigned_rep = rep
-                team.save(update_fields=["last_assigned_rep", "updated_at"])
+        decision = route_decide(lead=lead, facts=facts, lock=True, exclude=exclude)
+        _state_write(decision)
+    for skipped in decision.match.skipped:
+        decision_record(step=Decision.Step.ROUTE, lead=lead, reasoning=skipped, outcome=Decision.Outcome.SKIPPED)
+    rule, rep = decision.rule, decision.pick.rep
+    output = {"rule": rule.pk if rule else None, "rules_tried": decision.match.tried, "kind": kind, "hop": hop}
     if rep is None:
-        reason = match.explanation + (f" → team '{rule.team}' has no active rep" if rule else "")
         decision_record(
             step=Decision.Step.ROUTE,
             lead=lead,
-            reasoning=reason,
-            output={"rule": rule.id if rule else None, "rep": None},
+            reasoning=decision.reason,
+            output={**output, "rep": None},
             duration_ms=timer.ms,
             outcome=Decision.Outcome.ESCALATED,
         )
-        logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": reason})
+        logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": decision.reason})
         return None
-    reason = f"{match.explanation} → team '{rule.team}' → round-robin: {rep}"
-    assignment = Assignment.objects.create(lead=lead, rep=rep, rule=rule, reason=reason)
-    lead.owner = rep.user
-    lead._change_reason = reason
+    now = timezone.now()
+    sla = decision.config.sla.get(rep.team_id)
+    due = now + timedelta(minutes=sla.minutes) if sla and sla.minutes and lead.first_touch_at is None else None
+    if kind != Assignment.Kind.ROUTE:
+        Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
+    assignment = Assignment.objects.create(
+        lead=lead, rep_id=rep.id, rule=rule, kind=kind, reason=decision.reason, hop=hop, sla_due_at=due
+    )
+    lead.owner_id = rep.user_id
+    lead._change_reason = f"{Assignment.Kind(kind).label} to {rep.name}"[:100]
     lead.save(update_fields=["owner", "updated_at"])
     decision_record(
         step=Decision.Step.ROUTE,
         lead=lead,
-        reasoning=reason,
-        output={"rule": rule.id, "rep": rep.id, "user": rep.user_id},
+        reasoning=decision.reason,
+        output={**output, "rep": rep.id, "user": rep.user_id, "sla_due_at": due.isoformat() if due else None},
         duration_ms=timer.ms,
     )
-    logger.info("lead.routed", extra={"lead_id": lead.pk, "rule_id": rule.id, "rep_id": rep.id})
+    logger.info("lead.routed", extra={"lead_id": lead.pk, "rule_id": output["rule"], "rep_id": rep.id})
     return assignment

@@ -27,5 +27,5 @@ def test_seed_demo_is_idempotent_and_refuses_without_debug(settings):
     settings.DEBUG = True
     call_command("seed_demo", stdout=io.StringIO())
     call_command("seed_demo", stdout=io.StringIO())
-    assert Rep.objects.count() == 3 and RoutingRule.objects.count() == 1
+    assert Rep.objects.count() == 3 and RoutingRule.objects.count() == 4
     assert APIClient().login(username="rep2", password="demo")

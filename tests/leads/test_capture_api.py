@@ -52,7 +52,9 @@ def test_capture_stores_event_and_runs_pipeline(demo, capture, sms_outbox):
 
 def test_round_robin_spreads_leads_over_the_team(demo, capture):
     owners = [
-        Lead.objects.get(pk=capture(**{**ROOF, "phone": f"+1512867{n:04d}", "email": ""}).json()["lead"]).owner.username
+        Lead.objects.get(
+            pk=capture(**{**ROOF, "phone": f"+1512867{n:04d}", "email": "", "postal_code": "30301"}).json()["lead"]
+        ).owner.username
         for n in range(6)
     ]
     assert owners == ["rep1", "rep2", "rep3", "rep1", "rep2", "rep3"]

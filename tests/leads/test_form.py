@@ -1,3 +1,5 @@
+import time
+
 import pytest
 from django.test import Client
 
@@ -77,6 +79,8 @@ def test_get_is_not_allowed(demo, client):
 
 def test_rate_limit_per_address(demo, post, settings):
     settings.FORM_RATE_LIMIT_PER_MINUTE = 3
+    if time.time() % 60 > 50:  # the limit counts per clock minute: don't let the posts straddle two
+        time.sleep(61 - time.time() % 60)
     codes = [post({**FORM, "phone": f"512-555-01{n:02d}"}).status_code for n in range(5)]
     assert codes == [202, 202, 202, 429, 429]
     assert InboundEvent.objects.count() == 3

@@ -7,7 +7,8 @@ from django.db import transaction
 from approvals.models import MessageTemplate, Policy, Workflow
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
-from routing.models import QualificationCriteria, Rep, RoutingRule, Team
+from routing import engine
+from routing.models import QualificationCriteria, Rep, RoutingRule, Team, Territory
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
 MANAGED_APPS = ["leads", "routing", "approvals", "integrations", "audit"]
@@ -39,11 +40,17 @@ class Command(BaseCommand):
 
         manager = self._user(User, "manager", "Morgan", "Manager", is_staff=True)
         manager.groups.add(managers)
-        team, _ = Team.objects.get_or_create(name="Sales")
-        for number, first in ((1, "Ana"), (2, "Ben"), (3, "Cleo")):
+        team, _ = Team.objects.update_or_create(
+            name="Sales", defaults={"is_fallback": True, "sla_minutes": 15, "sla_action": Team.SlaAction.BOTH}
+        )
+        reps = {}
+        for number, first, languages, weight in ((1, "Ana", "en, es", 1), (2, "Ben", "en", 1), (3, "Cleo", "en", 2)):
             user = self._user(User, f"rep{number}", first, "Rep")
             user.groups.add(reps_group)
-            Rep.objects.update_or_create(user=user, defaults={"team": team, "active": True})
+            reps[first], _ = Rep.objects.update_or_create(
+                user=user, defaults={"team": team, "active": True, "languages": languages, "weight": weight}
+            )
+        Territory.objects.get_or_create(kind=Territory.Kind.REGION, code="US-TX", rep=reps["Ana"])
 
         QualificationCriteria.objects.update_or_create(
             name="Home services",
@@ -54,9 +61,22 @@ class Command(BaseCommand):
                 "qualify_threshold": 50,
             },
         )
-        RoutingRule.objects.update_or_create(
-            name="Every lead to Sales", defaults={"priority": 1000, "team": team, "active": True}
-        )
+        for name, priority, conditions, extra in (
+            ("Existing accounts", 10, "company is not empty", {"by_account_owner": True}),
+            ("Spanish speakers", 20, "language is es", {"by_skills": True, "strategy": "least_loaded"}),
+            ("Texas", 30, "region is US-TX", {"by_territory": True, "strategy": "least_loaded"}),
+            ("Every lead to Sales", 1000, "", {}),
+        ):
+            RoutingRule.objects.update_or_create(
+                name=name,
+                defaults={
+                    "priority": priority,
+                    "team": team,
+                    "active": True,
+                    "conditions": engine.parse_lines(conditions),
+                    **extra,
+                },
+            )
         Policy.objects.update_or_create(workflow=Workflow.FIRST_RESPONSE, defaults={"mode": Policy.Mode.DRAFT})
         Policy.objects.update_or_create(workflow=Workflow.FOLLOW_UP, defaults={"mode": Policy.Mode.DRAFT})
         MessageTemplate.objects.update_or_create(

@@ -1,0 +1,146 @@
+"""The routing configuration (rules, teams, reps, hours, absences, territories) as one cached snapshot.
+
+Routing a lead must not reload 200 rules and 100 reps every time. Each process keeps a snapshot
+tagged with a version token held in the shared cache; saving or deleting any routing record
+replaces the token (signals below), and every process rebuilds on its next lead. The token is
+random rather than a counter, so a lost or rolled-back cache entry can only cause a rebuild,
+never a stale read. Rotation state and loads are *not* here: they are read under row locks.
+"""
+
+import threading
+import uuid
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.core.cache import cache
+from django.db.models import Prefetch
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
+from django.utils import timezone
+
+from routing import assign, engine
+from routing.models import Absence, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
+
+VERSION_KEY = "routing:config-version"
+WATCHED = (Team, Rep, WorkingHours, Absence, Territory, RoutingRule)
+
+
+@dataclass(frozen=True)
+class TeamSla:
+    minutes: int | None
+    action: str
+    max_hops: int
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    version: str
+    rules: dict[int, RoutingRule]  # read-only copies, in priority order
+    specs: tuple[engine.RuleSpec, ...]
+    compiled: dict[int, engine.CompiledConditions]
+    directory: assign.Directory
+    sla: dict[int, TeamSla]
+    rep_by_user: dict[int, int]
+
+
+_lock = threading.Lock()
+_current: RoutingConfig | None = None
+
+
+def config_version() -> str:
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
+        version = cache.get(VERSION_KEY) or uuid.uuid4().hex
+    return version
+
+
+def config_changed() -> None:
+    """Make every process rebuild its snapshot on its next lead."""
+    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+
+
+def _on_change(sender, **kwargs):
+    config_changed()
+
+
+for _model in WATCHED:
+    post_save.connect(_on_change, sender=_model, dispatch_uid=f"routing-config-{_model.__name__}")
+    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"routing-config-delete-{_model.__name__}")
+
+
+@receiver(post_save, sender="auth.User", dispatch_uid="routing-config-user")
+def _on_user_change(sender, instance, update_fields=None, **kwargs):
+    # Rep names in reasons come from their user; a login (last_login only) changes no name.
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return
+    if Rep.objects.filter(user_id=instance.pk).exists():
+        config_changed()
+
+
+def _rep_info(rep: Rep) -> assign.RepInfo:
+    return assign.RepInfo(
+        id=rep.pk,
+        name=str(rep),
+        team_id=rep.team_id,
+        user_id=rep.user_id,
+        active=rep.active,
+        timezone=rep.timezone,
+        weight=rep.weight,
+        capacity=rep.capacity,
+        languages=skill_set(rep.languages),
+        product_lines=skill_set(rep.product_lines),
+        lead_types=skill_set(rep.lead_types),
+        hours=tuple((h.weekday, h.start, h.end) for h in rep.working_hours.all()),
+        absences=tuple((a.starts_at, a.ends_at) for a in rep.absences.all()),
+    )
+
+
+def _build(version: str) -> RoutingConfig:
+    recent = timezone.now() - timedelta(days=1)
+    reps = (
+        Rep.objects.select_related("user")
+        .prefetch_related("working_hours")
+        .prefetch_related(
+            # Finished absences can't matter any more; only current and future ones are kept.
+            Prefetch("absences", queryset=Absence.objects.filter(ends_at__gte=recent))
+        )
+    )
+    rules = list(RoutingRule.objects.filter(active=True).order_by("priority", "id"))
+    compiled = {}
+    for rule in rules:
+        try:
+            compiled[rule.pk] = engine.compile_conditions(rule.conditions)
+        except ValueError:
+            continue  # choose_rule re-checks it and says why it was skipped
+    teams = list(Team.objects.all())
+    directory = assign.Directory(
+        teams={t.pk: assign.TeamInfo(id=t.pk, name=t.name, is_fallback=t.is_fallback) for t in teams},
+        reps={r.pk: _rep_info(r) for r in reps},
+        territories=tuple(
+            assign.TerritoryInfo(kind=t.kind, code=t.code, rep_id=t.rep_id, team_id=t.team_id)
+            for t in Territory.objects.all()
+        ),
+    )
+    return RoutingConfig(
+        version=version,
+        rules={r.pk: r for r in rules},
+        specs=tuple(engine.RuleSpec(id=r.pk, name=r.name, conditions=r.conditions) for r in rules),
+        compiled=compiled,
+        directory=directory,
+        sla={t.pk: TeamSla(t.sla_minutes, t.sla_action, t.sla_max_hops) for t in teams},
+        rep_by_user={r.user_id: r.id for r in directory.reps.values()},
+    )
+
+
+def routing_config() -> RoutingConfig:
+    """The current routing configuration, rebuilt only when a routing record changed."""
+    global _current
+    version = config_version()
+    current = _current
+    if current is not None and current.version == version:
+        return current
+    with _lock:
+        if _current is None or _current.version != version:
+            _current = _build(version)
+        return _current

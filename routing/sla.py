@@ -1,0 +1,136 @@
+"""First-touch SLA: a person's first touch stops the clock; the sweep reassigns or alerts on a breach."""
+
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+
+from audit.models import Decision
+from audit.services import decision_record
+from leads.models import Lead
+from leads.permissions import MANAGER_GROUP
+from routing.models import Assignment, Team
+from routing.services import lead_facts, lead_route
+
+logger = logging.getLogger(__name__)
+
+
+def lead_touch(*, lead, how: str, actor=None) -> bool:
+    """Record a person's first touch of ``lead`` (message sent, call logged, accepted); stops the SLA clock.
+
+    Returns False when the lead had been touched before (only the first touch is recorded).
+    """
+    with transaction.atomic():
+        now = timezone.now()
+        touched = Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(first_touch_at=now)
+        if not touched:
+            return False
+        lead.first_touch_at = now
+        current = Assignment.objects.filter(lead=lead).select_related("rep__team").first()
+        Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
+        minutes = (now - current.created_at).total_seconds() / 60 if current else None
+        within = ""
+        if current and current.rep.team.sla_minutes:
+            met = minutes <= current.rep.team.sla_minutes
+            within = f" ({'within' if met else 'outside'} the {current.rep.team.sla_minutes}-minute SLA)"
+        who = actor.get_username() if actor is not None else "the system"
+        decision_record(
+            step=Decision.Step.TOUCH,
+            lead=lead,
+            actor=actor,
+            reasoning=f"First touch: {how} by {who}"
+            + (f", {minutes:.1f} min after assignment" if current else "")
+            + within,
+            output={"how": how, "minutes_after_assignment": round(minutes, 2) if minutes is not None else None},
+        )
+    return True
+
+
+@dataclass
+class SweepResult:
+    breached: int = 0
+    reassigned: int = 0
+    alerted: int = 0
+
+
+def _managers_alert(lead, subject: str, body: str) -> list[str]:
+    """Email every manager with an address, once the breach is committed; returns who was told."""
+    recipients = list(
+        get_user_model()
+        .objects.filter(groups__name=MANAGER_GROUP, is_active=True)
+        .exclude(email="")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    if recipients:
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients, fail_silently=True)
+        )
+    return recipients
+
+
+def _breach_handle(assignment_id: int, now, result: SweepResult) -> None:
+    with transaction.atomic():
+        lead_id = Assignment.objects.values_list("lead_id", flat=True).filter(pk=assignment_id).first()
+        # The pipeline holds the lead's row while it works on it: leave that lead to the next sweep.
+        lead = Lead.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=lead_id).first()
+        if lead is None:
+            return
+        assignment = Assignment.objects.select_for_update().select_related("rep__user").get(pk=assignment_id)
+        if assignment.sla_due_at is None or assignment.sla_due_at > now or lead.first_touch_at is not None:
+            return
+        team = Team.objects.get(pk=assignment.rep.team_id)
+        assignment.sla_due_at = None
+        assignment.breached_at = now
+        assignment.save(update_fields=["sla_due_at", "breached_at"])
+        result.breached += 1
+        may_hop = assignment.hop < team.sla_max_hops
+        reassign = team.sla_action in (Team.SlaAction.REASSIGN, Team.SlaAction.BOTH) and may_hop
+        breach = f"SLA breached: {assignment.rep} did not touch the lead within {team.sla_minutes} min"
+        steps = [breach]
+        if not may_hop:
+            steps.append(f"{assignment.hop} reassignments already (team max {team.sla_max_hops})")
+        new = None
+        if reassign:
+            tried = frozenset(Assignment.objects.filter(lead=lead).values_list("rep_id", flat=True))
+            event = lead.events.order_by("-received_at", "-id").first()
+            facts = lead_facts(lead, lead.qualification or {}, event)
+            new = lead_route(lead=lead, facts=facts, kind=Assignment.Kind.SLA, hop=assignment.hop + 1, exclude=tried)
+            steps.append(f"reassigned to {new.rep}" if new else "nobody else can take it")
+            result.reassigned += bool(new)
+        alert = team.sla_action in (Team.SlaAction.ALERT, Team.SlaAction.BOTH) or new is None
+        if alert:
+            told = _managers_alert(
+                lead,
+                f"SLA breach: {lead}",
+                "\n".join([*steps, "", f"Lead: {settings.PUBLIC_BASE_URL}/portal/leads/{lead.pk}/"]),
+            )
+            steps.append(f"managers alerted ({', '.join(told)})" if told else "no manager has an email address")
+            result.alerted += 1
+        decision_record(
+            step=Decision.Step.SLA,
+            lead=lead,
+            reasoning="; ".join(steps),
+            output={
+                "assignment": assignment.pk,
+                "hop": assignment.hop,
+                "reassigned_to": new.rep_id if new else None,
+                "alerted": alert,
+            },
+            outcome=Decision.Outcome.ESCALATED,
+        )
+    logger.warning("lead.sla_breached", extra={"lead_id": lead.pk, "assignment_id": assignment_id})
+
+
+def sla_sweep(*, now=None, limit: int = 500) -> SweepResult:
+    """Handle every assignment whose first-touch deadline has passed (oldest first, at most ``limit``)."""
+    now = now or timezone.now()
+    result = SweepResult()
+    due = Assignment.objects.filter(sla_due_at__lte=now).order_by("sla_due_at").values_list("pk", flat=True)
+    for assignment_id in list(due[:limit]):
+        _breach_handle(assignment_id, now, result)
+    return result
