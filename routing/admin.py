@@ -29,6 +29,18 @@ CONDITIONS_HELP = (
 )
 
 
+TARGET_FIELDS = [
+    "team",
+    "rep",
+    "strategy",
+    "by_account_owner",
+    "by_territory",
+    "by_skills",
+    "out_of_hours",
+    "fallback_team",
+]
+
+
 class RoutingRuleForm(forms.ModelForm):
     """Conditions edited as readable lines; stored as JSON, checked before saving."""
 
@@ -44,19 +56,7 @@ class RoutingRuleForm(forms.ModelForm):
 
     class Meta:
         model = RoutingRule
-        fields = [
-            "name",
-            "priority",
-            "active",
-            "team",
-            "rep",
-            "strategy",
-            "by_account_owner",
-            "by_territory",
-            "by_skills",
-            "out_of_hours",
-            "fallback_team",
-        ]
+        fields = ["name", "priority", "active", *TARGET_FIELDS]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -144,21 +144,7 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
     fieldsets = [
         (None, {"fields": ["name", "priority", "active"]}),
         ("Which leads", {"fields": ["match", "conditions_text"]}),
-        (
-            "Who gets them",
-            {
-                "fields": [
-                    "team",
-                    "rep",
-                    "strategy",
-                    "by_account_owner",
-                    "by_territory",
-                    "by_skills",
-                    "out_of_hours",
-                    "fallback_team",
-                ]
-            },
-        ),
+        ("Who gets them", {"fields": TARGET_FIELDS}),
     ]
 
     @admin.display(description="conditions")

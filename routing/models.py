@@ -1,3 +1,4 @@
+import dataclasses
 import zoneinfo
 from functools import cache
 
@@ -288,16 +289,8 @@ class RoutingRule(models.Model):
         return self.name
 
     def target(self) -> assign.RuleTarget:
-        return assign.RuleTarget(
-            team_id=self.team_id,
-            rep_id=self.rep_id,
-            strategy=self.strategy,
-            by_account_owner=self.by_account_owner,
-            by_territory=self.by_territory,
-            by_skills=self.by_skills,
-            out_of_hours=self.out_of_hours,
-            fallback_team_id=self.fallback_team_id,
-        )
+        """What the pure engine needs to know about who gets this rule's leads (same names as the fields)."""
+        return assign.RuleTarget(**{f.name: getattr(self, f.name) for f in dataclasses.fields(assign.RuleTarget)})
 
     def problems(self) -> dict[str, str]:
         """What would make this rule unusable, by field; empty when it can route."""
