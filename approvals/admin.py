@@ -14,7 +14,7 @@ class PolicyAdmin(SimpleHistoryAdmin):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "workflow", "channel", "active", "updated_at"]
+    list_display = ["name", "workflow", "channel", "asks_for", "active", "updated_at"]
     list_filter = ["workflow", "channel", "active"]
 
 

@@ -1,10 +1,30 @@
-"""Composing the text of a proposed message from the manager's templates. No writes."""
+"""Composing the text of a proposed message: the manager's template, optionally rewritten by the model. No writes.
 
+A model rewrite must keep to the template's intent: if it names a price, a discount, a refund
+or a contract term the template did not, the action goes to a person whatever the policy says.
+"""
+
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
 
-from approvals.models import Action, MessageTemplate
+from approvals.models import Action, MessageTemplate, Workflow
+from integrations.llm import DraftRequest
+
+# Built-in questions, used when no active template asks for the fact on that channel.
+QUESTIONS = {
+    "budget": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
+    "Do you have a budget range in mind for this?",
+    "postal_code": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
+    "What's the ZIP code where the work would be?",
+    "timeline": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! When would you like this done?",
+}
+COMMITMENT = re.compile(
+    r"(?:[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|usd|eur)\b|\b\d+\s?%\s?off\b|\b(refund|reimburse|discount|"
+    r"contract|warranty|guarantee[ds]?|free of charge|no charge|price match)\w*)",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -14,12 +34,32 @@ class DraftContent:
     body: str
     subject: str = ""
     template_id: int | None = None
+    rewritten_by: str = ""
+    # Set when the text must be seen by a person whatever the policy: why.
+    review_reason: str = ""
 
 
-def draft_compose(*, lead, workflow: str, rep_name: str) -> DraftContent | None:
+def commitment_new(draft: str, template_text: str) -> str:
+    """The first price, refund or contract term in ``draft`` that ``template_text`` does not already contain."""
+    allowed = {m.group(0).lower() for m in COMMITMENT.finditer(template_text)}
+    return next((m.group(0) for m in COMMITMENT.finditer(draft) if m.group(0).lower() not in allowed), "")
+
+
+def draft_compose(
+    *,
+    lead,
+    workflow: str,
+    rep_name: str,
+    asks_for: str = "",
+    provider=None,
+    conversation: tuple[str, ...] = (),
+    voice: str = "",
+) -> DraftContent | None:
     """A message for ``lead`` from the active template of ``workflow``: SMS when it can be texted, else email.
 
-    Returns None when there is no channel to reach the lead or no active template for it.
+    ``asks_for`` picks the clarifying question for that fact. ``provider`` may rewrite the text
+    for the conversation; a rewrite that is empty, too long or off-channel is dropped for the
+    template's text. Returns None when there is no channel to reach the lead or no template.
     """
     if lead.phone and not lead.opted_out:
         channel, kind, to = MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
@@ -27,20 +67,46 @@ def draft_compose(*, lead, workflow: str, rep_name: str) -> DraftContent | None:
         channel, kind, to = MessageTemplate.Channel.EMAIL, Action.Kind.SEND_EMAIL, lead.email
     else:
         return None
-    template = (
-        MessageTemplate.objects.filter(workflow=workflow, channel=channel, active=True).order_by("-updated_at").first()
-    )
-    if template is None:
+    templates = MessageTemplate.objects.filter(workflow=workflow, channel=channel, active=True)
+    if asks_for:
+        templates = templates.filter(asks_for=asks_for)
+    template = templates.order_by("-updated_at").first()
+    if template is None and not (workflow == Workflow.CLARIFYING_QUESTION and asks_for in QUESTIONS):
         return None
     variables = {
         "first_name": lead.first_name or "there",
         "rep_name": rep_name,
         "business_name": settings.BUSINESS_NAME,
     }
+    if template is not None:
+        body, subject = template.render(**variables), template.render_subject(**variables)
+    else:
+        body = MessageTemplate(body=QUESTIONS[asks_for]).render(**variables)
+        subject = f"A quick question from {settings.BUSINESS_NAME}"
+    rewritten_by = review_reason = ""
+    if provider is not None and settings.LLM_REWRITE_DRAFTS:
+        rewrite = provider.draft(
+            DraftRequest(
+                text=body,
+                channel=channel,
+                purpose=f"{workflow} asking for {asks_for}" if asks_for else workflow,
+                rep_name=rep_name,
+                business_name=settings.BUSINESS_NAME,
+                voice=voice,
+                conversation=conversation,
+            )
+        )
+        if rewrite and (channel != MessageTemplate.Channel.SMS or len(rewrite) <= settings.SMS_MAX_LENGTH):
+            named = commitment_new(rewrite, body)
+            body, rewritten_by = rewrite, provider.name
+            if named:
+                review_reason = f"gate: the model's draft names '{named}'"
     return DraftContent(
         kind=kind,
         to=to,
-        body=template.render(**variables),
-        subject=template.render_subject(**variables),
-        template_id=template.pk,
+        body=body,
+        subject=subject,
+        template_id=template.pk if template else None,
+        rewritten_by=rewritten_by,
+        review_reason=review_reason,
     )

@@ -9,6 +9,7 @@ from audit.history import History
 
 class Workflow(models.TextChoices):
     FIRST_RESPONSE = "first_response", "First response"
+    CLARIFYING_QUESTION = "clarifying_question", "Clarifying question"
     FOLLOW_UP = "follow_up", "Follow-up"
 
 
@@ -52,6 +53,12 @@ class MessageTemplate(models.Model):
     name = models.CharField(max_length=100)
     workflow = models.CharField(max_length=40, choices=Workflow.choices)
     channel = models.CharField(max_length=10, choices=Channel.choices)
+    asks_for = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("budget", "Budget"), ("postal_code", "Postal code"), ("timeline", "Timeline")],
+        help_text="Clarifying questions only: the missing fact this template asks for.",
+    )
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     body = models.TextField()
     active = models.BooleanField(default=True)
@@ -71,6 +78,8 @@ class MessageTemplate(models.Model):
             sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
         except TemplateSyntaxError as exc:
             raise ValidationError({"body": f"Template error: {exc}"}) from exc
+        if (self.workflow == Workflow.CLARIFYING_QUESTION) != bool(self.asks_for):
+            raise ValidationError({"asks_for": "Clarifying-question templates, and only they, name the fact they ask."})
         if self.channel == self.Channel.SMS and len(sample) > settings.SMS_MAX_LENGTH:
             raise ValidationError({"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters."})
 

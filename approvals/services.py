@@ -65,12 +65,21 @@ def action_propose(
             return existing
     outcome = policy_outcome(workflow=workflow, confidence=confidence)
     status, escalation = outcome.status, outcome.escalation
+    if content.review_reason and status != Action.Status.SHADOW:
+        # A gate always wins over the dial: this text waits for a person.
+        status, escalation = Action.Status.PENDING, content.review_reason
     action = Action.objects.create(
         lead=lead,
         event=event,
         workflow=workflow,
         kind=content.kind,
-        payload={"to": content.to, "body": content.body, "subject": content.subject, "template": content.template_id},
+        payload={
+            "to": content.to,
+            "body": content.body,
+            "subject": content.subject,
+            "template": content.template_id,
+            "rewritten_by": content.rewritten_by,
+        },
         status=status,
         confidence=confidence,
         reasoning=reasoning,

@@ -16,6 +16,8 @@ class Decision(models.Model):
         EXECUTE = "execute", "Executed"
         TOUCH = "touch", "First touch"
         SLA = "sla", "SLA breach"
+        ENRICH = "enrich", "Enriched"
+        RELABEL = "relabel", "Re-labelled"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"
@@ -44,6 +46,10 @@ class Decision(models.Model):
     reasoning = models.TextField(blank=True)
     confidence = models.FloatField(null=True, blank=True)
     duration_ms = models.FloatField(null=True, blank=True)
+    # Model calls: which model answered and the tokens it cost (for latency and cost reports).
+    model = models.CharField(max_length=100, blank=True)
+    tokens_in = models.PositiveIntegerField(null=True, blank=True)
+    tokens_out = models.PositiveIntegerField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.OK)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

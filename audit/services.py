@@ -19,6 +19,9 @@ def decision_record(
     confidence: float | None = None,
     duration_ms: float | None = None,
     outcome: str = Decision.Outcome.OK,
+    model: str = "",
+    tokens_in: int | None = None,
+    tokens_out: int | None = None,
 ) -> Decision:
     """Record one step taken on a lead; a person's step when ``actor`` is given, else the system's."""
     if actor_type is None:
@@ -36,6 +39,9 @@ def decision_record(
         confidence=confidence,
         duration_ms=duration_ms,
         outcome=outcome,
+        model=model,
+        tokens_in=tokens_in,
+        tokens_out=tokens_out,
     )
 
 

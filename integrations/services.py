@@ -91,7 +91,8 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         action.save(update_fields=["status", "updated_at"])
         lead = Lead.objects.select_for_update().get(pk=action.lead_id)
         changed = []
-        if action.workflow == Workflow.FIRST_RESPONSE and lead.first_response_at is None:
+        answers = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)
+        if action.workflow in answers and lead.first_response_at is None:
             lead.first_response_at = now
             changed.append("first_response_at")
         if lead.stage in (Stage.NEW, Stage.QUALIFIED):

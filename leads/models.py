@@ -33,6 +33,8 @@ class Lead(models.Model):
     )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     qualification = models.JSONField(default=dict, blank=True)
+    # Inferred facts, each {"value": ..., "source": ...}; what the person said is never overwritten.
+    enrichment = models.JSONField(default=dict, blank=True)
     opted_out = models.BooleanField(default=False)
     first_response_at = models.DateTimeField(null=True, blank=True)
     # A person's first touch (approved message sent, call logged, lead accepted): stops the SLA clock.

@@ -6,4 +6,4 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         # Connects the signals that invalidate the cached routing configuration.
-        from routing import directory  # noqa: F401
+        from routing import directory, reasoning  # noqa: F401

@@ -9,7 +9,7 @@ from django.utils import timezone
 from approvals.drafting import draft_compose
 from approvals.models import Workflow
 from approvals.services import policy_outcome
-from integrations.llm.base import NOISE_INTENTS
+from integrations.llm.base import NOISE_INTENTS, Status
 from leads.models import InboundEvent, Lead
 from leads.selectors import lead_get_by_contact
 from leads.services import FILLABLE_FIELDS, CaptureEvent, capture_clean
@@ -17,6 +17,7 @@ from routing import assign, engine
 from routing.directory import RoutingConfig, routing_config
 from routing.models import Rep, RoutingRule
 from routing.pipeline import qualification_compute
+from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import account_owner_find, lead_facts, lead_locate, route_decide, routing_state_read
 
 MAX_REPLAY = 1000
@@ -42,7 +43,8 @@ def simulate_event(event: CaptureEvent) -> dict:
     lead.country = lead.country.upper()
     lead.email_domain = lead.email.rpartition("@")[2].lower() if lead.email else ""
     lead_locate(lead)
-    qualification, provider, ms = qualification_compute(lead, event.message)
+    conversation = conversation_for(lead, message=event.message, channel=event.channel)
+    qualification, ms = qualification_compute(conversation)
     lead.score = qualification.score
     answer = {
         "lead": {"existing": existing.pk if existing else None, "region": lead.region, "timezone": lead.timezone},
@@ -73,18 +75,45 @@ def simulate_event(event: CaptureEvent) -> dict:
         }
         rep_name = decision.pick.rep.name.split()[0] if decision.pick.rep else ""
     answered = existing is not None and (
-        existing.first_response_at or existing.actions.filter(workflow=Workflow.FIRST_RESPONSE).exists()
+        existing.first_response_at
+        or existing.actions.filter(workflow__in=(Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)).exists()
     )
     if answered:
         answer["first_response"] = {"outcome": "none", "reason": "this lead already has a first response"}
         return answer
-    draft = draft_compose(lead=lead, workflow=Workflow.FIRST_RESPONSE, rep_name=rep_name or "our team")
-    outcome = policy_outcome(workflow=Workflow.FIRST_RESPONSE, confidence=qualification.confidence)
+    workflow, asks_for = Workflow.FIRST_RESPONSE, ""
+    if qualification.status == Status.CLARIFY and qualification.missing:
+        workflow, asks_for = Workflow.CLARIFYING_QUESTION, qualification.missing[0]
+    draft = draft_compose(
+        lead=lead,
+        workflow=workflow,
+        rep_name=rep_name or "our team",
+        asks_for=asks_for,
+        provider=provider_get(),
+        conversation=(*conversation.history, conversation.message),
+        voice=criteria_active().voice,
+    )
+    outcome = policy_outcome(workflow=workflow, confidence=qualification.confidence)
+    status, escalation = outcome.status, outcome.escalation
+    if draft is not None and draft.review_reason and status != "shadow":
+        status, escalation = "pending", draft.review_reason
     answer["first_response"] = {
+        "workflow": workflow,
+        "asks_for": asks_for,
         "policy_mode": outcome.mode,
-        "outcome": outcome.status if draft else "none",
-        "escalation": outcome.escalation,
-        "draft": {"kind": draft.kind, "to": draft.to, "subject": draft.subject, "body": draft.body} if draft else None,
+        "outcome": status if draft else "none",
+        "escalation": escalation,
+        "draft": (
+            {
+                "kind": draft.kind,
+                "to": draft.to,
+                "subject": draft.subject,
+                "body": draft.body,
+                "rewritten_by": draft.rewritten_by,
+            }
+            if draft
+            else None
+        ),
         "reason": "" if draft else "no reachable channel or no active template",
     }
     return answer

@@ -1,4 +1,9 @@
-from dataclasses import dataclass, field
+"""The shapes every reasoning provider shares: criteria in, a Qualification out, whatever the model."""
+
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from pydantic import BaseModel, Field
 
 INTENTS = (
     "new_project",
@@ -15,16 +20,83 @@ INTENTS = (
 )
 # Intents that never reach a rep's queue.
 NOISE_INTENTS = frozenset({"spam", "job_seeker", "vendor_pitch", "opt_out"})
+# Intents of a person who may buy: only these are asked clarifying questions.
+SALES_INTENTS = frozenset({"new_project", "quote_request", "appointment"})
+FACTS = ("budget", "postal_code", "timeline")
+
+Intent = Literal[
+    "new_project",
+    "quote_request",
+    "appointment",
+    "question",
+    "existing_customer",
+    "complaint",
+    "job_seeker",
+    "vendor_pitch",
+    "spam",
+    "opt_out",
+    "other",
+]
+
+
+class Status:
+    QUALIFIED = "qualified"
+    CLARIFY = "needs_clarification"
+    UNQUALIFIED = "unqualified"
+    SPAM = "spam"
+
+
+@dataclass(frozen=True)
+class BudgetBand:
+    name: str
+    low: float
+    high: float | None  # None: open-ended
 
 
 @dataclass(frozen=True)
 class Criteria:
-    """The manager's qualification criteria, as plain data the providers read."""
+    """The manager's qualification criteria, as plain data every provider reads."""
 
     services: tuple[str, ...] = ()
     service_area: tuple[str, ...] = ()
     disqualifiers: tuple[str, ...] = ()
+    # Extra phrases per intent, on top of the built-in patterns ("quote_request": ("bid", "ballpark")).
+    intent_phrases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    budget_bands: tuple[BudgetBand, ...] = ()
+    required_facts: tuple[str, ...] = ()
+    weight_intent: int = 20
+    weight_service: int = 20
+    weight_budget: int = 10
+    weight_timeline: int = 5
+    weight_urgency: int = 10
+    weight_area: int = 5
+    base_score: int = 35
     qualify_threshold: int = 50
+    clarify_threshold: int = 30
+    spam_threshold: int = 60
+    max_questions: int = 3
+    voice: str = ""
+
+    def band_for(self, amount: float | None) -> str:
+        if amount is None:
+            return ""
+        for band in self.budget_bands:
+            if amount >= band.low and (band.high is None or amount < band.high):
+                return band.name
+        return ""
+
+
+@dataclass(frozen=True)
+class Conversation:
+    """What a provider may see: this lead's own messages and facts, nothing of any other lead."""
+
+    message: str
+    history: tuple[str, ...] = ()  # earlier inbound messages of the same lead, oldest first
+    postal_code: str = ""
+    channel: str = ""
+    reachable: bool = True  # the person left a phone or an email
+    known: dict = field(default_factory=dict)  # facts already learned: budget_amount, budget_text, timeline
+    intent_before: str = ""  # the conversation's intent so far, if any
 
 
 @dataclass(frozen=True)
@@ -34,28 +106,89 @@ class Qualification:
     intent: str
     score: int
     confidence: float
-    qualified: bool
+    status: str
     reasoning: str
     urgency: str = "normal"
     budget_amount: float | None = None
+    budget_band: str = ""
     budget_text: str = ""
+    timeline: str = ""
     fit: bool | None = None
     missing: tuple[str, ...] = ()
     provider: str = "rules"
-    signals: tuple[str, ...] = field(default=())
+    signals: tuple[str, ...] = ()
+    # Set when another provider had to answer: why ("openai failed: timeout; the rules provider answered").
+    fallback: str = ""
+    model: str = ""
+    usage: dict = field(default_factory=dict)
+
+    @property
+    def qualified(self) -> bool:
+        return self.status == Status.QUALIFIED
+
+    def with_fallback(self, reason: str) -> "Qualification":
+        return replace(self, fallback=reason, reasoning=f"{self.reasoning} ({reason})")
 
     def as_dict(self) -> dict:
         return {
             "intent": self.intent,
             "score": self.score,
             "confidence": self.confidence,
+            "status": self.status,
             "qualified": self.qualified,
             "reasoning": self.reasoning,
             "urgency": self.urgency,
             "budget_amount": self.budget_amount,
+            "budget_band": self.budget_band,
             "budget_text": self.budget_text,
+            "timeline": self.timeline,
             "fit": self.fit,
             "missing": list(self.missing),
             "provider": self.provider,
             "signals": list(self.signals),
+            "fallback": self.fallback,
+            "model": self.model,
+            "usage": self.usage,
         }
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """A template's rendered text and what the provider may use to rewrite it within its intent."""
+
+    text: str
+    channel: str
+    purpose: str
+    rep_name: str
+    business_name: str
+    voice: str = ""
+    conversation: tuple[str, ...] = ()
+
+
+class QualificationAnswer(BaseModel):
+    """The JSON a model must answer when qualifying; anything else is refused and retried once."""
+
+    intent: Intent
+    urgency: Literal["low", "normal", "high"] = "normal"
+    budget_amount: float | None = Field(default=None, ge=0)
+    budget_text: str = Field(default="", max_length=200)
+    timeline: str = Field(default="", max_length=100)
+    postal_code: str = Field(default="", max_length=20)
+    service: str = Field(default="", max_length=100)
+    spam_signals: list[str] = Field(default_factory=list, max_length=10)
+    confidence: float = Field(ge=0, le=1)
+    reasoning: str = Field(min_length=1, max_length=500)
+
+
+class DraftAnswer(BaseModel):
+    """The JSON a model must answer when rewriting a draft."""
+
+    body: str = Field(min_length=1, max_length=2000)
+
+
+class Provider(Protocol):
+    name: str
+
+    def qualify(self, conversation: Conversation, criteria: Criteria) -> Qualification: ...
+
+    def draft(self, request: DraftRequest) -> str | None: ...

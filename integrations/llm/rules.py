@@ -1,37 +1,98 @@
-"""Deterministic, offline qualification: keywords and patterns. The fallback of last resort."""
+"""Deterministic, offline qualification by keywords and patterns: the baseline and the fallback of last resort."""
 
 import re
 
-from integrations.llm.base import NOISE_INTENTS, Criteria, Qualification
+from integrations.llm.base import NOISE_INTENTS, Conversation, Criteria, DraftRequest, Qualification
+from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
 
-# Ordered: the first intent whose pattern matches wins, so opt-outs and noise are checked first.
-INTENT_PATTERNS: tuple[tuple[str, re.Pattern], ...] = tuple(
-    (intent, re.compile(pattern, re.IGNORECASE))
-    for intent, pattern in (
-        ("opt_out", r"^\s*(stop|stopall|unsubscribe|cancel|end|quit)\s*$|\b(remove me|do not (contact|text))\b"),
-        ("spam", r"\b(viagra|casino|crypto|bitcoin|forex|backlinks?|guaranteed (ranking|traffic)|click here)\b"),
-        ("vendor_pitch", r"\b(seo services|our agency|we offer|lead generation services|partnership opportunit)"),
-        ("job_seeker", r"\b(hiring|job opening|my resume|cv attached|apply for|looking for (a )?(job|work))\b"),
-        ("complaint", r"\b(complain|complaint|unhappy|terrible|refund|still (broken|leaking))\b"),
-        ("existing_customer", r"\b(my (invoice|account|order)|last (job|visit)|you (did|installed|fixed))\b"),
-        ("appointment", r"\b(appointment|schedule|book(ing)?|come (out|by)|site visit|available (on|this))\b"),
-        ("quote_request", r"\b(quote|estimate|pricing|price|how much|cost)\b"),
-        ("new_project", r"\b(need|looking for|want|interested in|replace|install|repair|buy|sell|project)\b"),
-        ("question", r"\?"),
-    )
+# Ordered: the first intent whose pattern matches wins, so noise is checked before buying signals.
+INTENT_PATTERNS: tuple[tuple[str, str], ...] = (
+    (
+        "spam",
+        r"\b(viagra|casino|free spins|crypto|bitcoin|forex|backlinks|guaranteed ranking|click here|you have won|"
+        r"hot singles|verify your password|prince)\b",
+    ),
+    (
+        "vendor_pitch",
+        r"\b(seo|our (agency|team can|virtual assistants|platform helps)|we (help|offer|supply|build|provide) "
+        r"\w+|lead generation|exclusive (homeowner )?leads|partnership opportunity|page one|ranking on google|"
+        r"staffing firm|processing fees|wholesale|catalog|proposal|reaching out from|i'?d love to show you|"
+        r"let'?s connect|pre-vetted)\b",
+    ),
+    (
+        "job_seeker",
+        r"\b(are you hiring|hiring\?|(a|any|for) job|job (opening|posting)s?|\w+ role|resume|résumé|cv|apply for|"
+        r"position|openings?|apprentice|helpers?|"
+        r"looking for (work|a job|employment)|subcontractors?|busco trabajo|trabajo de|join your team|"
+        r"years of \w+ experience|moving my license|can start immediately)\b",
+    ),
+    (
+        "complaint",
+        r"\b(complain(t)?|unhappy|disappointed|terrible|unacceptable|worse|money back|refund|double charged|"
+        r"never (showed|arrived|called)|nobody has called|outage|is down|still (broken|leaking)|already leaking|"
+        r"left nails|drips|streaks|mal servicio|no vino)\b",
+    ),
+    (
+        "existing_customer",
+        r"\b(my (invoice|account|order|subscription|records)|our (account|subscription|renewal)|the invoice|"
+        r"current customer|you (did|installed|replaced|fixed) our|you did our|you installed|last (summer|year|"
+        r"month|visit|job)|warranty|renewal|order number|account manager|export our data|add (two|\d+) more users|"
+        r"update the credit card|tenant|lease|closed on our|your tech was here|been using your)\b",
+    ),
+    (
+        "appointment",
+        r"\b(appointment|schedule|reschedule|book(ing)?( me| a)?|come (out|by|today)|site visit|showing|tour|"
+        r"demo|set up a time|available (on|this|saturday|sunday|monday|tuesday|wednesday|thursday|friday)|"
+        r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)|tomorrow at|pueden venir|termin)\b",
+    ),
+    (
+        "quote_request",
+        r"\b(quote|estimate|pricing|price|how much|cost|costs|charge|bid|commission|fee|devis|cuánto|cuesta|"
+        r"kostet|was kostet|presupuesto|precio|ballpark)\b",
+    ),
+    (
+        "new_project",
+        r"\b(need|needs|looking (to|for)|want|wants|interested in|replace|replacing|install|remodel|renovat|build|"
+        r"buy|sell|selling|list our|relocat|planning|thinking of|evaluating|rental|necesito|request:)\w*",
+    ),
+    (
+        "question",
+        r"\?|\b(do you|are you|does your|is your|is there|hablan)\b",
+    ),
 )
-URGENT = re.compile(r"\b(asap|urgent|emergency|today|right away|immediately|leak(ing)?)\b", re.IGNORECASE)
-MONEY = re.compile(r"\$\s?(\d{1,3}(?:,\d{3})+|\d+(?:\.\d+)?)\s?(k)?\b|\b(\d+(?:\.\d+)?)\s?(k)\b", re.IGNORECASE)
-LINK = re.compile(r"https?://|www\.", re.IGNORECASE)
+GREETING_ONLY = re.compile(r"^\W*(thanks?( you)?|ok(ay)?|great|cool|sounds good|👍)\W*$", re.IGNORECASE)
 
 
-def _budget(text: str) -> tuple[float | None, str]:
-    match = MONEY.search(text)
-    if not match:
-        return None, ""
-    digits = (match.group(1) or match.group(3)).replace(",", "")
-    thousands = match.group(2) or match.group(4)
-    return float(digits) * (1000 if thousands else 1), match.group(0).strip()
+def compile_patterns(criteria: Criteria) -> tuple[tuple[str, re.Pattern], ...]:
+    """The built-in patterns, each widened by the manager's extra phrases for that intent."""
+    extra = dict(criteria.intent_phrases)
+    compiled = []
+    for intent, pattern in INTENT_PATTERNS:
+        phrases = [re.escape(p) for p in extra.get(intent, ())]
+        if phrases:
+            pattern = rf"{pattern}|\b({'|'.join(phrases)})\b"
+        compiled.append((intent, re.compile(pattern, re.IGNORECASE)))
+    return tuple(compiled)
+
+
+def rules_intent(conversation: Conversation, criteria: Criteria) -> tuple[str, str]:
+    """The intent the keyword rules see, and the words that decided it."""
+    text = conversation.message
+    found = OPT_OUT.search(text)
+    if found:
+        return "opt_out", f"opt-out words '{found.group(0).strip()}'"
+    if GREETING_ONLY.match(text):
+        return "other", "a short acknowledgement"
+    for intent, pattern in compile_patterns(criteria):
+        found = pattern.search(text)
+        if found:
+            # A reply inside a sales conversation ("78704, by March") keeps the conversation's intent.
+            if intent in ("question", "new_project") and conversation.intent_before not in ("", *NOISE_INTENTS):
+                return conversation.intent_before, "a reply in the same conversation"
+            return intent, f"'{found.group(0).strip()}'"
+    if conversation.intent_before and conversation.intent_before not in NOISE_INTENTS:
+        return conversation.intent_before, "a reply in the same conversation"
+    return "other", "no known pattern"
 
 
 class RulesProvider:
@@ -39,68 +100,21 @@ class RulesProvider:
 
     name = "rules"
 
-    def qualify(self, *, message: str, postal_code: str, criteria: Criteria) -> Qualification:
-        text = message or ""
-        lowered = text.lower()
-        signals: list[str] = []
-        intent = next((name for name, pattern in INTENT_PATTERNS if pattern.search(text)), "other")
-        if intent not in ("spam", "opt_out") and len(LINK.findall(text)) >= 2:
-            intent = "spam"
-            signals.append("several links")
-        signals.append(f"intent {intent}")
-
-        disqualifier = next((d for d in criteria.disqualifiers if d in lowered), None)
-        service = next((s for s in criteria.services if s in lowered), None)
-        in_area = None
-        if criteria.service_area and postal_code:
-            in_area = any(postal_code.upper().startswith(p.upper()) for p in criteria.service_area)
-        budget_amount, budget_text = _budget(text)
-        urgency = "high" if URGENT.search(text) else "normal"
-
-        if intent in NOISE_INTENTS or disqualifier:
-            score = 0
-        else:
-            score = 35
-            score += 20 if intent in ("quote_request", "appointment", "new_project") else 0
-            score += 20 if service else 0
-            score += 10 if budget_amount else 0
-            score += 10 if urgency == "high" else 0
-            score += {True: 5, False: -30, None: 0}[in_area]
-            score = max(0, min(100, score))
-        if service:
-            signals.append(f"asks for '{service}'")
-        if disqualifier:
-            signals.append(f"disqualifier '{disqualifier}'")
-        if in_area is False:
-            signals.append(f"postal code {postal_code} outside the service area")
-        if budget_text:
-            signals.append(f"budget {budget_text}")
-        if urgency == "high":
-            signals.append("urgent wording")
-
-        missing = tuple(
-            name
-            for name, absent in (("budget", budget_amount is None), ("postal_code", not postal_code))
-            if absent and intent not in NOISE_INTENTS
-        )
-        fit = False if (disqualifier or in_area is False) else (True if service else None)
-        qualified = score >= criteria.qualify_threshold
-        # Confidence grows with how many independent signals agree; keyword matching is never certain.
-        confidence = round(min(0.9, 0.4 + 0.1 * (len(signals) - 1) + (0.2 if intent in NOISE_INTENTS else 0)), 2)
-        verdict = "qualified" if qualified else "not qualified"
-        reasoning = f"Looks like {intent.replace('_', ' ')} ({', '.join(signals[1:]) or 'few signals'}); "
-        reasoning += f"score {score} vs threshold {criteria.qualify_threshold}: {verdict}."
-        return Qualification(
+    def qualify(self, conversation: Conversation, criteria: Criteria) -> Qualification:
+        intent, because = rules_intent(conversation, criteria)
+        facts = facts_read(conversation, criteria)
+        agreeing = sum(bool(x) for x in (facts.service, facts.budget_amount, facts.timeline, facts.postal_code))
+        # Keyword matching is never certain; it grows surer as independent facts agree.
+        confidence = 0.95 if intent == "opt_out" else min(0.9, 0.45 + 0.1 * agreeing + (0.1 if "'" in because else 0))
+        return qualification_score(
             intent=intent,
-            score=score,
+            facts=facts,
+            criteria=criteria,
             confidence=confidence,
-            qualified=qualified,
-            reasoning=reasoning,
-            urgency=urgency,
-            budget_amount=budget_amount,
-            budget_text=budget_text,
-            fit=fit,
-            missing=missing,
             provider=self.name,
-            signals=tuple(signals),
+            why=f"Looks like {intent.replace('_', ' ')}: {because}",
         )
+
+    def draft(self, request: DraftRequest) -> str | None:
+        """The rules provider keeps the manager's template text as written."""
+        return None

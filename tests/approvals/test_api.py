@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def pending(demo, capture):
     """A first-response draft waiting for rep1."""
-    lead_id = capture(phone="+15128670001", name="Ivy Chen", message="Roof repair quote please").json()["lead"]
+    lead_id = capture(
+        phone="+15128670001", name="Ivy Chen", message="Roof repair quote please", postal_code="30301"
+    ).json()["lead"]
     return Action.objects.get(lead_id=lead_id)
 
 

@@ -5,7 +5,12 @@ from audit.models import Decision
 
 pytestmark = pytest.mark.django_db
 
-LEAD = {"phone": "+15128670002", "name": "Omar Ali", "message": "Need a quote to replace my roof asap, $9k budget"}
+LEAD = {
+    "phone": "+15128670002",
+    "name": "Omar Ali",
+    "message": "Need a quote to replace my roof asap, $9k budget",
+    "postal_code": "30301",
+}
 
 
 def set_policy(mode, min_confidence=0.5):
@@ -46,9 +51,9 @@ def test_unconfigured_workflow_waits_for_a_person(demo, capture, sms_outbox):
 
 def test_email_only_lead_gets_an_email_draft(demo, capture, mailoutbox, django_capture_on_commit_callbacks):
     set_policy(Policy.Mode.AUTO)
-    lead_id = capture(phone="", email="kim@example.org", name="Kim Park", message="Quote for siding please").json()[
-        "lead"
-    ]
+    lead_id = capture(
+        phone="", email="kim@example.org", name="Kim Park", message="Quote for siding please", postal_code="30301"
+    ).json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     assert action.kind == Action.Kind.SEND_EMAIL and action.status == Action.Status.DONE
     assert len(mailoutbox) == 1

@@ -14,7 +14,12 @@ def test_form_to_sent_reply_with_full_timeline(demo, django_capture_on_commit_ca
     with django_capture_on_commit_callbacks(execute=True):
         posted = Client().post(
             "/capture/form/website-quote/",
-            {"name": "Maya Lopez", "phone": "512 867 0100", "message": "Can you quote a new roof? $15k budget"},
+            {
+                "name": "Maya Lopez",
+                "phone": "512 867 0100",
+                "message": "Can you quote a new roof? $15k budget",
+                "postal_code": "30301",
+            },
         )
     assert posted.status_code == 202
     lead = Lead.objects.get(pk=posted.json()["lead"])
@@ -42,15 +47,16 @@ def test_form_to_sent_reply_with_full_timeline(demo, django_capture_on_commit_ca
     # 4. The timeline tells the whole story, in order, with reasoning.
     timeline = api.get(f"/api/v1/leads/{lead.pk}/timeline/").json()
     titles = [e["title"].split(" ·")[0] for e in timeline]
-    assert titles[:6] == [
+    assert titles[:7] == [
         "Web form from website-quote",
+        "Enriched",
         "Qualified",
         "Routed",
         "Proposed action",
         "Edited",
         "Approved",
     ]
-    assert titles[6:] == ["Outbound SMS to +15128670100 — sent", "Executed", "First touch"]
+    assert titles[7:] == ["Outbound SMS to +15128670100 — sent", "Executed", "First touch"]
     by_title = {e["title"].split(" ·")[0]: e for e in timeline}
     assert by_title["Web form from website-quote"]["reasoning"] == "New lead."
     assert "score" in by_title["Qualified"]["reasoning"]

@@ -46,7 +46,7 @@ def test_capture_stores_event_and_runs_pipeline(demo, capture, sms_outbox):
     assert "Dana" in action.body and "Ana" in action.body
     assert sms_outbox == [], "a draft is not sent before a person approves it"
     steps = list(Decision.objects.filter(lead=lead).order_by("id").values_list("step", flat=True))
-    assert steps == ["qualify", "route", "propose"]
+    assert steps == ["enrich", "qualify", "route", "propose"]
     assert event.lead_created is True
 
 

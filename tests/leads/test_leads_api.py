@@ -10,9 +10,13 @@ def three_leads(demo, capture):
     ids = []
     for n, channel in enumerate(["form", "sms", "email"]):
         ids.append(
-            capture(channel=channel, phone=f"+1512867{n:04d}", name=f"Lead {n}", message="Need a roof quote").json()[
-                "lead"
-            ]
+            capture(
+                channel=channel,
+                phone=f"+1512867{n:04d}",
+                name=f"Lead {n}",
+                message="Need a roof quote",
+                postal_code="30301",
+            ).json()["lead"]
         )
     return ids  # owners: rep1, rep2, rep3
 
@@ -40,7 +44,8 @@ def test_detail_and_timeline(api, three_leads):
     timeline = api.get(f"/api/v1/leads/{lead_id}/timeline/").json()
     kinds = [(e["kind"], e["title"].split(" ")[0]) for e in timeline]
     assert kinds[0] == ("event", "Web")
-    assert [e["title"] for e in timeline if e["kind"] == "decision"][:3] == [
+    assert [e["title"] for e in timeline if e["kind"] == "decision"][:4] == [
+        "Enriched",
         "Qualified",
         "Routed",
         "Proposed action · first response",

@@ -13,7 +13,7 @@ from routing import tasks
 from routing.models import Assignment, Team
 from routing.sla import sla_sweep
 
-LEAD = {"name": "Dana", "phone": "(415) 555-0101", "message": "Need a new roof, budget $12k"}
+LEAD = {"name": "Dana", "phone": "(415) 555-0101", "message": "Need a new roof, budget $12k", "postal_code": "30301"}
 
 
 def portal(username: str) -> Client:

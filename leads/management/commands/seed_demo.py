@@ -58,7 +58,11 @@ class Command(BaseCommand):
                 "services": "roof\nroofing\ngutter\nsiding\nwindow\nrepair\ninstall",
                 "service_area": "",
                 "disqualifiers": "diy only\nout of state",
+                "intent_phrases": "quote_request: ballpark, rough number\nappointment: stop by",
+                "budget_bands": "small: 0-5000\nmedium: 5000-20000\nlarge: 20000+",
+                "required_facts": "postal_code",
                 "qualify_threshold": 50,
+                "voice": "friendly and plain, no jargon",
             },
         )
         for name, priority, conditions, extra in (
