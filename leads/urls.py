@@ -7,4 +7,5 @@ portal_patterns = [
     path("leads/<int:lead_id>/", views.lead_detail, name="lead-detail"),
     path("leads/<int:lead_id>/accept/", views.lead_accept, name="lead-accept"),
     path("leads/<int:lead_id>/call/", views.lead_call, name="lead-call"),
+    path("leads/<int:lead_id>/relabel/", views.lead_relabel_view, name="lead-relabel"),
 ]

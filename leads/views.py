@@ -17,12 +17,14 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from config.exceptions import ConflictError
+from integrations.llm.base import INTENTS, NOISE_INTENTS
 from leads.api import CaptureInputSerializer, capture_answer
 from leads.choices import Channel, Stage
 from leads.models import WebForm
 from leads.permissions import is_manager
 from leads.selectors import lead_list, lead_timeline
 from leads.services import lead_call_log, lead_capture
+from routing.services import lead_relabel
 from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
@@ -108,6 +110,9 @@ def lead_index(request: HttpRequest) -> HttpResponse:
     stage = request.GET.get("stage", "")
     if stage in Stage.values:
         queryset = queryset.filter(stage=stage)
+    elif stage == "noise":
+        # Spam, job seekers, vendors and opt-outs never reach a queue; this is where they can be seen.
+        queryset = queryset.filter(qualification__intent__in=sorted(NOISE_INTENTS))
     search = request.GET.get("q", "").strip()
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
@@ -115,7 +120,13 @@ def lead_index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "leads/index.html",
-        {"page": page, "stages": Stage.choices, "stage": stage, "q": search, "is_manager": is_manager(request.user)},
+        {
+            "page": page,
+            "stages": [*Stage.choices, ("noise", "Noise: spam, job seekers, vendors, opt-outs")],
+            "stage": stage,
+            "q": search,
+            "is_manager": is_manager(request.user),
+        },
     )
 
 
@@ -131,6 +142,7 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, status=200) -> HttpRe
         "lead": lead,
         "timeline": lead_timeline(lead=lead),
         "can_accept": lead.owner_id == request.user.pk and lead.first_touch_at is None,
+        "intents": INTENTS,
         "errors": errors or {},
     }
     return render(request, "leads/detail.html", context, status=status)
@@ -159,6 +171,22 @@ def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead_for(request, lead_id)
     try:
         lead_call_log(lead=lead, user=request.user, note=request.POST.get("note", ""))
+    except ValidationError as exc:
+        return _lead_page(request, lead, errors=exc.message_dict, status=422)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def lead_relabel_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Correct the lead's intent; the correction teaches the embedding classifier."""
+    lead = _lead_for(request, lead_id)
+    if not (is_manager(request.user) or lead.owner_id == request.user.pk):
+        return _lead_page(
+            request, lead, errors={"intent": ["Only the lead's owner or a manager can re-label it."]}, status=403
+        )
+    try:
+        lead_relabel(lead_id=lead.pk, intent=request.POST.get("intent", ""), user=request.user)
     except ValidationError as exc:
         return _lead_page(request, lead, errors=exc.message_dict, status=422)
     return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))

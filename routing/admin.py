@@ -10,6 +10,7 @@ from routing import engine
 from routing.models import (
     Absence,
     Assignment,
+    IntentExample,
     QualificationCriteria,
     Rep,
     RoutingRule,
@@ -130,7 +131,38 @@ class RepAdmin(SimpleHistoryAdmin):
 
 @admin.register(QualificationCriteria)
 class QualificationCriteriaAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "active", "qualify_threshold", "updated_at"]
+    list_display = ["name", "active", "qualify_threshold", "clarify_threshold", "spam_threshold", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["name", "active"]}),
+        ("What the business does", {"fields": ["services", "service_area", "disqualifiers", "voice"]}),
+        ("What counts", {"fields": ["intent_phrases", "budget_bands", "required_facts", "max_questions"]}),
+        (
+            "Score",
+            {
+                "fields": [
+                    "base_score",
+                    ("weight_intent", "weight_service", "weight_budget"),
+                    ("weight_timeline", "weight_urgency", "weight_area"),
+                    ("qualify_threshold", "clarify_threshold", "spam_threshold"),
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(IntentExample)
+class IntentExampleAdmin(admin.ModelAdmin):
+    list_display = ["text", "intent", "source", "created_by", "created_at"]
+    list_filter = ["intent", "source"]
+    search_fields = ["text"]
+    readonly_fields = ["lead", "created_by"]
+
+    def save_model(self, request, obj, form, change):
+        if "text" in form.changed_data:
+            obj.vector = None  # recomputed from the new text on next use
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(RoutingRule)

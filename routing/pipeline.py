@@ -66,7 +66,12 @@ def _lead_qualify(lead: Lead, event: InboundEvent, criteria: Criteria) -> Qualif
     lead.score = result.score
     # Questions already asked in this conversation carry over, so none is asked twice.
     lead.qualification = {**result.as_dict(), "asked": previous.get("asked", [])}
-    changed = ["score", "qualification", *lead_locate(lead)]
+    changed = ["score", "qualification"]
+    if result.postal_code and not lead.postal_code:
+        # The person gave it in a message (often in answer to our question).
+        lead.postal_code = result.postal_code
+        changed.append("postal_code")
+    changed += lead_locate(lead)
     if result.intent == "opt_out":
         lead.opted_out = True
         changed.append("opted_out")

@@ -9,6 +9,7 @@ import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Upper
@@ -16,13 +17,14 @@ from django.utils import timezone
 
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
+from integrations.llm.base import INTENTS, NOISE_INTENTS
 from leads import geo
-from leads.choices import OPEN_STAGES
+from leads.choices import OPEN_STAGES, Stage
 from leads.models import InboundEvent, Lead
 from leads.normalize import FREE_EMAIL_DOMAINS
 from routing import assign, engine
 from routing.directory import RoutingConfig, routing_config
-from routing.models import Assignment, Rep, RoutingRule, Team
+from routing.models import Assignment, IntentExample, Rep, RoutingRule, Team
 
 logger = logging.getLogger(__name__)
 
@@ -240,3 +242,48 @@ def lead_route(
     )
     logger.info("lead.routed", extra={"lead_id": lead.pk, "rule_id": output["rule"], "rep_id": rep.id})
     return assignment
+
+
+@transaction.atomic
+def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
+    """A person corrects a lead's intent; the lead's message becomes a labeled example the classifier learns from.
+
+    Marking a lead as noise (spam, job seeker, vendor, opt-out) takes it out of the sales
+    pipeline; taking it out of noise puts it back as new, for its rep to look at.
+    """
+    if intent not in INTENTS:
+        raise ValidationError({"intent": f"Choose one of: {', '.join(INTENTS)}."})
+    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    before = (lead.qualification or {}).get("intent", "")
+    lead.qualification = {**(lead.qualification or {}), "intent": intent, "relabelled_by": user.get_username()}
+    changed = ["qualification"]
+    if intent == "spam":
+        lead.stage = Stage.SPAM
+    elif intent in NOISE_INTENTS:
+        lead.stage = Stage.UNQUALIFIED
+    elif lead.stage in (Stage.SPAM, Stage.UNQUALIFIED):
+        lead.stage = Stage.NEW
+    changed.append("stage")
+    if intent == "opt_out" and not lead.opted_out:
+        lead.opted_out = True
+        changed.append("opted_out")
+    lead._history_user = user
+    lead._change_reason = f"re-labelled {intent}"
+    lead.save(update_fields=[*changed, "updated_at"])
+    text = lead.events.exclude(message="").order_by("received_at", "id").values_list("message", flat=True).first()
+    if text:
+        IntentExample.objects.update_or_create(
+            intent=intent,
+            text=text[:2000],
+            defaults={"source": IntentExample.Source.CORRECTION, "lead": lead, "created_by": user},
+        )
+    decision_record(
+        step=Decision.Step.RELABEL,
+        lead=lead,
+        actor=user,
+        input_summary=text or "",
+        output={"intent": intent, "before": before, "example": bool(text)},
+        reasoning=f"{user} re-labelled the lead from {before or 'unlabelled'} to {intent}"
+        + ("; its message is now a labeled example." if text else "."),
+    )
+    return lead

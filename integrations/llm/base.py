@@ -113,6 +113,7 @@ class Qualification:
     budget_band: str = ""
     budget_text: str = ""
     timeline: str = ""
+    postal_code: str = ""
     fit: bool | None = None
     missing: tuple[str, ...] = ()
     provider: str = "rules"
@@ -142,6 +143,7 @@ class Qualification:
             "budget_band": self.budget_band,
             "budget_text": self.budget_text,
             "timeline": self.timeline,
+            "postal_code": self.postal_code,
             "fit": self.fit,
             "missing": list(self.missing),
             "provider": self.provider,

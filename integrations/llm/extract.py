@@ -229,6 +229,7 @@ def qualification_score(
         budget_band=criteria.band_for(facts.budget_amount),
         budget_text=facts.budget_text,
         timeline=facts.timeline,
+        postal_code=facts.postal_code,
         fit=fit,
         missing=missing,
         provider=provider,
