@@ -8,16 +8,15 @@ never a stale read. Rotation state and loads are *not* here: they are read under
 """
 
 import threading
-import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.core.cache import cache
 from django.db.models import Prefetch
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
+from config.versions import version_bump, version_get
 from routing import assign, engine
 from routing.models import Absence, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
 
@@ -48,16 +47,12 @@ _current: RoutingConfig | None = None
 
 
 def config_version() -> str:
-    version = cache.get(VERSION_KEY)
-    if version is None:
-        cache.add(VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(VERSION_KEY) or uuid.uuid4().hex
-    return version
+    return version_get(VERSION_KEY)
 
 
 def config_changed() -> None:
     """Make every process rebuild its snapshot on its next lead."""
-    cache.set(VERSION_KEY, uuid.uuid4().hex, None)
+    version_bump(VERSION_KEY)
 
 
 def _on_change(sender, **kwargs):

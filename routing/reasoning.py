@@ -6,13 +6,12 @@ changes whenever an example is saved or deleted (the same scheme as routing.dire
 """
 
 import logging
-import uuid
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from config.versions import version_bump, version_get
 from integrations.llm import Conversation, Criteria, RulesProvider, openai_provider_build, provider_name
 from integrations.llm.base import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
@@ -32,18 +31,10 @@ def criteria_active() -> Criteria:
     return row.as_criteria() if row is not None else Criteria()
 
 
-def examples_version() -> str:
-    version = cache.get(EXAMPLES_VERSION_KEY)
-    if version is None:
-        cache.add(EXAMPLES_VERSION_KEY, uuid.uuid4().hex, None)
-        version = cache.get(EXAMPLES_VERSION_KEY) or uuid.uuid4().hex
-    return version
-
-
 @receiver(post_save, sender=IntentExample)
 @receiver(post_delete, sender=IntentExample)
 def _examples_changed(**kwargs) -> None:
-    cache.set(EXAMPLES_VERSION_KEY, uuid.uuid4().hex, None)
+    version_bump(EXAMPLES_VERSION_KEY)
 
 
 def embedder():
@@ -62,7 +53,7 @@ def intent_centroids():
 
     from integrations.llm.embedding import Centroids
 
-    version = examples_version()
+    version = version_get(EXAMPLES_VERSION_KEY)
     if version in _centroids:
         return _centroids[version]
     model = embedder()

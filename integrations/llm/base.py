@@ -24,19 +24,7 @@ NOISE_INTENTS = frozenset({"spam", "job_seeker", "vendor_pitch", "opt_out"})
 SALES_INTENTS = frozenset({"new_project", "quote_request", "appointment"})
 FACTS = ("budget", "postal_code", "timeline")
 
-Intent = Literal[
-    "new_project",
-    "quote_request",
-    "appointment",
-    "question",
-    "existing_customer",
-    "complaint",
-    "job_seeker",
-    "vendor_pitch",
-    "spam",
-    "opt_out",
-    "other",
-]
+Intent = Literal[INTENTS]  # the same list, as the type a model's answer must fit
 
 
 class Status:

@@ -12,7 +12,7 @@ from functools import cache
 from pathlib import Path
 
 from integrations.llm.base import NOISE_INTENTS, SALES_INTENTS, Conversation, Criteria, DraftRequest, Qualification
-from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
+from integrations.llm.extract import facts_read, opt_out_answer, qualification_score
 
 logger = logging.getLogger(__name__)
 
@@ -131,16 +131,9 @@ class EmbeddingProvider:
 
     def qualify(self, conversation: Conversation, criteria: Criteria) -> Qualification:
         facts = facts_read(conversation, criteria)
-        found = OPT_OUT.search(conversation.message)
-        if found:
-            return qualification_score(
-                intent="opt_out",
-                facts=facts,
-                criteria=criteria,
-                confidence=0.95,
-                provider=self.name,
-                why=f"Opt-out words '{found.group(0).strip()}'",
-            )
+        opted_out = opt_out_answer(conversation, facts, criteria, self.name)
+        if opted_out is not None:
+            return opted_out
         ranked = self.centroids.rank(self.embedder.embed([conversation.message])[0])
         (intent, best), (runner_up, second) = ranked[0], ranked[1]
         before = conversation.intent_before

@@ -235,3 +235,14 @@ def qualification_score(
         provider=provider,
         signals=tuple(signals),
     )
+
+
+def opt_out_answer(conversation: Conversation, facts: Facts, criteria: Criteria, provider: str) -> Qualification | None:
+    """The answer for a message with opt-out words, or None. Opt-out is decided by the words, never by a model."""
+    found = OPT_OUT.search(conversation.message)
+    if not found:
+        return None
+    why = f"Opt-out words '{found.group(0).strip()}'"
+    return qualification_score(
+        intent="opt_out", facts=facts, criteria=criteria, confidence=0.95, provider=provider, why=why
+    )

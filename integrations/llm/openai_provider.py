@@ -24,7 +24,7 @@ from integrations.llm.base import (
     Qualification,
     QualificationAnswer,
 )
-from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
+from integrations.llm.extract import facts_read, opt_out_answer, qualification_score
 from integrations.llm.prompts import draft_messages, qualify_messages
 
 logger = logging.getLogger(__name__)
@@ -160,17 +160,9 @@ class OpenAIProvider:
 
     def qualify(self, conversation: Conversation, criteria: Criteria) -> Qualification:
         facts = facts_read(conversation, criteria)
-        found = OPT_OUT.search(conversation.message)
-        if found:
-            # Opt-out is decided by the words, never by a model.
-            return qualification_score(
-                intent="opt_out",
-                facts=facts,
-                criteria=criteria,
-                confidence=0.95,
-                provider=self.name,
-                why=f"Opt-out words '{found.group(0).strip()}'",
-            )
+        opted_out = opt_out_answer(conversation, facts, criteria, self.name)
+        if opted_out is not None:
+            return opted_out
         messages = qualify_messages(conversation, criteria, QualificationAnswer.model_json_schema())
         try:
             answer, usage = self._call(messages, QualificationAnswer)
