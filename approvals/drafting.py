@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 
-from approvals.models import Action, MessageTemplate, Workflow
+from approvals.models import Action, MessageTemplate, Workflow, render_text
 from integrations.llm import DraftRequest
 
 # Built-in questions, used when no active template asks for the fact on that channel.
@@ -36,7 +36,7 @@ class DraftContent:
     template_id: int | None = None
     rewritten_by: str = ""
     # Set when the text must be seen by a person whatever the policy: why.
-    review_reason: str = ""
+    gate: str = ""
 
 
 def commitment_new(draft: str, template_text: str) -> str:
@@ -81,9 +81,9 @@ def draft_compose(
     if template is not None:
         body, subject = template.render(**variables), template.render_subject(**variables)
     else:
-        body = MessageTemplate(body=QUESTIONS[asks_for]).render(**variables)
+        body = render_text(QUESTIONS[asks_for], variables)
         subject = f"A quick question from {settings.BUSINESS_NAME}"
-    rewritten_by = review_reason = ""
+    rewritten_by = gate = ""
     if provider is not None and settings.LLM_REWRITE_DRAFTS:
         rewrite = provider.draft(
             DraftRequest(
@@ -100,7 +100,7 @@ def draft_compose(
             named = commitment_new(rewrite, body)
             body, rewritten_by = rewrite, provider.name
             if named:
-                review_reason = f"gate: the model's draft names '{named}'"
+                gate = f"gate: the model's draft names '{named}'"
     return DraftContent(
         kind=kind,
         to=to,
@@ -108,5 +108,5 @@ def draft_compose(
         subject=subject,
         template_id=template.pk if template else None,
         rewritten_by=rewritten_by,
-        review_reason=review_reason,
+        gate=gate,
     )

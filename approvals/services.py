@@ -36,11 +36,17 @@ class PolicyOutcome:
     escalation: str = ""
 
 
-def policy_outcome(*, workflow: str, confidence: float | None) -> PolicyOutcome:
-    """What the workflow's Policy does with a proposal of this confidence; reads only (used by what-ifs too)."""
+def policy_outcome(*, workflow: str, confidence: float | None, gate: str = "") -> PolicyOutcome:
+    """What the workflow's Policy does with a proposal; reads only (used by what-ifs too).
+
+    ``gate`` names why this proposal must be seen by a person (a model's draft naming a price…):
+    a gate always wins over the dial, except in observe mode, where nothing is ever sent.
+    """
     policy = _policy_for(workflow)
     if policy.mode == Policy.Mode.OBSERVE:
         return PolicyOutcome(policy.mode, Action.Status.SHADOW)
+    if gate:
+        return PolicyOutcome(policy.mode, Action.Status.PENDING, gate)
     if policy.mode == Policy.Mode.AUTO:
         if confidence is not None and confidence < policy.min_confidence:
             escalation = f"confidence {confidence:.2f} < {policy.min_confidence:.2f}"
@@ -63,11 +69,8 @@ def action_propose(
         existing = Action.objects.filter(event=event, workflow=workflow).first()
         if existing is not None:
             return existing
-    outcome = policy_outcome(workflow=workflow, confidence=confidence)
+    outcome = policy_outcome(workflow=workflow, confidence=confidence, gate=content.gate)
     status, escalation = outcome.status, outcome.escalation
-    if content.review_reason and status != Action.Status.SHADOW:
-        # A gate always wins over the dial: this text waits for a person.
-        status, escalation = Action.Status.PENDING, content.review_reason
     action = Action.objects.create(
         lead=lead,
         event=event,

@@ -196,7 +196,6 @@ ENRICHMENT_PROVIDERS = env.list(
     default=[
         "integrations.enrichment.PhoneNumberEnricher",
         "integrations.enrichment.EmailDomainEnricher",
-        "integrations.enrichment.PostalCodeEnricher",
     ],
 )
 FORM_RATE_LIMIT_PER_MINUTE = env.int("FORM_RATE_LIMIT_PER_MINUTE", default=20)

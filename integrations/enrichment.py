@@ -1,8 +1,10 @@
 """Enrichment: what can be inferred about a lead, each fact with its source; what the person said is never overwritten.
 
-Providers are classes named in ``settings.ENRICHMENT_PROVIDERS``; each returns
-{field: value} from what it can read. Lead columns (company, timezone, country, region) are
-filled only when empty; everything found is kept in ``Lead.enrichment`` with its source.
+Providers are classes named in ``settings.ENRICHMENT_PROVIDERS``; each returns {field: value}
+from what it can read. Lead columns (company, timezone, country, region) are filled only when
+empty; everything found is kept in ``Lead.enrichment`` with its source. Region and time zone
+from a postal code are not an enricher's: ``routing.services.lead_locate`` derives them from
+what the person typed, before enrichment, so a ZIP's time zone beats a phone's area code.
 """
 
 import logging
@@ -14,7 +16,6 @@ from django.utils.module_loading import import_string
 from phonenumbers import PhoneNumberType, carrier, geocoder
 from phonenumbers import timezone as phone_timezone
 
-from leads import geo
 from leads.normalize import FREE_EMAIL_DOMAINS
 
 logger = logging.getLogger(__name__)
@@ -85,18 +86,6 @@ class EmailDomainEnricher:
         words = [w for w in core.replace("_", "-").split("-") if w]
         name = " ".join(w.upper() if w in COMPANY_SUFFIXES else w.capitalize() for w in words)
         return {"company": name, "company_domain": domain} if name else {}
-
-
-class PostalCodeEnricher:
-    """Region and time zone from a postal code (US ZIP codes)."""
-
-    source = "postal code"
-
-    def enrich(self, facts: LeadFacts) -> dict:
-        if not facts.postal_code:
-            return {}
-        place = geo.location_for(facts.postal_code, facts.country)
-        return {k: v for k, v in (("region", place.region), ("timezone", place.timezone)) if v}
 
 
 class TwilioLookupEnricher:

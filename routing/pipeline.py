@@ -1,6 +1,7 @@
 """What happens after capture: enrich, qualify, route, and answer (or ask what is missing)."""
 
 import logging
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,7 +17,7 @@ from integrations.llm.base import NOISE_INTENTS, Status
 from leads.choices import Stage
 from leads.models import InboundEvent, Lead
 from routing.reasoning import conversation_for, criteria_active, provider_get
-from routing.services import lead_facts, lead_locate, lead_route
+from routing.services import lead_facts, lead_locate, lead_route, noise_stage
 
 logger = logging.getLogger(__name__)
 
@@ -29,39 +30,53 @@ def qualification_compute(conversation: Conversation, criteria: Criteria | None 
     return result, timer.ms
 
 
-def lead_enrich(lead: Lead) -> list[str]:
-    """Fill what can be inferred about the lead (phone type, company, time zone…), each with its source.
+@dataclass(frozen=True)
+class Enrichment:
+    """What the configured enrichers found for one set of contact facts, before it is applied to the lead."""
 
-    Lead columns are filled only when empty: what the person said is never overwritten.
-    Returns the fields changed; records an enrich Decision when anything new was found.
-    """
-    facts = LeadFacts(phone=lead.phone, email=lead.email, postal_code=lead.postal_code, country=lead.country)
+    facts: LeadFacts
+    found: dict
+    errors: list[str]
+    ms: float
+
+
+def _contact_facts(lead: Lead) -> LeadFacts:
+    return LeadFacts(phone=lead.phone, email=lead.email, postal_code=lead.postal_code, country=lead.country)
+
+
+def enrichment_read(lead: Lead) -> Enrichment:
+    """Ask every enricher about the lead's contact facts; reads only (enrichers may call the network)."""
+    facts = _contact_facts(lead)
     with Stopwatch() as timer:
         found, errors = enrichment_compute(facts)
-    new = {k: v for k, v in found.items() if lead.enrichment.get(k) != v}
-    if not new and not errors:
+    return Enrichment(facts, found, errors, timer.ms)
+
+
+def _enrichment_apply(lead: Lead, enrichment: Enrichment) -> list[str]:
+    """Keep what is new in ``lead.enrichment`` and fill empty lead columns; never overwrites what the person said."""
+    new = {k: v for k, v in enrichment.found.items() if lead.enrichment.get(k) != v}
+    if not new and not enrichment.errors:
         return []
     lead.enrichment = {**lead.enrichment, **new}
     changed = ["enrichment"]
     for name in LEAD_COLUMNS:
-        value = found.get(name, {}).get("value", "")
+        value = enrichment.found.get(name, {}).get("value", "")
         if value and not getattr(lead, name):
             setattr(lead, name, value)
             changed.append(name)
     decision_record(
         step=Decision.Step.ENRICH,
         lead=lead,
-        output={"found": new, "filled": changed[1:], "errors": errors},
+        output={"found": new, "filled": changed[1:], "errors": enrichment.errors},
         reasoning="; ".join(f"{k} = {v['value']} (from {v['source']})" for k, v in new.items()) or "nothing new",
-        duration_ms=timer.ms,
-        outcome=Decision.Outcome.FAILED if errors and not new else Decision.Outcome.OK,
+        duration_ms=enrichment.ms,
+        outcome=Decision.Outcome.FAILED if enrichment.errors and not new else Decision.Outcome.OK,
     )
     return changed
 
 
-def _lead_qualify(lead: Lead, event: InboundEvent, criteria: Criteria) -> Qualification:
-    conversation = conversation_for(lead, message=event.message, channel=event.channel, event=event)
-    result, ms = qualification_compute(conversation, criteria)
+def _qualification_apply(lead: Lead, result: Qualification) -> list[str]:
+    """Store the answer on the lead (score, facts, opt-out, stage); returns the fields changed."""
     previous = lead.qualification or {}
     lead.score = result.score
     # Questions already asked in this conversation carry over, so none is asked twice.
@@ -71,19 +86,18 @@ def _lead_qualify(lead: Lead, event: InboundEvent, criteria: Criteria) -> Qualif
         # The person gave it in a message (often in answer to our question).
         lead.postal_code = result.postal_code
         changed.append("postal_code")
-    changed += lead_locate(lead)
     if result.intent == "opt_out":
         lead.opted_out = True
         changed.append("opted_out")
     if lead.stage in (Stage.NEW, Stage.CONTACTED):
-        stage = {Status.SPAM: Stage.SPAM, Status.QUALIFIED: Stage.QUALIFIED}.get(result.status)
-        if result.intent in NOISE_INTENTS and result.intent != "spam":
-            stage = Stage.UNQUALIFIED
+        stage = Stage.QUALIFIED if result.status == Status.QUALIFIED else noise_stage(result.intent)
         if stage and stage != lead.stage:
             lead.stage = stage
             changed.append("stage")
-    lead._change_reason = f"qualified by the {result.provider} provider"
-    lead.save(update_fields=[*changed, "updated_at"])
+    return changed
+
+
+def _qualification_record(lead: Lead, event: InboundEvent, result: Qualification, ms: float) -> None:
     decision_record(
         step=Decision.Step.QUALIFY,
         lead=lead,
@@ -97,61 +111,61 @@ def _lead_qualify(lead: Lead, event: InboundEvent, criteria: Criteria) -> Qualif
         tokens_in=result.usage.get("tokens_in"),
         tokens_out=result.usage.get("tokens_out"),
     )
-    return result
 
 
-def _propose(lead, event, qualification: Qualification, criteria: Criteria, workflow: str, asks_for: str = ""):
-    rep_name = ""
-    if lead.owner_id:
-        rep_name = lead.owner.first_name or lead.owner.get_username()
-    history = tuple(lead.events.exclude(message="").order_by("received_at", "id").values_list("message", flat=True))
-    content = draft_compose(
-        lead=lead,
-        workflow=workflow,
-        rep_name=rep_name or "our team",
-        asks_for=asks_for,
-        provider=provider_get(),
-        conversation=history[-5:],
-        voice=criteria.voice,
-    )
-    if content is None:
-        decision_record(
-            step=Decision.Step.PROPOSE,
-            lead=lead,
-            workflow=workflow,
-            reasoning="Nothing drafted: no reachable channel or no active template for it.",
-            outcome=Decision.Outcome.ESCALATED,
-        )
-        return None
-    reasoning = qualification.reasoning + (f" Asking for the {asks_for.replace('_', ' ')}." if asks_for else "")
-    return action_propose(
-        lead=lead,
-        workflow=workflow,
-        content=content,
-        confidence=qualification.confidence,
-        reasoning=reasoning,
-        event=event,
-    )
+@dataclass(frozen=True)
+class NextStep:
+    """What to send the lead now: a workflow's message (with the fact it asks for), a hand-over, or nothing."""
+
+    workflow: str = ""
+    asks_for: str = ""
+    handover: bool = False
 
 
-def _respond(lead: Lead, event: InboundEvent, qualification: Qualification, criteria: Criteria) -> Action | None:
-    """The first response, or the next clarifying question, or a hand-over to a person; one at a time.
-
-    A lead with missing facts is asked for them one question at a time; each reply is
-    re-qualified in the same conversation until it is qualified, ruled out, or the questions run
-    out (then a person takes over). A lead already answered gets nothing more from here.
-    """
-    asked = list(lead.qualification.get("asked", []))
-    answered = (
+def lead_answered(lead: Lead) -> bool:
+    """The lead has had its first answer (sent, or proposed and waiting)."""
+    return (
         lead.first_response_at is not None
         or lead.actions.filter(workflow__in=(Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)).exists()
     )
+
+
+def next_step(*, answered: bool, asked: list[str], qualification: Qualification, criteria: Criteria) -> NextStep:
+    """The first response, or the next clarifying question, or a hand-over; one at a time. Pure.
+
+    A lead with missing facts is asked for them one question at a time; each reply is
+    re-qualified in the same conversation until it is qualified, ruled out, or the questions run
+    out (then a person takes over). A lead already answered, and not being asked, gets nothing.
+    """
     if answered and not asked:
-        return None
+        return NextStep()
     if qualification.status != Status.CLARIFY:
-        return None if answered else _propose(lead, event, qualification, criteria, Workflow.FIRST_RESPONSE)
+        return NextStep() if answered else NextStep(Workflow.FIRST_RESPONSE)
     unasked = [fact for fact in qualification.missing if fact not in asked]
     if not unasked or len(asked) >= criteria.max_questions:
+        return NextStep(handover=True)
+    return NextStep(Workflow.CLARIFYING_QUESTION, unasked[0])
+
+
+def draft_for(lead: Lead, step: NextStep, conversation: Conversation, criteria: Criteria, rep_name: str):
+    """The step's message for ``lead``: the manager's template, which the configured provider may rewrite."""
+    return draft_compose(
+        lead=lead,
+        workflow=step.workflow,
+        rep_name=rep_name or "our team",
+        asks_for=step.asks_for,
+        provider=provider_get(),
+        conversation=(*conversation.history, conversation.message),
+        voice=criteria.voice,
+    )
+
+
+def _respond(
+    lead: Lead, event: InboundEvent, conversation: Conversation, qualification: Qualification, criteria: Criteria
+) -> Action | None:
+    asked = list(lead.qualification.get("asked", []))
+    step = next_step(answered=lead_answered(lead), asked=asked, qualification=qualification, criteria=criteria)
+    if step.handover:
         decision_record(
             step=Decision.Step.PROPOSE,
             lead=lead,
@@ -162,37 +176,106 @@ def _respond(lead: Lead, event: InboundEvent, qualification: Qualification, crit
             outcome=Decision.Outcome.ESCALATED,
         )
         return None
-    fact = unasked[0]
-    lead.qualification = {**lead.qualification, "asked": [*asked, fact]}
-    lead.save(update_fields=["qualification", "updated_at"])
-    return _propose(lead, event, qualification, criteria, Workflow.CLARIFYING_QUESTION, asks_for=fact)
+    if not step.workflow:
+        return None
+    if step.asks_for:
+        lead.qualification = {**lead.qualification, "asked": [*asked, step.asks_for]}
+        lead.save(update_fields=["qualification", "updated_at"])
+    rep_name = (lead.owner.first_name or lead.owner.get_username()) if lead.owner_id else ""
+    content = draft_for(lead, step, conversation, criteria, rep_name)
+    if content is None:
+        decision_record(
+            step=Decision.Step.PROPOSE,
+            lead=lead,
+            workflow=step.workflow,
+            reasoning="Nothing drafted: no reachable channel or no active template for it.",
+            outcome=Decision.Outcome.ESCALATED,
+        )
+        return None
+    asking = f" Asking for the {step.asks_for.replace('_', ' ')}." if step.asks_for else ""
+    return action_propose(
+        lead=lead,
+        workflow=step.workflow,
+        content=content,
+        confidence=qualification.confidence,
+        reasoning=qualification.reasoning + asking,
+        event=event,
+    )
 
 
-def process_event(*, event_id: int) -> InboundEvent:
-    """Qualify the event's lead, route it if it has no owner, and propose a first response.
+@dataclass(frozen=True)
+class Prepared:
+    """An event's enrichment and qualification, computed outside any transaction, waiting to be applied."""
 
-    The lead row is locked for the whole step, so two events of one lead are processed one
-    after the other; an event already processed is left alone (safe to run twice).
+    event: InboundEvent
+    criteria: Criteria
+    enrichment: Enrichment
+    conversation: Conversation
+    qualification: Qualification
+    ms: float
+
+
+def event_prepare(event_id: int) -> Prepared | None:
+    """Ask the enrichers and the model about an event, holding no lock (they may call the network).
+
+    Returns None for an event already processed.
     """
+    event = InboundEvent.objects.select_related("lead").get(pk=event_id)
+    if event.processed_at is not None:
+        return None
+    criteria = criteria_active()
+    conversation = conversation_for(event.lead, message=event.message, channel=event.channel, event=event)
+    qualification, ms = qualification_compute(conversation, criteria)
+    return Prepared(event, criteria, enrichment_read(event.lead), conversation, qualification, ms)
+
+
+def event_apply(prepared: Prepared) -> InboundEvent:
+    """Apply a prepared event under the lead's row lock: store, route, answer; marks the event processed.
+
+    If another event of the same lead changed what enrichment or qualification read in the
+    meantime, they are asked again under the lock, so a stale answer never overwrites a newer one.
+    """
+    criteria, enrichment, conversation = prepared.criteria, prepared.enrichment, prepared.conversation
+    qualification, ms = prepared.qualification, prepared.ms
     with transaction.atomic():
-        # Only the lead's id is needed here: its row lock is taken before the event's.
-        lead_id = InboundEvent.objects.values_list("lead_id", flat=True).get(pk=event_id)
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=lead_id)
-        event = InboundEvent.objects.select_for_update().get(pk=event_id)
+        # The lead's row lock is taken before the event's, as capture does.
+        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=prepared.event.lead_id)
+        event = InboundEvent.objects.select_for_update().get(pk=prepared.event.pk)
         if event.processed_at is not None:
             return event
-        enriched = lead_enrich(lead)
-        if enriched:
-            lead.save(update_fields=[*enriched, "updated_at"])
-        criteria = criteria_active()
-        qualification = _lead_qualify(lead, event, criteria)
+        if enrichment.facts != _contact_facts(lead):
+            enrichment = enrichment_read(lead)
+        current = conversation_for(lead, message=event.message, channel=event.channel, event=event)
+        if current != conversation:
+            conversation = current
+            qualification, ms = qualification_compute(conversation, criteria)
+        changed = _qualification_apply(lead, qualification)
+        changed += lead_locate(lead)
+        # After the postal code: a ZIP's time zone beats a phone number's area code.
+        changed += _enrichment_apply(lead, enrichment)
+        lead._change_reason = f"qualified by the {qualification.provider} provider"
+        lead.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        _qualification_record(lead, event, qualification, ms)
         if qualification.intent not in NOISE_INTENTS:
             if lead.owner_id is None:
                 facts = lead_facts(lead, qualification.as_dict(), event)
                 if lead_route(lead=lead, facts=facts) is not None:
                     lead.refresh_from_db(fields=["owner"])
-            _respond(lead, event, qualification, criteria)
+            _respond(lead, event, conversation, qualification, criteria)
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
-    logger.info("event.processed", extra={"event_id": event_id, "lead_id": lead.pk, "intent": qualification.intent})
+    logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})
     return event
+
+
+def process_event(*, event_id: int) -> InboundEvent:
+    """Enrich and qualify the event's lead, route it if it has no owner, and answer it (or ask what is missing).
+
+    The network calls (enrichers, the model) happen before any transaction; the results are
+    applied under the lead's row lock, so two events of one lead are applied one after the
+    other. An event already processed is left alone (safe to run twice).
+    """
+    prepared = event_prepare(event_id)
+    if prepared is None:
+        return InboundEvent.objects.get(pk=event_id)
+    return event_apply(prepared)

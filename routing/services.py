@@ -244,6 +244,13 @@ def lead_route(
     return assignment
 
 
+def noise_stage(intent: str) -> str | None:
+    """The stage a noise intent puts a lead in (spam, or unqualified for job seekers, vendors, opt-outs); else None."""
+    if intent == "spam":
+        return Stage.SPAM
+    return Stage.UNQUALIFIED if intent in NOISE_INTENTS else None
+
+
 @transaction.atomic
 def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
     """A person corrects a lead's intent; the lead's message becomes a labeled example the classifier learns from.
@@ -256,14 +263,9 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
     lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
     before = (lead.qualification or {}).get("intent", "")
     lead.qualification = {**(lead.qualification or {}), "intent": intent, "relabelled_by": user.get_username()}
-    changed = ["qualification"]
-    if intent == "spam":
-        lead.stage = Stage.SPAM
-    elif intent in NOISE_INTENTS:
-        lead.stage = Stage.UNQUALIFIED
-    elif lead.stage in (Stage.SPAM, Stage.UNQUALIFIED):
-        lead.stage = Stage.NEW
-    changed.append("stage")
+    changed = ["qualification", "stage"]
+    back_from_noise = Stage.NEW if lead.stage in (Stage.SPAM, Stage.UNQUALIFIED) else lead.stage
+    lead.stage = noise_stage(intent) or back_from_noise
     if intent == "opt_out" and not lead.opted_out:
         lead.opted_out = True
         changed.append("opted_out")

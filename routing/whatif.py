@@ -6,18 +6,16 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from approvals.drafting import draft_compose
-from approvals.models import Workflow
 from approvals.services import policy_outcome
-from integrations.llm.base import NOISE_INTENTS, Status
+from integrations.llm.base import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
 from leads.selectors import lead_get_by_contact
 from leads.services import FILLABLE_FIELDS, CaptureEvent, capture_clean
 from routing import assign, engine
 from routing.directory import RoutingConfig, routing_config
 from routing.models import Rep, RoutingRule
-from routing.pipeline import qualification_compute
-from routing.reasoning import conversation_for, criteria_active, provider_get
+from routing.pipeline import draft_for, lead_answered, next_step, qualification_compute
+from routing.reasoning import conversation_for, criteria_active
 from routing.services import account_owner_find, lead_facts, lead_locate, route_decide, routing_state_read
 
 MAX_REPLAY = 1000
@@ -43,8 +41,9 @@ def simulate_event(event: CaptureEvent) -> dict:
     lead.country = lead.country.upper()
     lead.email_domain = lead.email.rpartition("@")[2].lower() if lead.email else ""
     lead_locate(lead)
+    criteria = criteria_active()
     conversation = conversation_for(lead, message=event.message, channel=event.channel)
-    qualification, ms = qualification_compute(conversation)
+    qualification, ms = qualification_compute(conversation, criteria)
     lead.score = qualification.score
     answer = {
         "lead": {"existing": existing.pk if existing else None, "region": lead.region, "timezone": lead.timezone},
@@ -74,35 +73,29 @@ def simulate_event(event: CaptureEvent) -> dict:
             "reason": decision.reason,
         }
         rep_name = decision.pick.rep.name.split()[0] if decision.pick.rep else ""
-    answered = existing is not None and (
-        existing.first_response_at
-        or existing.actions.filter(workflow__in=(Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)).exists()
+    asked = existing.qualification.get("asked", []) if existing is not None else []
+    step = next_step(
+        answered=existing is not None and lead_answered(existing),
+        asked=asked,
+        qualification=qualification,
+        criteria=criteria,
     )
-    if answered:
-        answer["first_response"] = {"outcome": "none", "reason": "this lead already has a first response"}
+    if not step.workflow:
+        reason = (
+            "handed to a person: the questions ran out" if step.handover else "this lead already has a first response"
+        )
+        answer["first_response"] = {"outcome": "none", "reason": reason}
         return answer
-    workflow, asks_for = Workflow.FIRST_RESPONSE, ""
-    if qualification.status == Status.CLARIFY and qualification.missing:
-        workflow, asks_for = Workflow.CLARIFYING_QUESTION, qualification.missing[0]
-    draft = draft_compose(
-        lead=lead,
-        workflow=workflow,
-        rep_name=rep_name or "our team",
-        asks_for=asks_for,
-        provider=provider_get(),
-        conversation=(*conversation.history, conversation.message),
-        voice=criteria_active().voice,
+    draft = draft_for(lead, step, conversation, criteria, rep_name)
+    outcome = policy_outcome(
+        workflow=step.workflow, confidence=qualification.confidence, gate=draft.gate if draft else ""
     )
-    outcome = policy_outcome(workflow=workflow, confidence=qualification.confidence)
-    status, escalation = outcome.status, outcome.escalation
-    if draft is not None and draft.review_reason and status != "shadow":
-        status, escalation = "pending", draft.review_reason
     answer["first_response"] = {
-        "workflow": workflow,
-        "asks_for": asks_for,
+        "workflow": step.workflow,
+        "asks_for": step.asks_for,
         "policy_mode": outcome.mode,
-        "outcome": status if draft else "none",
-        "escalation": escalation,
+        "outcome": outcome.status if draft else "none",
+        "escalation": outcome.escalation,
         "draft": (
             {
                 "kind": draft.kind,

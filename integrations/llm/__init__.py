@@ -1,11 +1,11 @@
 """The model behind the pipeline's judgement: openai (any compatible server), embedding (offline) or rules."""
 
+from functools import lru_cache
+
 from django.conf import settings
 
 from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.rules import RulesProvider
-
-PROVIDERS = ("rules", "embedding", "openai")
 
 
 def provider_name() -> str:
@@ -16,24 +16,37 @@ def provider_name() -> str:
     return name
 
 
-def openai_provider_build(fallback=None, http_client=None):
-    """An OpenAIProvider from settings; ``fallback`` answers when the model can't (the rules provider by default)."""
+@lru_cache(maxsize=4)
+def _openai_provider(model, api_key, base_url, mode, timeout, max_retries):
     from integrations.llm.openai_provider import OpenAIProvider
 
     return OpenAIProvider(
-        model=settings.LLM_MODEL,
-        fallback=fallback or RulesProvider(),
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.LLM_BASE_URL,
-        mode=settings.LLM_STRUCTURED_MODE,
-        timeout=settings.LLM_TIMEOUT,
-        max_retries=settings.LLM_MAX_RETRIES,
-        http_client=http_client,
+        model=model,
+        fallback=RulesProvider(),
+        api_key=api_key,
+        base_url=base_url,
+        mode=mode,
+        timeout=timeout,
+        max_retries=max_retries,
+    )
+
+
+def openai_provider_build():
+    """The OpenAIProvider the settings describe, with the rules provider as its fallback.
+
+    One per process and settings: the SDK client keeps its HTTP connections open between calls.
+    """
+    return _openai_provider(
+        settings.LLM_MODEL,
+        settings.OPENAI_API_KEY,
+        settings.LLM_BASE_URL,
+        settings.LLM_STRUCTURED_MODE,
+        settings.LLM_TIMEOUT,
+        settings.LLM_MAX_RETRIES,
     )
 
 
 __all__ = [
-    "PROVIDERS",
     "Conversation",
     "Criteria",
     "DraftRequest",

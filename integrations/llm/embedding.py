@@ -6,7 +6,6 @@ only when this provider is used.
 """
 
 import logging
-import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -65,7 +64,6 @@ class Embedder:
         self._tokenizer.no_padding()
         self._tokenizer.enable_truncation(MAX_TOKENS)
         self._inputs = {i.name for i in self._session.get_inputs()}
-        self._lock = threading.Lock()
 
     def embed(self, texts: list[str]):
         """An (n, dim) float32 array of unit vectors for ``texts``."""

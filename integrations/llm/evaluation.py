@@ -46,10 +46,6 @@ class Evaluation:
         relevant = [(e, p) for e, p in self.pairs if e in group]
         return sum(p in group for _, p in relevant) / len(relevant) if relevant else 1.0
 
-    def precision(self, group: frozenset[str]) -> float:
-        flagged = [(e, p) for e, p in self.pairs if p in group]
-        return sum(e in group for e, _ in flagged) / len(flagged) if flagged else 1.0
-
     def percentile(self, q: float) -> float:
         ordered = sorted(self.timings_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]

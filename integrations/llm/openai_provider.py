@@ -53,7 +53,6 @@ class OpenAIProvider:
         mode: str = "auto",
         timeout: float = 10.0,
         max_retries: int = 2,
-        http_client=None,
     ):
         if mode not in ("auto", *MODES):
             raise ValueError(f"LLM_STRUCTURED_MODE must be auto or one of {', '.join(MODES)}, not {mode!r}")
@@ -67,7 +66,6 @@ class OpenAIProvider:
             base_url=base_url or None,
             timeout=timeout,
             max_retries=max_retries,
-            http_client=http_client,
         )
 
     # -- structured calls -------------------------------------------------------------------------

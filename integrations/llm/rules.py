@@ -1,6 +1,7 @@
 """Deterministic, offline qualification by keywords and patterns: the baseline and the fallback of last resort."""
 
 import re
+from functools import lru_cache
 
 from integrations.llm.base import NOISE_INTENTS, Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
@@ -63,9 +64,10 @@ INTENT_PATTERNS: tuple[tuple[str, str], ...] = (
 GREETING_ONLY = re.compile(r"^\W*(thanks?( you)?|ok(ay)?|great|cool|sounds good|👍)\W*$", re.IGNORECASE)
 
 
-def compile_patterns(criteria: Criteria) -> tuple[tuple[str, re.Pattern], ...]:
-    """The built-in patterns, each widened by the manager's extra phrases for that intent."""
-    extra = dict(criteria.intent_phrases)
+@lru_cache(maxsize=16)
+def compile_patterns(intent_phrases: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[tuple[str, re.Pattern], ...]:
+    """The built-in patterns, each widened by the manager's extra phrases for that intent (compiled once per set)."""
+    extra = dict(intent_phrases)
     compiled = []
     for intent, pattern in INTENT_PATTERNS:
         phrases = [re.escape(p) for p in extra.get(intent, ())]
@@ -83,7 +85,7 @@ def rules_intent(conversation: Conversation, criteria: Criteria) -> tuple[str, s
         return "opt_out", f"opt-out words '{found.group(0).strip()}'"
     if GREETING_ONLY.match(text):
         return "other", "a short acknowledgement"
-    for intent, pattern in compile_patterns(criteria):
+    for intent, pattern in compile_patterns(criteria.intent_phrases):
         found = pattern.search(text)
         if found:
             # A reply inside a sales conversation ("78704, by March") keeps the conversation's intent.

@@ -1,14 +1,11 @@
 """A local HTTP server that speaks the OpenAI chat-completions API, for tests and benchmarks.
 
-The real openai SDK talks to it over a socket. ``handler(body) -> (status, json)`` decides each
-answer; every request body is kept in ``requests``.
+The real openai SDK talks to it over a socket.
 """
 
-import contextlib
-import json
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.fakes.http_server import LocalJsonServer
 
 
 def completion(content: str | None = None, *, tool_args: str | None = None, tokens=(120, 40)) -> dict:
@@ -40,42 +37,15 @@ def error(status: int, message: str) -> tuple[int, dict]:
     return status, {"error": {"message": message, "type": "invalid_request_error", "code": None}}
 
 
-class FakeOpenAI:
+class FakeOpenAI(LocalJsonServer):
+    """``handler(body) -> (status, json)`` answers each chat-completions call; bodies are kept in ``requests``."""
+
     def __init__(self):
+        super().__init__(self._completions)
         self.requests: list[dict] = []
         self.handler = lambda body: (200, completion('{"body": "ok"}'))
-        fake = self
+        self.base_url = f"{self.url}/v1"
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - the stdlib's name
-                length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
-                body["_authorization"] = self.headers.get("Authorization", "")
-                fake.requests.append(body)
-                status, answer = fake.handler(body)
-                data = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                if status == 429:
-                    self.send_header("Retry-After", "0")
-                self.end_headers()
-                # The client may have given up already (the timeout test).
-                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-                    self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.base_url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+    def _completions(self, method, path, headers, body):
+        self.requests.append(body)
+        return self.handler(body)

@@ -1,14 +1,11 @@
 """Enrichment fills what can be inferred, with its source, and never overwrites what the person said."""
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from audit.models import Decision
 from integrations.enrichment import EmailDomainEnricher, LeadFacts, PhoneNumberEnricher
 from leads.models import Lead
+from tests.fakes.http_server import LocalJsonServer
 
 pytestmark = pytest.mark.django_db
 
@@ -47,39 +44,22 @@ def test_the_pipeline_fills_empty_fields_only_and_records_the_sources(demo, capt
     assert "timezone" in decision.output["filled"] and "company" not in decision.output["filled"]
 
 
-class FakeLookup:
-    """Answers Twilio Lookup v2 like Twilio does, and keeps the paths and auth it was called with."""
+def lookup_answer(status=200):
+    """A Twilio Lookup v2 answer for the number in the request's path, as Twilio sends it."""
 
-    def __init__(self, status=200):
-        self.calls = []
-        fake = self
+    def respond(method, path, headers, body):
+        number = path.split("/")[3].split("?")[0]
+        if status != 200:
+            return status, {"code": 20003, "message": "Authenticate", "status": status}
+        return 200, {
+            "phone_number": number,
+            "country_code": "US",
+            "valid": True,
+            "line_type_intelligence": {"type": "nonFixedVoip", "carrier_name": "Google (Grand Central)"},
+            "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{number}",
+        }
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                fake.calls.append((self.path, self.headers.get("Authorization", "")))
-                number = self.path.split("/")[3].split("?")[0]
-                body = {
-                    "phone_number": number,
-                    "country_code": "US",
-                    "valid": True,
-                    "line_type_intelligence": {"type": "nonFixedVoip", "carrier_name": "Google (Grand Central)"},
-                    "url": f"https://lookups.twilio.com/v2/PhoneNumbers/{number}",
-                }
-                if status != 200:
-                    body = {"code": 20003, "message": "Authenticate", "status": status}
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+    return respond
 
 
 @pytest.fixture
@@ -95,22 +75,30 @@ def lookup_settings(settings):
 
 
 def test_twilio_lookup_through_the_real_sdk(lookup_settings, demo, capture):
-    fake = FakeLookup()
-    lookup_settings.TWILIO_API_URL = fake.url
-    lead_id = capture(phone="+15128670400", message="roof quote").json()["lead"]
-    path, auth = fake.calls[0]
-    assert path.startswith("/v2/PhoneNumbers/+15128670400") and "Fields=line_type_intelligence" in path
+    with LocalJsonServer(lookup_answer()) as fake:
+        lookup_settings.TWILIO_API_URL = fake.url
+        lead_id = capture(phone="+15128670400", message="roof quote").json()["lead"]
+    method, path, headers, _ = fake.calls[0]
+    auth = headers.get("Authorization", "")
+    assert (
+        method == "GET" and path.startswith("/v2/PhoneNumbers/+15128670400") and "Fields=line_type_intelligence" in path
+    )
     assert auth.startswith("Basic ")
     enrichment = Lead.objects.get(pk=lead_id).enrichment
     assert enrichment["phone_type"] == {"value": "nonFixedVoip", "source": "twilio lookup"}
-    fake.server.shutdown()
 
 
 def test_a_failed_lookup_is_recorded_and_the_lead_goes_on(lookup_settings, demo, capture):
-    fake = FakeLookup(status=401)
-    lookup_settings.TWILIO_API_URL = fake.url
-    lead_id = capture(phone="+15128670401", message="roof quote", postal_code="30301").json()["lead"]
+    with LocalJsonServer(lookup_answer(status=401)) as fake:
+        lookup_settings.TWILIO_API_URL = fake.url
+        lead_id = capture(phone="+15128670401", message="roof quote", postal_code="30301").json()["lead"]
     decision = Decision.objects.get(lead_id=lead_id, step="enrich")
     assert decision.outcome == "failed" and "Twilio Lookup failed" in decision.output["errors"][0]
     assert Decision.objects.filter(lead_id=lead_id, step="route").exists()
-    fake.server.shutdown()
+
+
+def test_a_zip_codes_time_zone_beats_the_phone_numbers_area_code(demo, capture):
+    lead_id = capture(phone="+14155550188", postal_code="78704", message="roof quote").json()["lead"]
+    lead = Lead.objects.get(pk=lead_id)
+    assert (lead.region, lead.timezone) == ("US-TX", "America/Chicago")
+    assert lead.enrichment["timezone"] == {"value": "America/Los_Angeles", "source": "phonenumbers"}

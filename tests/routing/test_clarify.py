@@ -59,3 +59,26 @@ def test_noise_gets_no_question_and_no_rep(asks, capture):
     lead = Lead.objects.get(pk=lead_id)
     assert lead.qualification["intent"] == "job_seeker" and lead.stage == "unqualified" and lead.owner is None
     assert not Action.objects.filter(lead_id=lead_id).exists()
+
+
+def test_an_answer_prepared_before_a_newer_event_was_applied_is_asked_again(asks, capture, api):
+    from leads.models import InboundEvent
+    from routing.pipeline import event_apply, event_prepare, process_event
+
+    def post(message):
+        body = {"channel": "sms", "source": "twilio", "phone": PHONE, "message": message}
+        assert api.post("/api/v1/events/", body, format="json").status_code == 202  # pipeline not run
+
+    post("Need a new roof, ZIP 30301")
+    post("budget is $18k")
+    first, second = InboundEvent.objects.order_by("received_at", "id")
+    stale = event_prepare(first.pk)  # the model is asked; meanwhile another worker applies the reply
+    assert stale.qualification.budget_amount is None
+    process_event(event_id=second.pk)
+    event_apply(stale)
+    lead = Lead.objects.get(pk=first.lead_id)
+    # Applied as prepared, the first answer would have wiped the budget the reply gave.
+    assert lead.qualification["budget_amount"] == 18000
+    first_qualify = Decision.objects.filter(lead=lead, step="qualify").order_by("id").last()
+    assert first_qualify.input_summary == "Need a new roof, ZIP 30301"
+    assert first_qualify.output["budget_amount"] == 18000
