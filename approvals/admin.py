@@ -2,14 +2,38 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from simple_history.admin import SimpleHistoryAdmin
 
-from approvals.models import Action, MessageTemplate, Policy
+from approvals.gates import GATE_FIELDS
+from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate
 from approvals.services import action_approve
 from config.exceptions import ApplicationError
+from routing.forms import ConditionsModelForm
+
+
+class PolicyGateForm(ConditionsModelForm):
+    condition_fields = GATE_FIELDS
+    condition_examples = ("amount > 5000", "vip is yes", "first_message is yes", "outside_business_hours is yes")
+
+    class Meta:
+        model = PolicyGate
+        fields = ["name", "reviewer", "active"]
+
+
+class PolicyGateInline(admin.StackedInline):
+    model = PolicyGate
+    form = PolicyGateForm
+    extra = 0
+    fields = ["name", "match", "conditions_text", "reviewer", "active"]
 
 
 @admin.register(Policy)
 class PolicyAdmin(SimpleHistoryAdmin):
-    list_display = ["workflow", "mode", "min_confidence", "updated_at"]
+    list_display = ["workflow", "mode", "min_confidence", "graduation_bar", "graduation_window", "updated_at"]
+    inlines = [PolicyGateInline]
+
+
+@admin.register(BusinessHours)
+class BusinessHoursAdmin(SimpleHistoryAdmin):
+    list_display = ["weekday", "opens", "closes"]
 
 
 @admin.register(MessageTemplate)
@@ -22,8 +46,8 @@ class MessageTemplateAdmin(SimpleHistoryAdmin):
 class ActionAdmin(SimpleHistoryAdmin):
     """Read-only rows; decisions go through the same services as the portal and the API."""
 
-    list_display = ["created_at", "lead", "workflow", "kind", "status", "escalated", "decided_by"]
-    list_filter = ["status", "workflow", "kind", "escalated"]
+    list_display = ["created_at", "lead", "workflow", "kind", "status", "escalated", "review_by", "decided_by"]
+    list_filter = ["status", "workflow", "kind", "escalated", "review_by"]
     list_select_related = ["lead", "decided_by"]
     actions = ["approve_selected"]
 

@@ -1,4 +1,4 @@
-"""Actions over the API: list, approve, reject — the same services as the portal buttons."""
+"""Actions over the API: list, propose, approve, edit, reject, snooze, regenerate: the portal's services."""
 
 import django_filters
 from drf_spectacular.utils import extend_schema
@@ -6,9 +6,9 @@ from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from approvals.models import Action
+from approvals import services
+from approvals.models import Action, Reviewer, Workflow
 from approvals.selectors import action_list
-from approvals.services import action_approve, action_reject
 
 
 class IsPerson(permissions.BasePermission):
@@ -39,7 +39,12 @@ class ActionOutputSerializer(serializers.ModelSerializer):
             "reasoning",
             "escalated",
             "escalation_reason",
+            "review_by",
+            "amount",
+            "snoozed_until",
+            "version",
             "edited",
+            "edit_distance",
             "decided_by",
             "decided_at",
             "rejection_reason",
@@ -54,26 +59,57 @@ class ActionOutputSerializer(serializers.ModelSerializer):
         return action.decided_by.get_username() if action.decided_by_id else None
 
 
-class ApproveInputSerializer(serializers.Serializer):
+class VersionedInputSerializer(serializers.Serializer):
+    version = serializers.IntegerField(
+        required=False, min_value=1, help_text="The version you saw; a newer one answers 409 with the current state."
+    )
+
+
+class ApproveInputSerializer(VersionedInputSerializer):
     body = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
 
 
-class RejectInputSerializer(serializers.Serializer):
+class EditInputSerializer(VersionedInputSerializer):
+    body = serializers.CharField(allow_blank=True, trim_whitespace=False)
+
+
+class RejectInputSerializer(VersionedInputSerializer):
     reason = serializers.CharField(max_length=1000)
+
+
+class SnoozeInputSerializer(VersionedInputSerializer):
+    minutes = serializers.IntegerField(min_value=1, max_value=services.MAX_SNOOZE_MINUTES)
+
+
+class RegenerateInputSerializer(VersionedInputSerializer):
+    instruction = serializers.CharField(required=False, allow_blank=True, max_length=500)
+
+
+class ProposeInputSerializer(serializers.Serializer):
+    lead = serializers.IntegerField(min_value=1)
+    workflow = serializers.ChoiceField(choices=Workflow.choices)
+    body = serializers.CharField(max_length=5000)
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
 
 
 class ActionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Action.Status.choices)
-    workflow = django_filters.CharFilter()
+    workflow = django_filters.ChoiceFilter(choices=Workflow.choices)
     lead = django_filters.NumberFilter(field_name="lead_id")
+    escalated = django_filters.BooleanFilter()
+    review_by = django_filters.ChoiceFilter(choices=Reviewer.choices)
 
     class Meta:
         model = Action
-        fields = ["status", "workflow", "lead"]
+        fields = ["status", "workflow", "lead", "escalated", "review_by"]
 
 
 class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Actions the system proposed, scoped like leads: a rep sees their own leads' actions."""
+    """Actions the system proposed, scoped like leads: a rep sees their own leads' actions.
+
+    Deciding (approve, edit, reject, snooze, regenerate) needs a person's login; an
+    integration with an API key may propose (POST), under the workflow's Policy.
+    """
 
     serializer_class = ActionOutputSerializer
     filterset_class = ActionFilter
@@ -82,18 +118,53 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     def get_queryset(self):
         return action_list(user=self.request.user)
 
+    def _decide(self, request, pk, input_class, operation, **fixed):
+        data = input_class(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = operation(action_id=int(pk), user=request.user, **fixed, **data.validated_data)
+        return Response(ActionOutputSerializer(result).data)
+
+    @extend_schema(request=ProposeInputSerializer, responses={201: ActionOutputSerializer}, summary="Propose")
+    def create(self, request):
+        """Propose a message (a quote with its amount, a follow-up…): the workflow's Policy and gates decide."""
+        data = ProposeInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        values = data.validated_data
+        if getattr(request.user, "is_api_key", False):
+            result = services.system_message_propose(
+                lead_id=values["lead"], workflow=values["workflow"], body=values["body"], amount=values.get("amount")
+            )
+        else:
+            result = services.message_propose(
+                lead_id=values["lead"],
+                user=request.user,
+                workflow=values["workflow"],
+                body=values["body"],
+                amount=values.get("amount"),
+            )
+        return Response(ActionOutputSerializer(result).data, status=201)
+
     @extend_schema(request=ApproveInputSerializer, responses={200: ActionOutputSerializer}, summary="Approve")
     @action(detail=True, methods=["post"], permission_classes=[IsPerson])
     def approve(self, request, pk=None):
-        data = ApproveInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = action_approve(action_id=int(pk), user=request.user, body=data.validated_data.get("body"))
-        return Response(ActionOutputSerializer(result).data)
+        return self._decide(request, pk, ApproveInputSerializer, services.action_approve)
+
+    @extend_schema(request=EditInputSerializer, responses={200: ActionOutputSerializer}, summary="Edit the draft")
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def edit(self, request, pk=None):
+        return self._decide(request, pk, EditInputSerializer, services.action_edit)
 
     @extend_schema(request=RejectInputSerializer, responses={200: ActionOutputSerializer}, summary="Reject")
     @action(detail=True, methods=["post"], permission_classes=[IsPerson])
     def reject(self, request, pk=None):
-        data = RejectInputSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = action_reject(action_id=int(pk), user=request.user, reason=data.validated_data["reason"])
-        return Response(ActionOutputSerializer(result).data)
+        return self._decide(request, pk, RejectInputSerializer, services.action_reject)
+
+    @extend_schema(request=SnoozeInputSerializer, responses={200: ActionOutputSerializer}, summary="Snooze")
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def snooze(self, request, pk=None):
+        return self._decide(request, pk, SnoozeInputSerializer, services.action_snooze)
+
+    @extend_schema(request=RegenerateInputSerializer, responses={200: ActionOutputSerializer}, summary="Regenerate")
+    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
+    def regenerate(self, request, pk=None):
+        return self._decide(request, pk, RegenerateInputSerializer, services.action_regenerate)

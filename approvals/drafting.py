@@ -35,6 +35,7 @@ class DraftContent:
     subject: str = ""
     template_id: int | None = None
     rewritten_by: str = ""
+    asks_for: str = ""
     # Set when the text must be seen by a person whatever the policy: why.
     gate: str = ""
 
@@ -43,6 +44,15 @@ def commitment_new(draft: str, template_text: str) -> str:
     """The first price, refund or contract term in ``draft`` that ``template_text`` does not already contain."""
     allowed = {m.group(0).lower() for m in COMMITMENT.finditer(template_text)}
     return next((m.group(0) for m in COMMITMENT.finditer(draft) if m.group(0).lower() not in allowed), "")
+
+
+def channel_for(lead) -> tuple[str, str, str] | None:
+    """How to reach ``lead`` in writing: (channel, action kind, address); SMS when it can be texted, else email."""
+    if lead.phone and not lead.opted_out:
+        return MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
+    if lead.email:
+        return MessageTemplate.Channel.EMAIL, Action.Kind.SEND_EMAIL, lead.email
+    return None
 
 
 def draft_compose(
@@ -54,19 +64,19 @@ def draft_compose(
     provider=None,
     conversation: tuple[str, ...] = (),
     voice: str = "",
+    instruction: str = "",
 ) -> DraftContent | None:
     """A message for ``lead`` from the active template of ``workflow``: SMS when it can be texted, else email.
 
     ``asks_for`` picks the clarifying question for that fact. ``provider`` may rewrite the text
     for the conversation; a rewrite that is empty, too long or off-channel is dropped for the
-    template's text. Returns None when there is no channel to reach the lead or no template.
+    template's text. ``instruction`` is a person's wish for the rewrite ("shorter", "mention
+    Saturday"). Returns None when there is no channel to reach the lead or no template.
     """
-    if lead.phone and not lead.opted_out:
-        channel, kind, to = MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
-    elif lead.email:
-        channel, kind, to = MessageTemplate.Channel.EMAIL, Action.Kind.SEND_EMAIL, lead.email
-    else:
+    reach = channel_for(lead)
+    if reach is None:
         return None
+    channel, kind, to = reach
     templates = MessageTemplate.objects.filter(workflow=workflow, channel=channel, active=True)
     if asks_for:
         templates = templates.filter(asks_for=asks_for)
@@ -94,6 +104,7 @@ def draft_compose(
                 business_name=settings.BUSINESS_NAME,
                 voice=voice,
                 conversation=conversation,
+                instruction=instruction,
             )
         )
         if rewrite and (channel != MessageTemplate.Channel.SMS or len(rewrite) <= settings.SMS_MAX_LENGTH):
@@ -108,5 +119,6 @@ def draft_compose(
         subject=subject,
         template_id=template.pk if template else None,
         rewritten_by=rewritten_by,
+        asks_for=asks_for,
         gate=gate,
     )

@@ -1,4 +1,4 @@
-from config.exceptions import ConflictError, NotPermitted
+from config.exceptions import ConflictError, Forbidden, NotPermitted
 
 
 class ActionNotFound(NotPermitted):
@@ -7,3 +7,7 @@ class ActionNotFound(NotPermitted):
 
 class ActionStateError(ConflictError):
     """The action was already decided or sent; the caller sees its current state."""
+
+
+class ActionForbidden(Forbidden):
+    """The person may see the action but not decide it (a gate sent it to managers)."""

@@ -1,16 +1,34 @@
+import calendar
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.template import Context, Template, TemplateSyntaxError
 
+from approvals.gates import GATE_FIELDS
 from audit.history import History
+from routing.engine import describe, empty_conditions, validate_conditions
 
 
 class Workflow(models.TextChoices):
+    """Kinds of work the system may do for a lead; each has its own Policy. A new kind is one line here."""
+
     FIRST_RESPONSE = "first_response", "First response"
     CLARIFYING_QUESTION = "clarifying_question", "Clarifying question"
     FOLLOW_UP = "follow_up", "Follow-up"
+    APPOINTMENT_REMINDER = "appointment_reminder", "Appointment reminder"
+    REVIEW_REQUEST = "review_request", "Review request"
+    QUOTE = "quote", "Quote"
+    REFUND = "refund", "Refund"
+    CONTRACT = "contract", "Contract"
+    CRM_UPDATE = "crm_update", "CRM update"
+    REASSIGNMENT = "reassignment", "Reassignment"
+
+
+class Reviewer(models.TextChoices):
+    REP = "rep", "The lead's rep"
+    MANAGER = "manager", "A manager"
 
 
 class Policy(models.Model):
@@ -26,6 +44,14 @@ class Policy(models.Model):
     min_confidence = models.FloatField(
         default=0.7, help_text="In auto mode, actions below this confidence wait for a person (0-1)."
     )
+    graduation_bar = models.FloatField(
+        default=0.95,
+        help_text="Share of the last decisions a person approved unchanged (or, in observe mode, matched) "
+        "before the portal offers to graduate this workflow to auto (0-1).",
+    )
+    graduation_window = models.PositiveIntegerField(
+        default=200, help_text="How many of the latest decisions the graduation bar is measured over."
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -39,8 +65,69 @@ class Policy(models.Model):
         return f"{self.get_workflow_display()}: {self.mode}"
 
     def clean(self):
-        if not 0 <= self.min_confidence <= 1:
-            raise ValidationError({"min_confidence": "Use a number between 0 and 1."})
+        errors = {
+            name: "Use a number between 0 and 1."
+            for name in ("min_confidence", "graduation_bar")
+            if getattr(self, name) is not None and not 0 <= getattr(self, name) <= 1
+        }
+        if self.graduation_window is not None and not 10 <= self.graduation_window <= 1000:
+            errors["graduation_window"] = "Measure over 10 to 1,000 decisions."
+        if errors:
+            raise ValidationError(errors)
+
+
+class PolicyGate(models.Model):
+    """An approval gate: when its conditions hold, the action waits for a person, whatever the dial says.
+
+    Conditions use the routing rules' language over the action's facts (``amount > 5000``,
+    ``vip is yes``, ``outside_business_hours is yes``); no conditions means every action of the workflow.
+    """
+
+    policy = models.ForeignKey(Policy, on_delete=models.CASCADE, related_name="gates")
+    name = models.CharField(max_length=100)
+    conditions = models.JSONField(default=empty_conditions, blank=True)
+    reviewer = models.CharField(max_length=10, choices=Reviewer.choices, default=Reviewer.MANAGER)
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["policy", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def summary(self) -> str:
+        return describe(self.conditions or {}) if self.conditions.get("conditions") else "every action"
+
+    def clean(self):
+        try:
+            validate_conditions(self.conditions, GATE_FIELDS)
+        except ValueError as exc:
+            raise ValidationError({"conditions": str(exc)}) from exc
+
+
+class BusinessHours(models.Model):
+    """When the business is open, per weekday, in the lead's time zone: the ``outside_business_hours`` gate reads it."""
+
+    weekday = models.PositiveSmallIntegerField(choices=[(i, day) for i, day in enumerate(calendar.day_name)])
+    opens = models.TimeField()
+    closes = models.TimeField()
+
+    history = History()
+
+    class Meta:
+        ordering = ["weekday", "opens"]
+        verbose_name_plural = "business hours"
+
+    def __str__(self):
+        return f"{self.get_weekday_display()} {self.opens:%H:%M}-{self.closes:%H:%M}"
+
+    def clean(self):
+        if self.opens is not None and self.closes is not None and self.opens >= self.closes:
+            raise ValidationError({"closes": "Closing time must be after opening time."})
 
 
 class MessageTemplate(models.Model):
@@ -125,8 +212,21 @@ class Action(models.Model):
     reasoning = models.TextField(blank=True)
     escalated = models.BooleanField(default=False)
     escalation_reason = models.CharField(max_length=300, blank=True)
+    # Who must look when it waits: the lead's rep, or managers (gated kinds); reps cannot decide the latter.
+    review_by = models.CharField(max_length=10, choices=Reviewer.choices, default=Reviewer.REP)
+    # A quote's or refund's amount, for gates and the queue.
+    amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
+    # Set when a person wrote the action (a reply, a quote): the dial governs only the system's proposals.
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change: a form holding an older version is stale and must not overwrite.
+    version = models.PositiveIntegerField(default=1)
     edited = models.BooleanField(default=False)
     original_body = models.TextField(blank=True)
+    # 0 (sent as drafted) to 1 (rewritten completely): how far a person's edit moved the draft.
+    edit_distance = models.FloatField(null=True, blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     decided_at = models.DateTimeField(null=True, blank=True)
     rejection_reason = models.TextField(blank=True)
@@ -145,7 +245,11 @@ class Action(models.Model):
                 fields=["event", "workflow"], condition=Q(event__isnull=False), name="action_unique_event_workflow"
             )
         ]
-        indexes = [models.Index(fields=["status", "created_at"]), models.Index(fields=["lead", "status"])]
+        indexes = [
+            models.Index(fields=["status", "created_at"]),
+            models.Index(fields=["lead", "status"]),
+            models.Index(fields=["workflow", "created_at"]),
+        ]
 
     def __str__(self):
         return f"{self.get_kind_display()} for lead {self.lead_id} ({self.status})"

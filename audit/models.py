@@ -18,6 +18,12 @@ class Decision(models.Model):
         SLA = "sla", "SLA breach"
         ENRICH = "enrich", "Enriched"
         RELABEL = "relabel", "Re-labelled"
+        REGENERATE = "regenerate", "Regenerated"
+        SNOOZE = "snooze", "Snoozed"
+        POLICY = "policy", "Policy changed"
+        STAGE = "stage", "Stage changed"
+        REASSIGN = "reassign", "Reassigned"
+        BOOK = "book", "Appointment booked"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

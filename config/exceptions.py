@@ -23,6 +23,12 @@ class NotPermitted(ApplicationError):
     status_code = status.HTTP_404_NOT_FOUND
 
 
+class Forbidden(ApplicationError):
+    """The actor may see the object but not do this to it (a rep deciding what managers must)."""
+
+    status_code = status.HTTP_403_FORBIDDEN
+
+
 class ConflictError(ApplicationError):
     """The object is not in a state that allows the operation (already decided, already sent)."""
 

@@ -95,7 +95,10 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         if action.workflow in answers and lead.first_response_at is None:
             lead.first_response_at = now
             changed.append("first_response_at")
-        if lead.stage in (Stage.NEW, Stage.QUALIFIED):
+        if action.workflow == Workflow.QUOTE and lead.stage in (Stage.NEW, Stage.QUALIFIED, Stage.CONTACTED):
+            lead.stage = Stage.QUOTED
+            changed.append("stage")
+        elif lead.stage in (Stage.NEW, Stage.QUALIFIED):
             lead.stage = Stage.CONTACTED
             changed.append("stage")
         if changed:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from leads.models import InboundEvent, Lead, Message, WebForm
+from leads.models import Appointment, InboundEvent, Lead, Message, VipAccount, WebForm
 
 
 class EventInline(admin.TabularInline):
@@ -57,3 +57,17 @@ class MessageAdmin(admin.ModelAdmin):
 class WebFormAdmin(SimpleHistoryAdmin):
     list_display = ["name", "slug", "source", "active", "thank_you_url"]
     prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(VipAccount)
+class VipAccountAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "company", "email_domain"]
+    search_fields = ["name", "company", "email_domain"]
+
+
+@admin.register(Appointment)
+class AppointmentAdmin(SimpleHistoryAdmin):
+    list_display = ["lead", "starts_at", "duration_minutes", "location", "status", "booked_by"]
+    list_filter = ["status"]
+    list_select_related = ["lead", "booked_by"]
+    raw_id_fields = ["lead"]

@@ -105,6 +105,9 @@ class TimelineEntrySerializer(serializers.Serializer):
     confidence = serializers.FloatField(allow_null=True)
     outcome = serializers.CharField()
     ref = serializers.IntegerField(allow_null=True)
+    changes = serializers.ListField(
+        child=serializers.ListField(child=serializers.CharField()), help_text="History diffs: [field, before, after]."
+    )
 
 
 class LeadFilter(django_filters.FilterSet):

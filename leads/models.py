@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
@@ -172,3 +173,52 @@ class WebForm(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class VipAccount(models.Model):
+    """An account whose messages a manager may gate ("first message to a VIP account"): by company or email domain."""
+
+    name = models.CharField(max_length=200)
+    company = models.CharField(max_length=200, blank=True, help_text="Matched case-insensitively.")
+    email_domain = models.CharField(max_length=254, blank=True, help_text="For example acme.com.")
+
+    history = History()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "VIP account"
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if not self.company.strip() and not self.email_domain.strip():
+            raise ValidationError("Give a company name, an email domain, or both.")
+        self.email_domain = self.email_domain.strip().lower().lstrip("@")
+
+
+class Appointment(models.Model):
+    """A meeting booked with the lead (site visit, call); reminders and invites are computed from ``starts_at``."""
+
+    class Status(models.TextChoices):
+        BOOKED = "booked", "Booked"
+        CANCELLED = "cancelled", "Cancelled"
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
+    starts_at = models.DateTimeField()
+    duration_minutes = models.PositiveSmallIntegerField(default=60)
+    location = models.CharField(max_length=200, blank=True)
+    note = models.TextField(blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
+    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["starts_at"]
+        indexes = [models.Index(fields=["lead", "starts_at"])]
+
+    def __str__(self):
+        return f"{self.lead} at {self.starts_at:%Y-%m-%d %H:%M}"

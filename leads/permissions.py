@@ -22,3 +22,8 @@ def scope_to_user(queryset: QuerySet, user, *, owner_path: str = "owner") -> Que
     if getattr(user, "is_api_key", False) or is_manager(user):
         return queryset
     return queryset.filter(**{owner_path: user})
+
+
+def portal_roles(request) -> dict:
+    """Template context: whether the person is a manager (the nav shows the managers' pages)."""
+    return {"user_is_manager": is_manager(getattr(request, "user", None))}

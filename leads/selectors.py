@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -42,7 +43,7 @@ def lead_get_by_contact(*, phone: str, email: str) -> Lead | None:
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime
-    kind: str  # event | message | decision
+    kind: str  # event | message | decision | change
     title: str
     body: str = ""
     actor: str = ""
@@ -50,6 +51,7 @@ class TimelineEntry:
     confidence: float | None = None
     outcome: str = ""
     ref: int | None = None
+    changes: tuple = ()
 
 
 def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
@@ -95,5 +97,48 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
         )
         for d in lead.decisions.select_related("actor")
     ]
-    order = {"event": 0, "decision": 1, "message": 2}
+    entries += lead_changes(lead=lead)
+    order = {"event": 0, "decision": 1, "message": 2, "change": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.kind], e.ref or 0))
+
+
+# Columns the pipeline rewrites on every event; their churn is already told by the decisions.
+QUIET_FIELDS = frozenset({"updated_at", "qualification", "enrichment", "email_domain"})
+
+
+def lead_changes(*, lead: Lead) -> list[TimelineEntry]:
+    """The lead's field changes from its history, as (field, before, after) per saved version, who and why."""
+    records = list(lead.history.select_related("history_user").order_by("history_date", "history_id"))
+    owner_ids = {r.owner_id for r in records if r.owner_id}
+    names = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.filter(pk__in=owner_ids)}
+    entries = []
+    for previous, record in zip(records, records[1:], strict=False):
+        delta = record.diff_against(previous, excluded_fields=QUIET_FIELDS)
+        changes = tuple(
+            (
+                c.field.replace("_", " "),
+                _shown(names.get(c.old, c.old) if c.field == "owner" else c.old),
+                _shown(names.get(c.new, c.new) if c.field == "owner" else c.new),
+            )
+            for c in delta.changes
+        )
+        if not changes:
+            continue
+        entries.append(
+            TimelineEntry(
+                at=record.history_date,
+                kind="change",
+                title="Changed " + ", ".join(name for name, _, _ in changes),
+                actor=record.history_user.get_username() if record.history_user_id else "",
+                reasoning=record.history_change_reason or "",
+                ref=record.history_id,
+                changes=changes,
+            )
+        )
+    return entries
+
+
+def _shown(value) -> str:
+    if value in (None, ""):
+        return "–"
+    return str(value)

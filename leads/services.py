@@ -5,16 +5,19 @@ import json
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from audit.models import Decision
+from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
-from leads.choices import Channel
-from leads.models import InboundEvent, Lead, Message
+from leads.choices import Channel, Stage
+from leads.models import Appointment, InboundEvent, Lead, Message
 from leads.normalize import mask_phone, normalize_email, normalize_phone
 from leads.selectors import lead_get_by_contact
 from routing.sla import lead_touch
@@ -195,3 +198,90 @@ def lead_call_log(*, lead: Lead, user, note: str) -> Message:
     )
     lead_touch(lead=lead, how="call logged", actor=user)
     return message
+
+
+@transaction.atomic
+def lead_stage_set(*, lead_id: int, stage: str, user) -> Lead:
+    """A person moves the lead to another stage; kept in history and logged."""
+    if stage not in Stage.values:
+        raise ValidationError({"stage": f"Choose one of: {', '.join(Stage.values)}."})
+    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    before = lead.stage
+    if before == stage:
+        return lead
+    lead.stage = stage
+    lead._history_user = user
+    lead._change_reason = f"stage {before} → {stage}"
+    lead.save(update_fields=["stage", "updated_at"])
+    decision_record(
+        step=Decision.Step.STAGE,
+        lead=lead,
+        actor=user,
+        output={"before": before, "stage": stage},
+        reasoning=f"{user} moved the lead from {Stage(before).label} to {Stage(stage).label}.",
+    )
+    return lead
+
+
+def _local_datetime(value, tz_name: str) -> datetime:
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        try:
+            moment = datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValidationError({"starts_at": "Give a date and time, like 2026-12-01T14:30."}) from None
+    if timezone.is_naive(moment):
+        moment = moment.replace(tzinfo=ZoneInfo(tz_name))
+    return moment
+
+
+@transaction.atomic
+def appointment_book(
+    *, lead_id: int, user, starts_at, duration_minutes: int = 60, location: str = "", note: str = ""
+) -> Appointment:
+    """Book a meeting with the lead (a time without a zone is on the lead's clock); the lead moves to Appointment."""
+    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    tz_name = lead.timezone or settings.TIME_ZONE
+    moment = _local_datetime(starts_at, tz_name)
+    errors = {}
+    if moment <= timezone.now():
+        errors["starts_at"] = "Pick a time in the future."
+    try:
+        duration_minutes = int(duration_minutes)
+    except (TypeError, ValueError):
+        duration_minutes = 0
+    if not 5 <= duration_minutes <= 600:
+        errors["duration_minutes"] = "Between 5 and 600 minutes."
+    if len(location) > 200:
+        errors["location"] = "At most 200 characters."
+    if errors:
+        raise ValidationError(errors)
+    appointment = Appointment.objects.create(
+        lead=lead,
+        starts_at=moment,
+        duration_minutes=duration_minutes,
+        location=location.strip(),
+        note=note.strip(),
+        booked_by=user,
+    )
+    changed = []
+    if lead.stage != Stage.APPOINTMENT:
+        lead.stage = Stage.APPOINTMENT
+        changed.append("stage")
+    if changed:
+        lead._history_user = user
+        lead._change_reason = "appointment booked"
+        lead.save(update_fields=[*changed, "updated_at"])
+    local = moment.astimezone(ZoneInfo(tz_name))
+    decision_record(
+        step=Decision.Step.BOOK,
+        lead=lead,
+        actor=user,
+        output={"appointment": appointment.pk, "starts_at": moment.isoformat(), "duration_minutes": duration_minutes},
+        reasoning=f"{user} booked {local:%a %b %d, %H:%M} ({tz_name}) for {duration_minutes} min"
+        + (f" at {appointment.location}" if appointment.location else "")
+        + ".",
+    )
+    lead_touch(lead=lead, how="appointment booked", actor=user)
+    return appointment

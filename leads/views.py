@@ -3,6 +3,7 @@
 import json
 import logging
 import time
+from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
@@ -16,15 +17,19 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
-from config.exceptions import ConflictError
+from approvals.drafting import channel_for
+from approvals.models import Action, Workflow
+from approvals.services import message_propose
+from config.exceptions import ApplicationError, ConflictError, Forbidden
 from integrations.llm.base import INTENTS, NOISE_INTENTS
 from leads.api import CaptureInputSerializer, capture_answer
 from leads.choices import Channel, Stage
-from leads.models import WebForm
+from leads.models import Appointment, WebForm
 from leads.permissions import is_manager
 from leads.selectors import lead_list, lead_timeline
-from leads.services import lead_call_log, lead_capture
-from routing.services import lead_relabel
+from leads.services import appointment_book, lead_call_log, lead_capture, lead_stage_set
+from routing.models import Rep
+from routing.services import lead_reassign, lead_relabel
 from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
@@ -116,7 +121,15 @@ def lead_index(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip()
     if search:
         queryset = queryset.filter(Q(name__icontains=search) | Q(email__icontains=search) | Q(phone__icontains=search))
+    manager = is_manager(request.user)
+    owner = request.GET.get("owner", "")
+    if manager and owner.isdigit():
+        queryset = queryset.filter(owner_id=int(owner))
+    elif manager and owner == "none":
+        queryset = queryset.filter(owner__isnull=True)
     page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return render(
         request,
         "leads/index.html",
@@ -125,9 +138,16 @@ def lead_index(request: HttpRequest) -> HttpResponse:
             "stages": [*Stage.choices, ("noise", "Noise: spam, job seekers, vendors, opt-outs")],
             "stage": stage,
             "q": search,
-            "is_manager": is_manager(request.user),
+            "owner": owner,
+            "owners": _reps() if manager else [],
+            "query": query.urlencode(),
+            "is_manager": manager,
         },
     )
+
+
+def _reps():
+    return Rep.objects.filter(active=True).select_related("user").order_by("user__first_name", "user__username")
 
 
 def _lead_for(request: HttpRequest, lead_id: int):
@@ -137,15 +157,38 @@ def _lead_for(request: HttpRequest, lead_id: int):
     return lead
 
 
-def _lead_page(request: HttpRequest, lead, *, errors=None, status=200) -> HttpResponse:
+def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=200) -> HttpResponse:
+    manager = is_manager(request.user)
     context = {
         "lead": lead,
         "timeline": lead_timeline(lead=lead),
         "can_accept": lead.owner_id == request.user.pk and lead.first_touch_at is None,
         "intents": INTENTS,
+        "stages": Stage.choices,
+        "is_manager": manager,
+        "reps": _reps() if manager else [],
+        "open_actions": lead.actions.filter(status__in=[Action.Status.PENDING, Action.Status.FAILED]),
+        "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
+        "reach": channel_for(lead),
+        "sms_max": settings.SMS_MAX_LENGTH,
+        "time_zone": lead.timezone or settings.TIME_ZONE,
         "errors": errors or {},
+        "values": values or {},
     }
     return render(request, "leads/detail.html", context, status=status)
+
+
+def _lead_change(request: HttpRequest, lead_id: int, change, *, fields: tuple[str, ...] = ()) -> HttpResponse:
+    """Run one change on a lead the person may see; errors re-render the page with the input kept."""
+    lead = _lead_for(request, lead_id)
+    try:
+        change(lead)
+    except ValidationError as exc:
+        values = {name: request.POST.get(name, "") for name in fields}
+        return _lead_page(request, lead, errors=exc.message_dict, values=values, status=422)
+    except ApplicationError as exc:
+        return _lead_page(request, lead, errors={"general": [exc.message]}, status=exc.status_code)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
 
 
 @login_required
@@ -168,12 +211,10 @@ def lead_accept(request: HttpRequest, lead_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
-    lead = _lead_for(request, lead_id)
-    try:
-        lead_call_log(lead=lead, user=request.user, note=request.POST.get("note", ""))
-    except ValidationError as exc:
-        return _lead_page(request, lead, errors=exc.message_dict, status=422)
-    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+    note = request.POST.get("note", "")
+    return _lead_change(
+        request, lead_id, lambda lead: lead_call_log(lead=lead, user=request.user, note=note), fields=("note",)
+    )
 
 
 @login_required
@@ -181,9 +222,86 @@ def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
 def lead_relabel_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Correct the lead's intent; the correction teaches the embedding classifier."""
     # Reps see only their own leads, managers all: whoever can see the lead may correct it.
-    lead = _lead_for(request, lead_id)
+    intent = request.POST.get("intent", "")
+    return _lead_change(request, lead_id, lambda lead: lead_relabel(lead_id=lead.pk, intent=intent, user=request.user))
+
+
+@login_required
+@require_POST
+def lead_reply(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The rep's own message (SMS when the lead can be texted, else email); a gate may hold it for review."""
+    body = request.POST.get("body", "")
+    return _lead_change(
+        request, lead_id, lambda lead: message_propose(lead_id=lead.pk, user=request.user, body=body), fields=("body",)
+    )
+
+
+@login_required
+@require_POST
+def lead_quote(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Send the lead a quote: the quote workflow's gates (amount over a limit…) may hold it for a manager."""
+
+    def change(lead):
+        message_propose(
+            lead_id=lead.pk,
+            user=request.user,
+            body=request.POST.get("quote_body", ""),
+            workflow=Workflow.QUOTE,
+            amount=_amount(request.POST.get("amount", "")),
+        )
+
+    return _lead_change(request, lead_id, change, fields=("amount", "quote_body"))
+
+
+def _amount(raw: str) -> Decimal:
     try:
-        lead_relabel(lead_id=lead.pk, intent=request.POST.get("intent", ""), user=request.user)
-    except ValidationError as exc:
-        return _lead_page(request, lead, errors=exc.message_dict, status=422)
-    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+        amount = Decimal(raw.replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise ValidationError({"amount": "Give the quote's amount as a number, like 7500."}) from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e10"):
+        raise ValidationError({"amount": "Give an amount above zero."})
+    return amount.quantize(Decimal("0.01"))
+
+
+@login_required
+@require_POST
+def lead_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
+    stage = request.POST.get("stage", "")
+    return _lead_change(request, lead_id, lambda lead: lead_stage_set(lead_id=lead.pk, stage=stage, user=request.user))
+
+
+@login_required
+@require_POST
+def lead_book(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Book an appointment; the time is read on the lead's clock."""
+    post = request.POST
+
+    def change(lead):
+        if not post.get("starts_at", "").strip():
+            raise ValidationError({"starts_at": "Pick a date and time."})
+        appointment_book(
+            lead_id=lead.pk,
+            user=request.user,
+            starts_at=post["starts_at"],
+            duration_minutes=post.get("duration_minutes", "60"),
+            location=post.get("location", ""),
+            note=post.get("note_appointment", ""),
+        )
+
+    return _lead_change(request, lead_id, change, fields=("starts_at", "duration_minutes", "location"))
+
+
+@login_required
+@require_POST
+def lead_reassign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Managers give the lead to another rep."""
+    rep = request.POST.get("rep", "")
+
+    def change(lead):
+        if not is_manager(request.user):
+            raise Forbidden("Only managers can reassign leads.")
+        if not rep.isdigit():
+            raise ValidationError({"rep": "Choose a rep."})
+        lead_reassign(lead_id=lead.pk, rep_id=int(rep), user=request.user)
+
+    return _lead_change(request, lead_id, change)

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
@@ -7,6 +6,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from routing import engine
+from routing.forms import ConditionsModelForm
 from routing.models import (
     Absence,
     Assignment,
@@ -20,16 +20,6 @@ from routing.models import (
 )
 from routing.whatif import MAX_REPLAY, rules_replay
 
-CONDITIONS_HELP = (
-    "One condition per line: field, operator, value. For example:<br>"
-    "<code>channel is sms</code> · <code>score &gt; 60</code> · <code>budget between 5000 and 20000</code> · "
-    "<code>region in US-TX, US-OK</code> · <code>message matches roof|gutter</code> · "
-    "<code>company is empty</code> · <code>payload.product is solar</code><br>"
-    f"Fields: {', '.join(engine.FIELDS)}, or payload.&lt;key&gt; for a custom field of the event. "
-    f"Operators: {', '.join(engine.OPERATOR_WORDS.values())}. No lines: every lead matches."
-)
-
-
 TARGET_FIELDS = [
     "team",
     "rep",
@@ -42,44 +32,10 @@ TARGET_FIELDS = [
 ]
 
 
-class RoutingRuleForm(forms.ModelForm):
-    """Conditions edited as readable lines; stored as JSON, checked before saving."""
-
-    match = forms.ChoiceField(
-        choices=[("all", "All conditions hold"), ("any", "Any condition holds")], initial="all", label="Match when"
-    )
-    conditions_text = forms.CharField(
-        label="Conditions",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6, "cols": 80, "style": "font-family: monospace"}),
-        help_text=CONDITIONS_HELP,
-    )
-
+class RoutingRuleForm(ConditionsModelForm):
     class Meta:
         model = RoutingRule
         fields = ["name", "priority", "active", *TARGET_FIELDS]
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        conditions = self.instance.conditions or engine.empty_conditions()
-        self.fields["match"].initial = conditions.get("match", "all")
-        self.fields["conditions_text"].initial = engine.format_lines(conditions)
-
-    def clean(self):
-        cleaned = super().clean()
-        try:
-            self.instance.conditions = engine.parse_lines(
-                cleaned.get("conditions_text", ""), match=cleaned.get("match", "all")
-            )
-        except ValueError as exc:
-            self.add_error("conditions_text", str(exc))
-        return cleaned
-
-    def _post_clean(self):
-        super()._post_clean()
-        # Model.clean reports condition errors under "conditions", which this form shows as text.
-        if "conditions" in self.errors:
-            self.add_error("conditions_text", self.errors.pop("conditions"))
 
 
 class TerritoryInline(admin.TabularInline):

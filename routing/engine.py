@@ -9,7 +9,7 @@ that matching a lead is only comparisons.
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 FIELDS = (
     "channel",
@@ -127,17 +127,17 @@ def _number(value: Any) -> float | None:
         return None
 
 
-def _check(i: int, cond: Any) -> tuple[str, str, Any]:
+def _check(i: int, cond: Any, fields: Sequence[str] = FIELDS) -> tuple[str, str, Any]:
     """The (field, op, value) of one stored condition, or ValueError naming what is wrong."""
     if not isinstance(cond, dict):
         raise ValueError(f"Condition {i} must be an object with field, op and value.")
     name, op, value = cond.get("field"), cond.get("op"), cond.get("value")
     if not isinstance(name, str) or not (
-        name in FIELDS or (name.startswith(PAYLOAD_PREFIX) and len(name) > len(PAYLOAD_PREFIX))
+        name in fields or (name.startswith(PAYLOAD_PREFIX) and len(name) > len(PAYLOAD_PREFIX))
     ):
         raise ValueError(
             f"Condition {i}: unknown field {name!r}; "
-            f"use one of {', '.join(FIELDS)} or payload.<key> for a custom field."
+            f"use one of {', '.join(fields)} or payload.<key> for a custom field."
         )
     if op not in OPERATORS:
         raise ValueError(f"Condition {i}: unknown operator {op!r}; use one of {', '.join(OPERATORS)}.")
@@ -168,7 +168,13 @@ def _check(i: int, cond: Any) -> tuple[str, str, Any]:
     return name, op, value
 
 
-Predicate = Callable[[LeadFacts], bool]
+class Facts(Protocol):
+    """What conditions are evaluated against: lead facts for rules, an action's facts for policy gates."""
+
+    def get(self, name: str) -> Any: ...
+
+
+Predicate = Callable[[Facts], bool]
 
 
 def _empty(actual: Any) -> bool:
@@ -184,7 +190,7 @@ def _predicate(name: str, op: str, value: Any) -> Predicate:
     if op in ("gt", "lt", "between"):
         low, high = (_number(v) for v in value) if op == "between" else (_number(value), _number(value))
 
-        def numeric(facts: LeadFacts) -> bool:
+        def numeric(facts: Facts) -> bool:
             actual = _number(facts.get(name))
             if actual is None:
                 return False
@@ -222,15 +228,15 @@ class CompiledConditions:
     match: str
     predicates: tuple[Predicate, ...]
 
-    def holds(self, facts: LeadFacts) -> bool:
+    def holds(self, facts: Facts) -> bool:
         if not self.predicates:
             return True
         combine = any if self.match == "any" else all
         return combine(p(facts) for p in self.predicates)
 
 
-def compile_conditions(conditions: Any) -> CompiledConditions:
-    """Check a rule's conditions and turn them into predicates; ValueError says what is wrong."""
+def compile_conditions(conditions: Any, fields: Sequence[str] = FIELDS) -> CompiledConditions:
+    """Check conditions over ``fields`` and turn them into predicates; ValueError says what is wrong."""
     if not isinstance(conditions, dict):
         raise ValueError("Conditions must be an object with 'match' and 'conditions'.")
     match = conditions.get("match", "all")
@@ -239,12 +245,12 @@ def compile_conditions(conditions: Any) -> CompiledConditions:
     items = conditions.get("conditions", [])
     if not isinstance(items, list):
         raise ValueError("'conditions' must be a list.")
-    return CompiledConditions(match, tuple(_predicate(*_check(i, c)) for i, c in enumerate(items, start=1)))
+    return CompiledConditions(match, tuple(_predicate(*_check(i, c, fields)) for i, c in enumerate(items, start=1)))
 
 
-def validate_conditions(conditions: Any) -> None:
+def validate_conditions(conditions: Any, fields: Sequence[str] = FIELDS) -> None:
     """Raise ValueError saying what is wrong with a rule's conditions."""
-    compile_conditions(conditions)
+    compile_conditions(conditions, fields)
 
 
 def rule_matches(conditions: dict, facts: LeadFacts) -> bool:
@@ -326,7 +332,7 @@ def _as_number(raw: str) -> Any:
     return int(number) if number.is_integer() else number
 
 
-def parse_lines(text: str, *, match: str = "all") -> dict:
+def parse_lines(text: str, *, match: str = "all", fields: Sequence[str] = FIELDS) -> dict:
     """Readable lines (``field operator value``) to stored conditions; ValueError names the bad line."""
     items = []
     for number, line in enumerate(text.splitlines(), start=1):
@@ -346,10 +352,10 @@ def parse_lines(text: str, *, match: str = "all") -> dict:
         if value is not None:
             cond["value"] = value
         try:
-            _check(number, cond)
+            _check(number, cond, fields)
         except ValueError as exc:
             raise ValueError(str(exc).replace(f"Condition {number}:", f"Line {number} ({line!r}):", 1)) from None
         items.append(cond)
     conditions = {"match": match, "conditions": items}
-    compile_conditions(conditions)
+    compile_conditions(conditions, fields)
     return conditions

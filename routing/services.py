@@ -289,3 +289,39 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
         + ("; its message is now a labeled example." if text else "."),
     )
     return lead
+
+
+@transaction.atomic
+def lead_reassign(*, lead_id: int, rep_id: int, user) -> Assignment:
+    """A manager gives the lead to another rep; the new rep's SLA clock starts if nobody has touched it yet."""
+    from leads.permissions import is_manager
+
+    if not is_manager(user):
+        raise ValidationError({"rep": "Only managers can reassign leads."})
+    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    rep = Rep.objects.select_related("user", "team").filter(pk=rep_id, active=True).first()
+    if rep is None:
+        raise ValidationError({"rep": "Choose an active rep."})
+    if lead.owner_id == rep.user_id:
+        raise ValidationError({"rep": f"{rep} already owns this lead."})
+    before = lead.owner
+    now = timezone.now()
+    minutes = rep.team.sla_minutes
+    due = now + timedelta(minutes=minutes) if minutes and lead.first_touch_at is None else None
+    Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
+    reason = f"{user} reassigned the lead from {before.get_full_name() if before else 'nobody'} to {rep}"
+    assignment = Assignment.objects.create(
+        lead=lead, rep=rep, kind=Assignment.Kind.MANUAL, reason=reason, sla_due_at=due
+    )
+    lead.owner_id = rep.user_id
+    lead._history_user = user
+    lead._change_reason = f"reassigned to {rep}"[:100]
+    lead.save(update_fields=["owner", "updated_at"])
+    decision_record(
+        step=Decision.Step.REASSIGN,
+        lead=lead,
+        actor=user,
+        output={"rep": rep.pk, "user": rep.user_id, "before": before.pk if before else None},
+        reasoning=reason + ".",
+    )
+    return assignment

@@ -153,6 +153,8 @@ class DraftRequest:
     business_name: str
     voice: str = ""
     conversation: tuple[str, ...] = ()
+    # A person's wish for this rewrite (from the portal's Regenerate), trusted unlike the inbound text.
+    instruction: str = ""
 
 
 class QualificationAnswer(BaseModel):

@@ -58,6 +58,7 @@ def draft_messages(request: DraftRequest, limit: int | None, schema: dict) -> li
         "Keep the draft's purpose and every fact in it; add no price, discount, refund, contract term or promise.",
         f"Sign as {request.rep_name} of {request.business_name}." if request.rep_name else "",
         f"Voice: {request.voice}." if request.voice else "",
+        f"The rep asks for this version: {request.instruction}" if request.instruction else "",
         f"Plain text, no markdown, at most {limit} characters." if limit else "Plain text, no markdown.",
     ]
     system = (

@@ -132,7 +132,7 @@ def test_lead_page_and_list(rep1, pending):
     assert "Timeline" in detail and "Window install estimate?" in detail and "round-robin" in detail
     listing = rep1.get("/portal/leads/?q=noor").content.decode()
     assert "Noor Haddad" in listing
-    assert "No leads yet" in rep1.get("/portal/leads/?q=nobody").content.decode()
+    assert "No leads match these filters" in rep1.get("/portal/leads/?q=nobody").content.decode()
     LeadFactory()  # someone else's lead never shows
     assert re.findall(r'href="/portal/leads/(\d+)/"', rep1.get("/portal/leads/").content.decode()) == [
         str(pending.lead_id)

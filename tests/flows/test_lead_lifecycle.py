@@ -46,7 +46,11 @@ def test_form_to_sent_reply_with_full_timeline(demo, django_capture_on_commit_ca
 
     # 4. The timeline tells the whole story, in order, with reasoning.
     timeline = api.get(f"/api/v1/leads/{lead.pk}/timeline/").json()
-    titles = [e["title"].split(" ·")[0] for e in timeline]
+    titles = [e["title"].split(" ·")[0] for e in timeline if e["kind"] != "change"]
+    changes = [e for e in timeline if e["kind"] == "change"]
+    # History diffs: routing gave it an owner, the send answered it.
+    assert [c["title"] for c in changes] == ["Changed owner", "Changed first response at, stage"]
+    assert changes[0]["changes"] == [["owner", "–", "Ana Rep"]]
     assert titles[:7] == [
         "Web form from website-quote",
         "Enriched",

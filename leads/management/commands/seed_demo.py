@@ -1,10 +1,13 @@
+from datetime import time
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from approvals.models import MessageTemplate, Policy, Workflow
+from approvals.gates import GATE_FIELDS
+from approvals.models import BusinessHours, MessageTemplate, Policy, PolicyGate, Reviewer, Workflow
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
 from routing import engine
@@ -81,8 +84,24 @@ class Command(BaseCommand):
                     **extra,
                 },
             )
-        Policy.objects.update_or_create(workflow=Workflow.FIRST_RESPONSE, defaults={"mode": Policy.Mode.DRAFT})
-        Policy.objects.update_or_create(workflow=Workflow.FOLLOW_UP, defaults={"mode": Policy.Mode.DRAFT})
+        for workflow in Workflow.values:
+            Policy.objects.update_or_create(workflow=workflow, defaults={"mode": Policy.Mode.DRAFT})
+        for workflow, name in ((Workflow.REFUND, "Any refund"), (Workflow.CONTRACT, "Any contract")):
+            PolicyGate.objects.get_or_create(
+                policy=Policy.objects.get(workflow=workflow), name=name, defaults={"reviewer": Reviewer.MANAGER}
+            )
+        PolicyGate.objects.get_or_create(
+            policy=Policy.objects.get(workflow=Workflow.FIRST_RESPONSE),
+            name="First message to a VIP account",
+            defaults={
+                "conditions": engine.parse_lines("vip is yes\nfirst_message is yes", fields=GATE_FIELDS),
+                "reviewer": Reviewer.MANAGER,
+            },
+        )
+        if not BusinessHours.objects.exists():
+            BusinessHours.objects.bulk_create(
+                BusinessHours(weekday=day, opens=time(8), closes=time(18)) for day in range(5)
+            )
         MessageTemplate.objects.update_or_create(
             name="First response (SMS)",
             defaults={"workflow": Workflow.FIRST_RESPONSE, "channel": "sms", "body": FIRST_RESPONSE_SMS},
