@@ -1,6 +1,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
+from approvals.models import Action, Workflow
 from leads.models import Lead
 
 
@@ -20,3 +21,18 @@ class LeadFactory(factory.django.DjangoModelFactory):
     name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"lead{n}@example.com")
     phone = factory.Sequence(lambda n: f"+1415555{n:04d}")
+
+
+class ActionFactory(factory.django.DjangoModelFactory):
+    """A pending first-response SMS draft for a lead (owned by ``lead__owner`` when given)."""
+
+    class Meta:
+        model = Action
+
+    lead = factory.SubFactory(LeadFactory)
+    workflow = Workflow.FIRST_RESPONSE
+    kind = Action.Kind.SEND_SMS
+    status = Action.Status.PENDING
+    payload = factory.LazyAttribute(lambda a: {"to": a.lead.phone, "body": f"Hi {a.lead.first_name}, thanks!"})
+    confidence = 0.8
+    reasoning = "Test draft."
