@@ -44,6 +44,13 @@ def sms_outbox():
     return LocmemSmsBackend.outbox
 
 
+def user(username: str):
+    """A demo user by username (manager, rep1, rep2, rep3)."""
+    from django.contrib.auth import get_user_model
+
+    return get_user_model().objects.get(username=username)
+
+
 def user_client(username: str) -> APIClient:
     from django.contrib.auth import get_user_model
 

@@ -1,18 +1,13 @@
 """The actions API behaves like the portal: propose under the policy, decide with versions, refusals with reasons."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from approvals import services
 from approvals.models import Action
-from tests.conftest import user_client
+from tests.conftest import user, user_client
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name):
-    return get_user_model().objects.get(username=name)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
@@ -15,13 +14,10 @@ from approvals.models import Action, BusinessHours, Policy, PolicyGate, Reviewer
 from approvals.selectors import graduation_stats
 from audit.models import Decision
 from leads.models import Message, VipAccount
+from tests.conftest import user
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name):
-    return get_user_model().objects.get(username=name)
 
 
 @pytest.fixture

@@ -1,17 +1,13 @@
 """The managers' autonomy page: every workflow's dial, gates and evidence; changes logged; reps kept out."""
 
 import pytest
-from django.contrib.auth import get_user_model
 
 from approvals.models import Action, Policy, PolicyGate, Workflow
 from audit.models import Decision
+from tests.conftest import user
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name):
-    return get_user_model().objects.get(username=name)
 
 
 @pytest.fixture
@@ -88,3 +84,28 @@ def test_graduate_button_appears_above_the_bar_and_graduates(manager):
     assert Policy.objects.get(workflow="follow_up").mode == "auto"
     refused = manager.post("/portal/autonomy/quote/graduate/")
     assert refused.status_code == 422 and "Not ready to graduate" in refused.content.decode()
+
+
+def test_the_admin_gate_form_reads_and_checks_condition_lines(demo):
+    from approvals.admin import PolicyGateForm
+
+    policy = Policy.objects.get(workflow="quote")
+    bad = PolicyGateForm(
+        data={
+            "name": "Big",
+            "reviewer": "manager",
+            "active": True,
+            "match": "all",
+            "conditions_text": "amount > 5000\nregion is US-TX",
+        }
+    )
+    assert not bad.is_valid()
+    assert "Line 2" in bad.errors["conditions_text"][0] and "unknown field 'region'" in bad.errors["conditions_text"][0]
+    good = PolicyGateForm(
+        data={"name": "Big", "reviewer": "manager", "active": True, "match": "all", "conditions_text": "amount > 5000"},
+        instance=PolicyGate(policy=policy),
+    )
+    assert good.is_valid(), good.errors
+    gate = good.save()
+    assert gate.conditions == {"match": "all", "conditions": [{"field": "amount", "op": "gt", "value": 5000}]}
+    assert gate.summary == "amount > 5000"

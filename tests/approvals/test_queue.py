@@ -4,7 +4,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -12,15 +11,12 @@ from django.utils import timezone
 from approvals import services
 from approvals.models import Action, Reviewer
 from audit.models import Decision
+from tests.conftest import user
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
 
 HTMX = {"HX-Request": "true"}
-
-
-def user(name):
-    return get_user_model().objects.get(username=name)
 
 
 @pytest.fixture

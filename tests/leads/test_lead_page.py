@@ -4,7 +4,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from approvals import services
@@ -12,13 +11,10 @@ from approvals.models import Action
 from audit.models import Decision
 from leads.models import Appointment, Lead
 from routing.models import Assignment, Rep
+from tests.conftest import user
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def user(name):
-    return get_user_model().objects.get(username=name)
 
 
 @pytest.fixture
