@@ -4,8 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from approvals.gates import GATE_FIELDS
 from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate
-from approvals.services import action_approve
-from config.exceptions import ApplicationError
+from approvals.services import action_approve_many
 from routing.forms import ConditionsModelForm
 
 
@@ -59,11 +58,12 @@ class ActionAdmin(SimpleHistoryAdmin):
 
     @admin.action(description="Approve selected pending actions")
     def approve_selected(self, request, queryset):
-        approved = 0
-        for action in queryset:
-            try:
-                action_approve(action_id=action.pk, user=request.user)
-                approved += 1
-            except (ApplicationError, ValidationError) as exc:
-                self.message_user(request, f"Action {action.pk}: {exc}", messages.WARNING)
-        self.message_user(request, f"Approved {approved} action(s).")
+        try:
+            results = action_approve_many(action_ids=queryset.values_list("pk", flat=True), user=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        for result in results:
+            if result.error:
+                self.message_user(request, f"Action {result.action_id}: {result.error}", messages.WARNING)
+        self.message_user(request, f"Approved {sum(1 for r in results if r.action)} action(s).")

@@ -65,12 +65,13 @@ class Policy(models.Model):
         return f"{self.get_workflow_display()}: {self.mode}"
 
     def clean(self):
+        # Fields that failed to convert are already named by clean_fields; only numbers are range-checked here.
         errors = {
             name: "Use a number between 0 and 1."
             for name in ("min_confidence", "graduation_bar")
-            if getattr(self, name) is not None and not 0 <= getattr(self, name) <= 1
+            if isinstance(getattr(self, name), int | float) and not 0 <= getattr(self, name) <= 1
         }
-        if self.graduation_window is not None and not 10 <= self.graduation_window <= 1000:
+        if isinstance(self.graduation_window, int) and not 10 <= self.graduation_window <= 1000:
             errors["graduation_window"] = "Measure over 10 to 1,000 decisions."
         if errors:
             raise ValidationError(errors)
@@ -264,4 +265,8 @@ class Action(models.Model):
 
     @property
     def channel(self) -> str:
-        return "sms" if self.kind == self.Kind.SEND_SMS else "email"
+        return self.kind_channel(self.kind)
+
+    @classmethod
+    def kind_channel(cls, kind: str) -> str:
+        return "sms" if kind == cls.Kind.SEND_SMS else "email"

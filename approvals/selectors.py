@@ -15,13 +15,14 @@ QUEUE_SORTS = {
     "oldest": ("created_at", "id"),
     "hottest": (F("lead__score").desc(nulls_last=True), "created_at", "id"),
 }
-ESCALATION_FILTERS = {
-    "escalated": Q(escalated=True),
-    "gate": Q(escalation_reason__startswith="gate"),
-    "confidence": Q(escalation_reason__startswith="confidence"),
-    "failed": Q(status=Action.Status.FAILED),
-    "manager": Q(review_by=Reviewer.MANAGER),
-    "none": Q(escalated=False),
+# The queue's escalation filter: value -> (label, condition).
+ESCALATIONS = {
+    "escalated": ("Any escalation", Q(escalated=True)),
+    "gate": ("Held by a gate", Q(escalation_reason__startswith="gate")),
+    "confidence": ("Low confidence", Q(escalation_reason__startswith="confidence")),
+    "failed": ("Failed sends", Q(status=Action.Status.FAILED)),
+    "manager": ("Waiting for a manager", Q(review_by=Reviewer.MANAGER)),
+    "none": ("Not escalated", Q(escalated=False)),
 }
 # In observe mode a person's own message within this window is what the shadow draft is compared with.
 SHADOW_WINDOW = timedelta(hours=24)
@@ -57,8 +58,8 @@ def action_queue(
         queryset = queryset.filter(lead__owner_id=rep_user_id)
     if workflow in Workflow.values:
         queryset = queryset.filter(workflow=workflow)
-    if escalation in ESCALATION_FILTERS:
-        queryset = queryset.filter(ESCALATION_FILTERS[escalation])
+    if escalation in ESCALATIONS:
+        queryset = queryset.filter(ESCALATIONS[escalation][1])
     return queryset.select_related("lead__owner", "event").order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["oldest"]))
 
 

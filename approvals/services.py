@@ -14,12 +14,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from approvals.drafting import DraftContent, channel_for, draft_compose
+from approvals.drafting import DraftContent, channel_for
 from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateError
 from approvals.gates import GATE_FIELDS, GateFacts, gate_explain, yes_no
 from approvals.models import Action, BusinessHours, Policy, PolicyGate, Reviewer, Workflow
+from approvals.selectors import graduation_stats
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from config.queue import enqueue_on_commit
@@ -72,12 +74,12 @@ def gate_facts_for(
 
 
 def _is_vip(lead: Lead) -> bool:
-    accounts = VipAccount.objects.none()
-    if lead.company:
-        accounts = accounts | VipAccount.objects.filter(company__iexact=lead.company.strip())
+    match = Q()
+    if lead.company.strip():
+        match |= Q(company__iexact=lead.company.strip())
     if lead.email_domain:
-        accounts = accounts | VipAccount.objects.filter(email_domain=lead.email_domain)
-    return accounts.exists()
+        match |= Q(email_domain=lead.email_domain)
+    return bool(match) and VipAccount.objects.filter(match).exists()
 
 
 def _outside_business_hours(lead: Lead, now: datetime) -> str:
@@ -173,8 +175,9 @@ def action_propose(
         existing = Action.objects.filter(event=event, workflow=workflow).first()
         if existing is not None:
             return existing
-    channel = "sms" if content.kind == Action.Kind.SEND_SMS else "email"
-    facts = gate_facts_for(lead, workflow=workflow, channel=channel, amount=amount, confidence=confidence)
+    facts = gate_facts_for(
+        lead, workflow=workflow, channel=Action.kind_channel(content.kind), amount=amount, confidence=confidence
+    )
     outcome = policy_outcome(
         workflow=workflow, confidence=confidence, gate=content.gate, facts=facts, by_person=proposed_by is not None
     )
@@ -199,7 +202,7 @@ def action_propose(
         reasoning=reasoning,
         escalated=bool(escalation),
         escalation_reason=escalation[:300],
-        review_by=outcome.review_by if escalation else Reviewer.REP,
+        review_by=outcome.review_by,
         proposed_by=proposed_by,
         decided_by=proposed_by if approved else None,
         decided_at=timezone.now() if approved else None,
@@ -259,11 +262,6 @@ def _save(action: Action, user, *fields: str) -> None:
     action.save(update_fields=[*fields, "version", "updated_at"])
 
 
-def validate_body(action: Action, body: str) -> str:
-    """Check an edited message body against its channel; raises ValidationError naming ``body``."""
-    return body_validate(action.kind, body)
-
-
 def body_validate(kind: str, body: str) -> str:
     """A message body stripped and checked against its channel's limits; ValidationError names ``body``."""
     body = (body or "").strip()
@@ -282,7 +280,7 @@ def edit_distance(before: str, after: str) -> float:
 
 
 def _apply_edit(action: Action, user, body: str) -> None:
-    body = validate_body(action, body)
+    body = body_validate(action.kind, body)
     if body == action.body:
         return
     before = action.body
@@ -436,7 +434,9 @@ def action_regenerate(*, action_id: int, user, instruction: str = "", version: i
     The model is asked outside any transaction (it may take seconds); the new text is applied
     under the row lock only if nobody changed the action meanwhile.
     """
-    from routing.reasoning import conversation_for, criteria_active, provider_get
+    # routing.pipeline proposes through this module, so it is imported when first needed.
+    from routing.pipeline import NextStep, draft_for
+    from routing.reasoning import conversation_for, criteria_active
 
     instruction = (instruction or "").strip()
     if len(instruction) > 500:
@@ -448,17 +448,13 @@ def action_regenerate(*, action_id: int, user, instruction: str = "", version: i
     _require_reviewer(action, user)
     lead = action.lead
     message = action.event.message if action.event_id else ""
-    conversation = conversation_for(lead, message=message, channel=action.channel, event=action.event)
-    provider = provider_get()
     with Stopwatch() as timer:
-        content = draft_compose(
-            lead=lead,
-            workflow=action.workflow,
-            rep_name=lead.owner.get_full_name() if lead.owner_id else "our team",
-            asks_for=action.payload.get("asks_for", ""),
-            provider=provider,
-            conversation=(*conversation.history, conversation.message),
-            voice=criteria_active().voice,
+        content = draft_for(
+            lead,
+            NextStep(workflow=action.workflow, asks_for=action.payload.get("asks_for", "")),
+            conversation_for(lead, message=message, channel=action.channel, event=action.event),
+            criteria_active(),
+            lead.owner.get_full_name() if lead.owner_id else "",
             instruction=instruction,
         )
     if content is None:
@@ -520,9 +516,13 @@ def system_message_propose(*, lead_id: int, body: str, workflow: str, amount=Non
     return _message_propose(lead, workflow, body, amount, proposed_by=None, reasoning=f"Proposed through the {source}.")
 
 
-def _message_propose(lead: Lead, workflow: str, body: str, amount, *, proposed_by, reasoning: str) -> Action:
+def _workflow_check(workflow: str) -> None:
     if workflow not in Workflow.values:
         raise ValidationError({"workflow": f"Unknown workflow '{workflow}'."})
+
+
+def _message_propose(lead: Lead, workflow: str, body: str, amount, *, proposed_by, reasoning: str) -> Action:
+    _workflow_check(workflow)
     reach = channel_for(lead)
     if reach is None:
         raise ValidationError({"body": "The lead has no phone number we may text and no email address."})
@@ -549,9 +549,11 @@ POLICY_FIELDS = ("mode", "min_confidence", "graduation_bar", "graduation_window"
 
 @transaction.atomic
 def policy_update(*, workflow: str, user, reason: str = "", **changes) -> Policy:
-    """Turn the dial (mode, threshold, graduation bar); validated, kept in history and logged as a Decision."""
-    if workflow not in Workflow.values:
-        raise ValidationError({"workflow": f"Unknown workflow '{workflow}'."})
+    """Turn the dial (mode, threshold, graduation bar); validated, kept in history and logged as a Decision.
+
+    Values may be the strings a form posted: the model's validation converts them or names the field.
+    """
+    _workflow_check(workflow)
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise ValidationError({name: "This setting does not exist." for name in sorted(unknown)})
@@ -559,8 +561,6 @@ def policy_update(*, workflow: str, user, reason: str = "", **changes) -> Policy
     before = {name: getattr(policy, name) for name in POLICY_FIELDS}
     for name, value in changes.items():
         setattr(policy, name, value)
-    if policy.mode not in Policy.Mode.values:
-        raise ValidationError({"mode": f"Choose one of {', '.join(Policy.Mode.values)}."})
     policy.full_clean()
     changed = {
         name: [before[name], getattr(policy, name)] for name in POLICY_FIELDS if before[name] != getattr(policy, name)
@@ -584,8 +584,6 @@ def policy_update(*, workflow: str, user, reason: str = "", **changes) -> Policy
 
 def policy_graduate(*, workflow: str, user) -> Policy:
     """Move a workflow to auto after its record earned it (the portal's one-click graduation)."""
-    from approvals.selectors import graduation_stats
-
     stats = graduation_stats(policy_for(workflow))
     if not stats.eligible:
         raise ValidationError({"mode": f"Not ready to graduate: {stats.verdict}"})
@@ -607,8 +605,7 @@ def gate_add(*, workflow: str, user, name: str, conditions_text: str, reviewer: 
         errors["conditions"] = str(exc)
     if errors:
         raise ValidationError(errors)
-    if workflow not in Workflow.values:
-        raise ValidationError({"workflow": f"Unknown workflow '{workflow}'."})
+    _workflow_check(workflow)
     policy, _ = Policy.objects.get_or_create(workflow=workflow)
     gate = PolicyGate(policy=policy, name=name[:100], conditions=conditions, reviewer=reviewer)
     gate.full_clean()

@@ -13,20 +13,12 @@ from django_htmx.http import trigger_client_event
 from approvals import services
 from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateError
 from approvals.models import Policy, Reviewer, Workflow
-from approvals.selectors import ESCALATION_FILTERS, QUEUE_SORTS, action_list, action_queue, autonomy_overview
+from approvals.selectors import ESCALATIONS, QUEUE_SORTS, action_list, action_queue, autonomy_overview
 from leads.permissions import REP_GROUP, is_manager
 
 QUEUE_TEMPLATE = "approvals/queue.html"
 AUTONOMY_TEMPLATE = "approvals/autonomy.html"
 QUEUE_PAGE_SIZE = 50
-ESCALATION_LABELS = {
-    "escalated": "Any escalation",
-    "gate": "Held by a gate",
-    "confidence": "Low confidence",
-    "failed": "Failed sends",
-    "manager": "Waiting for a manager",
-    "none": "Not escalated",
-}
 
 
 def _errors_text(exc: ValidationError) -> str:
@@ -46,7 +38,7 @@ def _queue_filters(request, manager: bool) -> dict:
     return {
         "rep_user_id": int(rep) if manager and rep.isdigit() else None,
         "workflow": workflow if workflow in Workflow.values else "",
-        "escalation": escalation if escalation in ESCALATION_FILTERS else "",
+        "escalation": escalation if escalation in ESCALATIONS else "",
         "sort": sort if sort in QUEUE_SORTS else "oldest",
     }
 
@@ -67,7 +59,7 @@ def queue(request) -> HttpResponse:
         "filters": filters,
         "query": query.urlencode(),
         "workflows": Workflow.choices,
-        "escalations": ESCALATION_LABELS.items(),
+        "escalations": [(value, label) for value, (label, _) in ESCALATIONS.items()],
         "snooze_choices": services.SNOOZE_CHOICES.items(),
     }
     if manager:
@@ -216,28 +208,14 @@ def _autonomy_change(request, workflow: str, change) -> HttpResponse:
     return redirect(reverse("portal:autonomy") + f"#workflow-{workflow}")
 
 
-def _number(value: str, cast):
-    try:
-        return cast(value)
-    except (TypeError, ValueError):
-        return value  # full_clean names the field
-
-
 @login_required
 @require_POST
 def policy_change(request, workflow: str) -> HttpResponse:
-    changes = {"mode": request.POST.get("mode", "")}
-    for name, cast in (("min_confidence", float), ("graduation_bar", float), ("graduation_window", int)):
-        if name in request.POST:
-            changes[name] = _number(request.POST[name], cast)
-
-    def change():
-        try:
-            services.policy_update(workflow=workflow, user=request.user, **changes)
-        except (TypeError, ValueError) as exc:
-            raise ValidationError({"policy": f"Numbers only: {exc}"}) from exc
-
-    return _autonomy_change(request, workflow, change)
+    fields = ("mode", "min_confidence", "graduation_bar", "graduation_window")
+    changes = {name: request.POST[name] for name in fields if name in request.POST}
+    return _autonomy_change(
+        request, workflow, lambda: services.policy_update(workflow=workflow, user=request.user, **changes)
+    )
 
 
 @login_required

@@ -147,8 +147,13 @@ def next_step(*, answered: bool, asked: list[str], qualification: Qualification,
     return NextStep(Workflow.CLARIFYING_QUESTION, unasked[0])
 
 
-def draft_for(lead: Lead, step: NextStep, conversation: Conversation, criteria: Criteria, rep_name: str):
-    """The step's message for ``lead``: the manager's template, which the configured provider may rewrite."""
+def draft_for(
+    lead: Lead, step: NextStep, conversation: Conversation, criteria: Criteria, rep_name: str, instruction: str = ""
+):
+    """The step's message for ``lead``: the manager's template, which the configured provider may rewrite.
+
+    The pipeline, the what-if and the portal's Regenerate (with a person's ``instruction``) all draft here.
+    """
     return draft_compose(
         lead=lead,
         workflow=step.workflow,
@@ -157,6 +162,7 @@ def draft_for(lead: Lead, step: NextStep, conversation: Conversation, criteria: 
         provider=provider_get(),
         conversation=(*conversation.history, conversation.message),
         voice=criteria.voice,
+        instruction=instruction,
     )
 
 

@@ -188,6 +188,35 @@ def _state_write(decision: RouteDecision) -> None:
         Rep.objects.bulk_update(changed, ["rotation_credit"])
 
 
+def _assignment_write(
+    lead: Lead,
+    *,
+    rep_id: int,
+    user_id: int,
+    rep_name: str,
+    sla_minutes: int | None,
+    kind: str,
+    reason: str,
+    rule=None,
+    hop: int = 0,
+    user=None,
+) -> Assignment:
+    """Give ``lead`` to a rep: the Assignment (with its first-touch clock if nobody touched the lead), the owner."""
+    due = timezone.now() + timedelta(minutes=sla_minutes) if sla_minutes and lead.first_touch_at is None else None
+    if kind != Assignment.Kind.ROUTE:
+        # Only the newest assignment's clock runs.
+        Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
+    assignment = Assignment.objects.create(
+        lead=lead, rep_id=rep_id, rule=rule, kind=kind, reason=reason, hop=hop, sla_due_at=due
+    )
+    lead.owner_id = user_id
+    if user is not None:
+        lead._history_user = user
+    lead._change_reason = f"{Assignment.Kind(kind).label} to {rep_name}"[:100]
+    lead.save(update_fields=["owner", "updated_at"])
+    return assignment
+
+
 @transaction.atomic
 def lead_route(
     *,
@@ -222,22 +251,28 @@ def lead_route(
         )
         logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": decision.reason})
         return None
-    now = timezone.now()
     sla = decision.config.sla.get(rep.team_id)
-    due = now + timedelta(minutes=sla.minutes) if sla and sla.minutes and lead.first_touch_at is None else None
-    if kind != Assignment.Kind.ROUTE:
-        Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
-    assignment = Assignment.objects.create(
-        lead=lead, rep_id=rep.id, rule=rule, kind=kind, reason=decision.reason, hop=hop, sla_due_at=due
+    assignment = _assignment_write(
+        lead,
+        rep_id=rep.id,
+        user_id=rep.user_id,
+        rep_name=rep.name,
+        sla_minutes=sla.minutes if sla else None,
+        kind=kind,
+        reason=decision.reason,
+        rule=rule,
+        hop=hop,
     )
-    lead.owner_id = rep.user_id
-    lead._change_reason = f"{Assignment.Kind(kind).label} to {rep.name}"[:100]
-    lead.save(update_fields=["owner", "updated_at"])
     decision_record(
         step=Decision.Step.ROUTE,
         lead=lead,
         reasoning=decision.reason,
-        output={**output, "rep": rep.id, "user": rep.user_id, "sla_due_at": due.isoformat() if due else None},
+        output={
+            **output,
+            "rep": rep.id,
+            "user": rep.user_id,
+            "sla_due_at": assignment.sla_due_at and assignment.sla_due_at.isoformat(),
+        },
         duration_ms=timer.ms,
     )
     logger.info("lead.routed", extra={"lead_id": lead.pk, "rule_id": output["rule"], "rep_id": rep.id})
@@ -305,18 +340,17 @@ def lead_reassign(*, lead_id: int, rep_id: int, user) -> Assignment:
     if lead.owner_id == rep.user_id:
         raise ValidationError({"rep": f"{rep} already owns this lead."})
     before = lead.owner
-    now = timezone.now()
-    minutes = rep.team.sla_minutes
-    due = now + timedelta(minutes=minutes) if minutes and lead.first_touch_at is None else None
-    Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
     reason = f"{user} reassigned the lead from {before.get_full_name() if before else 'nobody'} to {rep}"
-    assignment = Assignment.objects.create(
-        lead=lead, rep=rep, kind=Assignment.Kind.MANUAL, reason=reason, sla_due_at=due
+    assignment = _assignment_write(
+        lead,
+        rep_id=rep.pk,
+        user_id=rep.user_id,
+        rep_name=str(rep),
+        sla_minutes=rep.team.sla_minutes,
+        kind=Assignment.Kind.MANUAL,
+        reason=reason,
+        user=user,
     )
-    lead.owner_id = rep.user_id
-    lead._history_user = user
-    lead._change_reason = f"reassigned to {rep}"[:100]
-    lead.save(update_fields=["owner", "updated_at"])
     decision_record(
         step=Decision.Step.REASSIGN,
         lead=lead,

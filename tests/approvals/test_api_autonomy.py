@@ -58,6 +58,11 @@ def test_snooze_and_regenerate_over_the_api(lead):
     snoozed = rep.post(f"/api/v1/actions/{action.pk}/snooze/", {"minutes": 30}, format="json")
     assert snoozed.status_code == 200 and snoozed.json()["snoozed_until"]
     assert rep.post(f"/api/v1/actions/{action.pk}/snooze/", {"minutes": 0}, format="json").status_code == 400
+    redrafted = rep.post(f"/api/v1/actions/{action.pk}/regenerate/", {"instruction": "warmer"}, format="json")
+    assert redrafted.status_code == 200, redrafted.content
+    assert redrafted.json()["body"].startswith(f"Hi {lead.first_name}") and redrafted.json()["version"] == 3
+    too_long = rep.post(f"/api/v1/actions/{action.pk}/regenerate/", {"instruction": "x" * 501}, format="json")
+    assert too_long.status_code == 400 and "instruction" in too_long.json()
 
 
 def test_api_keys_cannot_decide(api, lead):

@@ -56,6 +56,9 @@ def test_bad_numbers_are_refused_in_place(manager):
     html = response.content.decode()
     assert "Use a number between 0 and 1." in html and "Measure over 10 to 1,000 decisions." in html
     assert Policy.objects.get(workflow="quote").mode == "draft"
+    words = manager.post("/portal/autonomy/quote/", {"mode": "sometimes", "min_confidence": "high"})
+    assert words.status_code == 422
+    assert "is not a valid choice" in words.content.decode() and "must be a float" in words.content.decode()
 
 
 def test_add_and_remove_a_gate(manager):

@@ -181,3 +181,18 @@ def test_polling_gets_only_the_rows_partial(rep1):
     drafts(user("rep1"), 1)
     html = rep1.get("/portal/queue/", headers={**HTMX, "HX-Target": "queue-rows"}).content.decode()
     assert "<html" not in html and "1 waiting" in html
+
+
+def test_the_admin_bulk_action_uses_the_same_bulk_approve(client, demo, sms_outbox, django_capture_on_commit_callbacks):
+    pending, rejected = drafts(user("rep1"), 2)
+    services.action_reject(action_id=rejected.pk, user=user("rep1"), reason="duplicate")
+    client.force_login(user("manager"))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/admin/approvals/action/",
+            {"action": "approve_selected", "_selected_action": [pending.pk, rejected.pk]},
+            follow=True,
+        )
+    html = response.content.decode()
+    assert "Approved 1 action(s)." in html and f"Action {rejected.pk}: This action is already rejected" in html
+    assert len(sms_outbox) == 1
