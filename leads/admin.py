@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from leads.models import Appointment, InboundEvent, Lead, Message, VipAccount, WebForm
+from leads.models import Appointment, InboundEvent, Lead, Message, SmsOptOut, VipAccount, WebForm
 
 
 class EventInline(admin.TabularInline):
@@ -71,3 +71,20 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     list_filter = ["status"]
     list_select_related = ["lead", "booked_by"]
     raw_id_fields = ["lead"]
+
+
+@admin.register(SmsOptOut)
+class SmsOptOutAdmin(admin.ModelAdmin):
+    """Numbers that texted STOP. Only the number itself can opt back in (by texting START)."""
+
+    list_display = ["phone", "keyword", "created_at"]
+    search_fields = ["phone"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -130,7 +130,10 @@ class Message(models.Model):
         SENDING = "sending", "Sending"
         SENT = "sent", "Sent"
         DELIVERED = "delivered", "Delivered"
+        UNDELIVERED = "undelivered", "Undelivered"
         FAILED = "failed", "Failed"
+        # Calls: the phone rang and nobody (or voicemail) answered.
+        MISSED = "missed", "Missed"
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="messages")
     # One outbound message per action: the executor's second run finds this row and sends nothing.
@@ -144,15 +147,39 @@ class Message(models.Model):
     body = models.TextField()
     status = models.CharField(max_length=20, choices=Status.choices)
     provider_id = models.CharField(max_length=100, blank=True)
+    # The provider's error code when delivery failed (Twilio's 30003, 21610…).
+    error_code = models.CharField(max_length=20, blank=True)
     error = models.TextField(blank=True)
+    # Email threading (Message-ID of this message) and provider media: photos, call recordings.
+    message_id = models.CharField(max_length=250, blank=True)
+    media = models.JSONField(default=list, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # Status callbacks find the message by the provider's id.
+            models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id"),
+            models.Index(fields=["message_id"], condition=~Q(message_id=""), name="message_message_id"),
+        ]
 
     def __str__(self):
         return f"{self.get_direction_display()} {self.channel} to lead {self.lead_id}: {self.body[:40]}"
+
+
+class SmsOptOut(models.Model):
+    """A number that texted STOP: no SMS reaches it by any path until it texts START."""
+
+    phone = models.CharField(max_length=20, unique=True)
+    keyword = models.CharField(max_length=20)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "SMS opt-out"
+
+    def __str__(self):
+        return self.phone
 
 
 class WebForm(models.Model):

@@ -61,7 +61,7 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
             at=e.received_at,
             kind="event",
             title=f"{e.get_channel_display()} from {e.source}",
-            body=e.message,
+            body="\n".join([e.message, *e.payload.get("media", [])]).strip(),
             reasoning="New lead." if e.lead_created else "Matched an existing lead by phone or email.",
             ref=e.pk,
         )

@@ -4,6 +4,17 @@ import contextlib
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+
+def parse_body(content_type: str, raw: bytes):
+    """JSON as a dict, a form as a dict (repeated keys as lists), anything else as bytes."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        pairs = parse_qs(raw.decode(), keep_blank_values=True)
+        return {k: v[0] if len(v) == 1 else v for k, v in pairs.items()}
+    if not raw or content_type.startswith("application/json"):
+        return json.loads(raw or b"{}")
+    return raw
 
 
 class LocalJsonServer:
@@ -20,7 +31,7 @@ class LocalJsonServer:
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length", 0))
-                body = json.loads(self.rfile.read(length) or b"{}")
+                body = parse_body(self.headers.get("Content-Type", ""), self.rfile.read(length))
                 request = (self.command, self.path, dict(self.headers), body)
                 fake.calls.append(request)
                 status, answer = fake.respond(*request)
@@ -35,7 +46,7 @@ class LocalJsonServer:
                 with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                     self.wfile.write(data)
 
-            do_GET = do_POST = _answer  # noqa: N815 - the stdlib's names
+            do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815 - the stdlib's names
 
             def log_message(self, *args):
                 pass

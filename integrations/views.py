@@ -1,0 +1,65 @@
+"""Provider webhooks. Thin: check the signature and the required fields, store, answer fast."""
+
+import logging
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+from twilio.twiml.messaging_response import MessagingResponse
+
+from integrations.inbound import sms_consent_set, sms_keyword, webhook_receive
+from integrations.models import InboundWebhook
+from integrations.services import message_delivery_update
+from integrations.signatures import twilio_signed
+
+logger = logging.getLogger(__name__)
+
+
+def twiml(response=None) -> HttpResponse:
+    return HttpResponse(str(response or MessagingResponse()), content_type="text/xml")
+
+
+def missing(request: HttpRequest, *fields: str) -> HttpResponse | None:
+    """A 400 naming the required form fields the callback lacks, or None when all are there."""
+    absent = [f for f in fields if not request.POST.get(f, "").strip()]
+    if not absent:
+        return None
+    logger.warning("webhook.malformed", extra={"path": request.path, "missing": absent})
+    return HttpResponse(f"Missing field(s): {', '.join(absent)}.", status=400, content_type="text/plain")
+
+
+@csrf_exempt  # Called by Twilio, which signs the request instead.
+@require_POST
+@twilio_signed
+def twilio_sms(request: HttpRequest) -> HttpResponse:
+    """An inbound text: stored once per MessageSid and captured in a task; STOP/START/HELP handled at once."""
+    if refused := missing(request, "MessageSid", "From"):
+        return refused
+    params = request.POST.dict()
+    keyword = sms_keyword(params.get("Body", ""))
+    row, created = webhook_receive(
+        kind=InboundWebhook.Kind.TWILIO_SMS, source="twilio-sms", external_id=params["MessageSid"], payload=params
+    )
+    # Consent takes effect before Twilio hears back, not when a worker gets to it.
+    if created and keyword in ("stop", "start"):
+        sms_consent_set(phone=params["From"], keyword=params["Body"].strip())
+    reply = MessagingResponse()
+    if keyword == "help":
+        reply.message(settings.SMS_HELP_TEXT)
+    return twiml(reply)
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def twilio_status(request: HttpRequest) -> HttpResponse:
+    """A delivery report for a message we sent (queued, sent, delivered, undelivered, failed + ErrorCode)."""
+    if refused := missing(request, "MessageSid", "MessageStatus"):
+        return refused
+    message_delivery_update(
+        provider_id=request.POST["MessageSid"],
+        status=request.POST["MessageStatus"].strip().lower(),
+        error_code=request.POST.get("ErrorCode", "").strip(),
+    )
+    return HttpResponse(status=204)
