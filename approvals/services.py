@@ -25,6 +25,8 @@ from approvals.selectors import graduation_stats
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from config.queue import enqueue_on_commit
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.models import Lead, Message, VipAccount
 from leads.permissions import is_manager
 from routing import engine
@@ -222,7 +224,49 @@ def action_propose(
     )
     if approved:
         enqueue_on_commit(EXECUTE_TASK, action.pk)
+        _announce_approved(action)
+    elif escalation and status == Action.Status.PENDING:
+        slack_alert(
+            lead=lead,
+            event="escalation",
+            text=f":raised_hand: {action.get_workflow_display()} for {lead} waits for "
+            f"{action.get_review_by_display().lower()}: {escalation}",
+        )
     return action
+
+
+def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None) -> int:
+    """Cancel what still waits to go to ``lead`` (pending or approved, of one kind if given); returns how many."""
+    waiting = Action.objects.select_for_update().filter(
+        lead=lead, status__in=(Action.Status.PENDING, Action.Status.APPROVED)
+    )
+    if kind:
+        waiting = waiting.filter(kind=kind)
+    count = 0
+    for action in waiting:
+        action.status, action.error = Action.Status.CANCELLED, reason
+        action.version += 1
+        action._change_reason = reason[:100]
+        action.save(update_fields=["status", "error", "version", "updated_at"])
+        count += 1
+    return count
+
+
+def _announce_approved(action: Action) -> None:
+    crm_event_emit(
+        CrmEvent.ACTION_APPROVED,
+        lead=action.lead,
+        data={
+            "action": {
+                "id": action.pk,
+                "workflow": action.workflow,
+                "kind": action.kind,
+                "body": action.body,
+                "decided_by": action.decided_by.get_username() if action.decided_by_id else None,
+            },
+            "lead": lead_data(action.lead),
+        },
+    )
 
 
 def _may_see(action: Action, user) -> bool:
@@ -343,6 +387,7 @@ def action_approve(*, action_id: int, user, body: str | None = None, version: in
         + (f" after editing (distance {action.edit_distance:.2f})." if action.edited else " unchanged."),
     )
     enqueue_on_commit(EXECUTE_TASK, action.pk)
+    _announce_approved(action)
     logger.info("action.approved", extra={"action_id": action.pk, "user_id": user.pk})
     return action
 

@@ -191,6 +191,13 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@lo
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
 SMS_MAX_LENGTH = 320
+# Slack alerts: a team's own incoming-webhook URL, else this one; unset, alerts are only logged.
+SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+SLACK_HOT_SCORE = env.int("SLACK_HOT_SCORE", default=80)
+# Outbound webhooks (CRM, Slack): per-try timeout, tries before giving up, first backoff (doubles, capped at an hour).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_SECONDS = env.int("WEBHOOK_RETRY_SECONDS", default=30)
 # Answered to a text of HELP (carriers require one).
 SMS_HELP_TEXT = env.str(
     "SMS_HELP_TEXT", default=f"{BUSINESS_NAME}: reply to this number to reach our team. Reply STOP to opt out."

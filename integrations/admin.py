@@ -1,7 +1,10 @@
+from django import forms
 from django.contrib import admin, messages
+from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.inbound import webhook_retry
-from integrations.models import ApiKey, InboundWebhook
+from integrations.models import ApiKey, CrmEvent, InboundWebhook, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.outbound import webhook_replay
 
 
 @admin.register(ApiKey)
@@ -54,3 +57,57 @@ class InboundWebhookAdmin(admin.ModelAdmin):
     def process_again(self, request, queryset):
         count = webhook_retry(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{count} deliveries queued again (only failed ones are retried).")
+
+
+class SubscriptionForm(forms.ModelForm):
+    url = forms.URLField(max_length=500, assume_scheme="https")
+    events = forms.MultipleChoiceField(choices=CrmEvent.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ["name", "url", "events", "secret", "active"]
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(SimpleHistoryAdmin):
+    """CRM endpoints and the events each receives. The secret signs every delivery (see the README)."""
+
+    form = SubscriptionForm
+    list_display = ["name", "url", "event_list", "active"]
+
+    @admin.display(description="events")
+    def event_list(self, obj):
+        return ", ".join(obj.events)
+
+
+class AttemptInline(admin.TabularInline):
+    model = WebhookAttempt
+    extra = 0
+    can_delete = False
+    fields = readonly_fields = ["at", "status_code", "error", "duration_ms"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    """The delivery log: every outbound POST, each try's answer, and a replay button."""
+
+    list_display = ["created_at", "kind", "event", "url", "status", "attempts", "last_status_code", "next_attempt_at"]
+    list_filter = ["status", "kind", "event", "subscription"]
+    search_fields = ["url", "last_error"]
+    readonly_fields = [
+        "kind", "subscription", "url", "event", "lead", "payload", "status", "attempts", "next_attempt_at",
+        "last_status_code", "last_error", "delivered_at", "created_at",
+    ]  # fmt: skip
+    inlines = [AttemptInline]
+    actions = ["replay"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Replay selected deliveries (send them again)")
+    def replay(self, request, queryset):
+        replayed = webhook_replay(ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(request, f"{len(replayed)} deliveries queued again.")

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from approvals.models import Action
+from approvals.services import actions_cancel_waiting
 from audit.models import Decision
 from audit.services import decision_record
 from config.queue import enqueue_on_commit
@@ -166,16 +167,11 @@ def sms_consent_set(*, phone: str, keyword: str) -> None:
             lead.opted_out = opting_out
             lead._change_reason = f"texted {keyword.upper()}"
             lead.save(update_fields=["opted_out", "updated_at"])
-        waiting = Action.objects.select_for_update().filter(
-            lead=lead, kind=Action.Kind.SEND_SMS, status__in=(Action.Status.PENDING, Action.Status.APPROVED)
+        cancelled = (
+            actions_cancel_waiting(lead=lead, reason=f"The number texted {keyword.upper()}.", kind=Action.Kind.SEND_SMS)
+            if opting_out
+            else 0
         )
-        cancelled = 0
-        for action in waiting if opting_out else ():
-            action.status, action.error = Action.Status.CANCELLED, f"The number texted {keyword.upper()}."
-            action.version += 1
-            action._change_reason = "opted out"
-            action.save(update_fields=["status", "error", "version", "updated_at"])
-            cancelled += 1
         decision_record(
             step=Decision.Step.CONSENT,
             lead=lead,

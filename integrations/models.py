@@ -1,9 +1,12 @@
 import hashlib
 import secrets
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from audit.history import History
 
 KEY_PREFIX = "ns_"
 
@@ -86,3 +89,102 @@ class InboundWebhook(models.Model):
 
     def __str__(self):
         return f"{self.source} {self.external_id or self.pk} ({self.status})"
+
+
+def webhook_secret() -> str:
+    return "whsec_" + secrets.token_urlsafe(32)
+
+
+class CrmEvent(models.TextChoices):
+    """What a CRM can subscribe to; each delivery's body is {"id", "event", "created_at", "data"}."""
+
+    LEAD_CREATED = "lead.created", "Lead created"
+    LEAD_ASSIGNED = "lead.assigned", "Lead assigned"
+    LEAD_STAGE_CHANGED = "lead.stage_changed", "Lead stage changed"
+    MESSAGE_SENT = "message.sent", "Message sent"
+    ACTION_APPROVED = "action.approved", "Action approved"
+    APPOINTMENT_BOOKED = "appointment.booked", "Appointment booked"
+
+
+class WebhookSubscription(models.Model):
+    """A CRM (or any system) that wants to hear about events: deliveries are signed with its secret."""
+
+    name = models.CharField(max_length=100)
+    url = models.URLField(max_length=500, help_text="HTTPS endpoint that receives the JSON POSTs.")
+    secret = models.CharField(
+        max_length=100,
+        default=webhook_secret,
+        help_text="Signs every delivery: X-Nightshift-Signature: t=<unix time>,v1=<HMAC-SHA256 of '<t>.<body>'>.",
+    )
+    events = models.JSONField(default=list, help_text="The events this endpoint receives.")
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        unknown = [e for e in self.events or [] if e not in CrmEvent.values]
+        if unknown or not self.events:
+            raise ValidationError({"events": "Choose one or more of: " + ", ".join(CrmEvent.values) + "."})
+
+
+class WebhookDelivery(models.Model):
+    """One outbound POST (a CRM event, a Slack alert) and its fate: retried with backoff, then given up.
+
+    The row is the delivery log; ``attempts`` rows say what each try got back.
+    """
+
+    class Kind(models.TextChoices):
+        CRM = "crm", "CRM webhook"
+        SLACK = "slack", "Slack alert"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        DELIVERED = "delivered", "Delivered"
+        FAILED = "failed", "Failed (gave up)"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    subscription = models.ForeignKey(
+        WebhookSubscription, null=True, blank=True, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    url = models.URLField(max_length=500)
+    event = models.CharField(max_length=40)
+    lead = models.ForeignKey("leads.Lead", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    payload = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name_plural = "webhook deliveries"
+        indexes = [
+            models.Index(fields=["next_attempt_at"], condition=Q(status="pending"), name="delivery_due"),
+        ]
+
+    def __str__(self):
+        return f"{self.event} to {self.url} ({self.status})"
+
+
+class WebhookAttempt(models.Model):
+    delivery = models.ForeignKey(WebhookDelivery, on_delete=models.CASCADE, related_name="attempt_log")
+    at = models.DateTimeField(auto_now_add=True)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.TextField(blank=True)
+    duration_ms = models.FloatField()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.status_code or self.error[:40]} at {self.at:%Y-%m-%d %H:%M:%S}"

@@ -15,6 +15,8 @@ from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from integrations import channels
 from integrations.inbound import sms_opted_out
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
 from leads.choices import Stage
 from leads.models import Lead, Message
 from routing.sla import lead_touch
@@ -83,6 +85,7 @@ def _fail(action: Action, message: Message, error: str) -> None:
             reasoning=f"Send failed: {error}",
             outcome=Decision.Outcome.FAILED,
         )
+        slack_alert(lead=action.lead, event="send_failed", text=f":warning: Could not send to {action.lead}: {error}")
     logger.warning("action.failed", extra={"action_id": action.pk, "error": error})
 
 
@@ -96,6 +99,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
         lead = Lead.objects.select_for_update().get(pk=action.lead_id)
+        before = lead.stage
         changed = []
         answers = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)
         if action.workflow in answers and lead.first_response_at is None:
@@ -110,6 +114,16 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         if changed:
             lead._change_reason = f"{action.get_kind_display()} sent"
             lead.save(update_fields=[*changed, "updated_at"])
+        if "stage" in changed:
+            lead_stage_changed(lead, before=before, by="nightshift")
+        crm_event_emit(
+            CrmEvent.MESSAGE_SENT,
+            lead=lead,
+            data={
+                "lead": lead_data(lead),
+                "message": {"id": message.pk, "channel": message.channel, "to": message.to, "body": message.body},
+            },
+        )
         decision_record(
             step=Decision.Step.EXECUTE,
             lead=lead,
@@ -273,3 +287,4 @@ def _delivery_failed(message: Message) -> None:
         + (f" Proposed by email instead (action {fallback.pk})." if fallback else ""),
         outcome=Decision.Outcome.FAILED,
     )
+    slack_alert(lead=lead, event="send_failed", text=f":warning: Text to {lead} not delivered: {message.error}")

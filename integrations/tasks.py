@@ -1,6 +1,7 @@
 """django-q2 entry points for integrations: thin, they take ids and call services."""
 
 from integrations.inbound import webhook_process
+from integrations.outbound import deliveries_due, webhook_deliver
 from integrations.services import action_execute
 
 
@@ -11,3 +12,13 @@ def execute_action(action_id: int) -> str:
 
 def process_webhook(webhook_id: int) -> str:
     return webhook_process(webhook_id=webhook_id).status
+
+
+def deliver_webhook(delivery_id: int) -> str:
+    delivery = webhook_deliver(delivery_id=delivery_id)
+    return delivery.status if delivery is not None else "not due"
+
+
+def webhook_deliveries_due() -> int:
+    """Scheduled every minute (migration integrations 0004): retries of outbound webhooks whose time has come."""
+    return deliveries_due()

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
 from leads.selectors import lead_list, lead_timeline
-from leads.services import CaptureEvent, CaptureResult, lead_capture, request_fingerprint
+from leads.services import CaptureEvent, CaptureResult, lead_capture, lead_stage_set, request_fingerprint
 
 CAPTURE_ANSWER = inline_serializer(
     "CaptureAnswer",
@@ -125,15 +125,41 @@ class LeadFilter(django_filters.FilterSet):
         return queryset.filter(pk__in=InboundEvent.objects.filter(channel=value).values("lead_id"))
 
 
+class LeadUpdateSerializer(serializers.Serializer):
+    stage = serializers.ChoiceField(choices=Stage.choices)
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["This field cannot be changed through the API (only: stage)."] for name in unknown}
+                )
+        return super().to_internal_value(data)
+
+
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Leads the caller may see: a rep's own, every lead for managers and integrations."""
 
     serializer_class = LeadOutputSerializer
     filterset_class = LeadFilter
     lookup_value_regex = r"\d+"
+    http_method_names = ["get", "patch", "head", "options"]
 
     def get_queryset(self):
         return lead_list(user=self.request.user)
+
+    @extend_schema(
+        request=LeadUpdateSerializer,
+        responses={200: LeadOutputSerializer},
+        summary="Change a lead's stage (a CRM sync): what the stage triggers happens, and subscribers hear of it",
+    )
+    def partial_update(self, request, pk=None):
+        lead = self.get_object()
+        serializer = LeadUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        lead = lead_stage_set(lead_id=lead.pk, stage=serializer.validated_data["stage"], user=request.user)
+        return Response(LeadOutputSerializer(lead_list(user=request.user).get(pk=lead.pk)).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)}, summary="A lead's timeline, oldest first")
     @action(detail=True, methods=["get"], pagination_class=None, filterset_class=None)

@@ -16,6 +16,8 @@ from audit.models import Decision
 from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed
 from leads.choices import Channel, Stage
 from leads.models import Appointment, InboundEvent, Lead, Message
 from leads.normalize import mask_phone, normalize_email, normalize_phone
@@ -200,26 +202,42 @@ def lead_call_log(*, lead: Lead, user, note: str) -> Message:
     return message
 
 
+# Entering one of these ends the conversation: whatever still waits to be sent is cancelled.
+CLOSED_STAGES = (Stage.WON, Stage.LOST, Stage.UNQUALIFIED, Stage.SPAM)
+
+
 @transaction.atomic
 def lead_stage_set(*, lead_id: int, stage: str, user) -> Lead:
-    """A person moves the lead to another stage; kept in history and logged."""
+    """A person (or, through the API, the CRM) moves the lead to another stage; kept in history and logged.
+
+    A closing stage cancels the lead's waiting actions; the change is announced to subscribed CRMs
+    with who made it, so a CRM can recognise its own change coming back.
+    """
     if stage not in Stage.values:
         raise ValidationError({"stage": f"Choose one of: {', '.join(Stage.values)}."})
     lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
     before = lead.stage
     if before == stage:
         return lead
+    person = None if getattr(user, "is_api_key", False) else user
     lead.stage = stage
-    lead._history_user = user
-    lead._change_reason = f"stage {before} → {stage}"
+    lead._history_user = person
+    lead._change_reason = f"stage {before} → {stage} by {user}"[:100]
     lead.save(update_fields=["stage", "updated_at"])
+    cancelled = 0
+    if stage in CLOSED_STAGES:
+        from approvals.services import actions_cancel_waiting  # approvals builds on leads
+
+        cancelled = actions_cancel_waiting(lead=lead, reason=f"The lead moved to {Stage(stage).label}.")
     decision_record(
         step=Decision.Step.STAGE,
         lead=lead,
-        actor=user,
-        output={"before": before, "stage": stage},
-        reasoning=f"{user} moved the lead from {Stage(before).label} to {Stage(stage).label}.",
+        actor=person,
+        output={"before": before, "stage": stage, "cancelled": cancelled},
+        reasoning=f"{user} moved the lead from {Stage(before).label} to {Stage(stage).label}"
+        + (f"; {cancelled} waiting action(s) cancelled." if cancelled else "."),
     )
+    lead_stage_changed(lead, before=before, by=str(user))
     return lead
 
 
@@ -266,6 +284,7 @@ def appointment_book(
         booked_by=user,
     )
     changed = []
+    before = lead.stage
     if lead.stage != Stage.APPOINTMENT:
         lead.stage = Stage.APPOINTMENT
         changed.append("stage")
@@ -284,4 +303,18 @@ def appointment_book(
         + ".",
     )
     lead_touch(lead=lead, how="appointment booked", actor=user)
+    lead_stage_changed(lead, before=before, by=str(user))
+    crm_event_emit(
+        CrmEvent.APPOINTMENT_BOOKED,
+        lead=lead,
+        data={
+            "lead": lead_data(lead),
+            "appointment": {
+                "id": appointment.pk,
+                "starts_at": moment.isoformat(),
+                "duration_minutes": duration_minutes,
+                "location": appointment.location,
+            },
+        },
+    )
     return appointment

@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_POST
@@ -62,10 +63,12 @@ class RepInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ["name", "is_fallback", "sla_minutes", "sla_action", "last_assigned_rep"]
     fieldsets = [
         (None, {"fields": ["name", "is_fallback"]}),
         ("First-touch SLA", {"fields": ["sla_minutes", "sla_action", "sla_max_hops"]}),
+        ("Alerts", {"fields": ["slack_webhook_url"]}),
     ]
     inlines = [RepInline, TerritoryInline]
 

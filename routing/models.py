@@ -53,6 +53,12 @@ class Team(models.Model):
     sla_max_hops = models.PositiveSmallIntegerField(
         default=2, help_text="Reassignments after which a breach goes to a manager instead of another rep."
     )
+    slack_webhook_url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="Slack incoming-webhook URL for this team's alerts (hot lead, escalation, SLA breach). "
+        "Blank: the SLACK_WEBHOOK_URL setting, if any.",
+    )
     # Round-robin cursor: the rep who got the last lead. Read and moved under a row lock.
     last_assigned_rep = models.ForeignKey(
         "routing.Rep", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", editable=False

@@ -3,6 +3,7 @@
 import logging
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -14,6 +15,8 @@ from audit.services import Stopwatch, decision_record
 from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
 from leads.choices import Stage
 from leads.models import InboundEvent, Lead
 from routing.reasoning import conversation_for, criteria_active, provider_get
@@ -255,6 +258,7 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         if current != conversation:
             conversation = current
             qualification, ms = qualification_compute(conversation, criteria)
+        before = {"stage": lead.stage, "score": lead.score or 0}
         changed = _qualification_apply(lead, qualification)
         changed += lead_locate(lead)
         # After the postal code: a ZIP's time zone beats a phone number's area code.
@@ -262,16 +266,38 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         lead._change_reason = f"qualified by the {qualification.provider} provider"
         lead.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         _qualification_record(lead, event, qualification, ms)
+        _announce(lead, event, before)
         if qualification.intent not in NOISE_INTENTS:
             if lead.owner_id is None:
                 facts = lead_facts(lead, qualification.as_dict(), event)
                 if lead_route(lead=lead, facts=facts) is not None:
                     lead.refresh_from_db(fields=["owner"])
+            _hot_alert(lead, event, before)
             _respond(lead, event, conversation, qualification, criteria)
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})
     return event
+
+
+def _announce(lead: Lead, event: InboundEvent, before: dict) -> None:
+    """Tell the CRM about a new lead, or a stage the qualification moved."""
+    if event.lead_created:
+        crm_event_emit(CrmEvent.LEAD_CREATED, lead=lead, data={"lead": lead_data(lead), "channel": event.channel})
+    else:
+        lead_stage_changed(lead, before=before["stage"], by="nightshift")
+
+
+def _hot_alert(lead: Lead, event: InboundEvent, before: dict) -> None:
+    """Tell the owner's team on Slack about a lead that just crossed the hot score (after routing: their channel)."""
+    hot = settings.SLACK_HOT_SCORE
+    if (lead.score or 0) >= hot > before["score"]:
+        intent = (lead.qualification or {}).get("intent", "")
+        slack_alert(
+            lead=lead,
+            event="hot_lead",
+            text=f":fire: Hot lead: {lead} scored {lead.score} ({intent.replace('_', ' ')}) via {event.channel}.",
+        )
 
 
 def process_event(*, event_id: int) -> InboundEvent:

@@ -18,6 +18,8 @@ from django.utils import timezone
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from integrations.llm.base import INTENTS, NOISE_INTENTS
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data
 from leads import geo
 from leads.choices import OPEN_STAGES, Stage
 from leads.models import InboundEvent, Lead
@@ -214,6 +216,11 @@ def _assignment_write(
         lead._history_user = user
     lead._change_reason = f"{Assignment.Kind(kind).label} to {rep_name}"[:100]
     lead.save(update_fields=["owner", "updated_at"])
+    crm_event_emit(
+        CrmEvent.LEAD_ASSIGNED,
+        lead=lead,
+        data={"lead": lead_data(lead), "rep": rep_name, "kind": kind, "reason": reason},
+    )
     return assignment
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from audit.models import Decision
 from audit.services import decision_record
+from integrations.outbound import slack_alert
 from leads.models import Lead
 from leads.permissions import MANAGER_GROUP
 from routing.models import Assignment, Team
@@ -123,6 +124,7 @@ def _breach_handle(assignment_id: int, now, result: SweepResult) -> None:
             },
             outcome=Decision.Outcome.ESCALATED,
         )
+        slack_alert(lead=lead, event="sla_breach", text=":alarm_clock: " + "; ".join(steps))
     logger.warning("lead.sla_breached", extra={"lead_id": lead.pk, "assignment_id": assignment_id})
 
 

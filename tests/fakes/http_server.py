@@ -26,12 +26,15 @@ class LocalJsonServer:
     def __init__(self, respond):
         self.respond = respond
         self.calls: list[tuple[str, str, dict, dict]] = []
+        self.raw_bodies: list[bytes] = []
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length", 0))
-                body = parse_body(self.headers.get("Content-Type", ""), self.rfile.read(length))
+                raw = self.rfile.read(length)
+                fake.raw_bodies.append(raw)
+                body = parse_body(self.headers.get("Content-Type", ""), raw)
                 request = (self.command, self.path, dict(self.headers), body)
                 fake.calls.append(request)
                 status, answer = fake.respond(*request)

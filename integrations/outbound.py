@@ -1,0 +1,188 @@
+"""Outbound webhooks: CRM events a manager subscribed to, and Slack alerts, with retries and a delivery log.
+
+Emitting writes one WebhookDelivery per receiver inside the caller's transaction and queues
+its POST on commit, so an event is announced only if what it describes was saved. A POST that
+fails is tried again with exponential backoff by the minute sweep (``deliveries_due``) until
+WEBHOOK_MAX_ATTEMPTS, then marked failed; a manager can replay any delivery from the admin.
+Receivers may see a delivery twice (a worker can die after the POST, before recording it):
+the body's ``id`` is stable, so they can ignore repeats.
+"""
+
+import json
+import logging
+import time
+import uuid
+from datetime import timedelta
+
+import requests
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from config.queue import enqueue_on_commit
+from integrations.models import CrmEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.signatures import outbound_signature
+
+logger = logging.getLogger(__name__)
+
+DELIVER_TASK = "integrations.tasks.deliver_webhook"
+# While one worker holds a delivery's POST in flight, no other picks it up.
+LEASE = timedelta(minutes=2)
+
+
+def lead_data(lead) -> dict:
+    """What receivers learn about a lead in every event."""
+    return {
+        "id": lead.pk,
+        "name": lead.name,
+        "email": lead.email,
+        "phone": lead.phone,
+        "company": lead.company,
+        "stage": lead.stage,
+        "score": lead.score,
+        "owner": lead.owner.get_username() if lead.owner_id else None,
+        "url": f"{settings.PUBLIC_BASE_URL}/portal/leads/{lead.pk}/",
+    }
+
+
+def _delivery_create(**fields) -> WebhookDelivery:
+    delivery = WebhookDelivery.objects.create(next_attempt_at=timezone.now(), **fields)
+    enqueue_on_commit(DELIVER_TASK, delivery.pk)
+    return delivery
+
+
+def crm_event_emit(event: str, *, lead=None, data: dict) -> list[WebhookDelivery]:
+    """Announce ``event`` to every active subscription that asked for it; call inside the writing transaction."""
+    assert event in CrmEvent.values, event
+    receivers = [s for s in WebhookSubscription.objects.filter(active=True) if event in s.events]
+    now = timezone.now()
+    return [
+        _delivery_create(
+            kind=WebhookDelivery.Kind.CRM,
+            subscription=sub,
+            url=sub.url,
+            event=event,
+            lead=lead,
+            payload={"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data},
+        )
+        for sub in receivers
+    ]
+
+
+def lead_stage_changed(lead, *, before: str, by: str) -> None:
+    """The one announcement of a stage change, whoever made it (a person, the pipeline, a send, the CRM)."""
+    if before != lead.stage:
+        crm_event_emit(
+            CrmEvent.LEAD_STAGE_CHANGED, lead=lead, data={"lead": lead_data(lead), "before": before, "by": by}
+        )
+
+
+def _slack_url(lead) -> str:
+    from routing.models import Rep
+
+    if lead is not None and lead.owner_id:
+        url = Rep.objects.filter(user_id=lead.owner_id).values_list("team__slack_webhook_url", flat=True).first()
+        if url:
+            return url
+    return settings.SLACK_WEBHOOK_URL
+
+
+def slack_alert(*, lead, event: str, text: str) -> WebhookDelivery | None:
+    """Post ``text`` to the lead's team's Slack channel (or the default one); only logged when none is set."""
+    url = _slack_url(lead)
+    if lead is not None:
+        text = f"{text}\n<{settings.PUBLIC_BASE_URL}/portal/leads/{lead.pk}/|Open {lead} in Nightshift>"
+    if not url:
+        logger.info("slack.not_configured", extra={"event": event, "text": text})
+        return None
+    return _delivery_create(kind=WebhookDelivery.Kind.SLACK, url=url, event=event, lead=lead, payload={"text": text})
+
+
+def _claim(delivery_id: int, now) -> WebhookDelivery | None:
+    with transaction.atomic():
+        delivery = (
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("subscription")
+            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
+            .first()
+        )
+        if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
+            return None
+        delivery.next_attempt_at = now + LEASE
+        delivery.save(update_fields=["next_attempt_at"])
+    return delivery
+
+
+def _post(delivery: WebhookDelivery) -> tuple[int | None, str, float]:
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    headers = {"Content-Type": "application/json", "User-Agent": "Nightshift-Webhooks/1"}
+    if delivery.subscription is not None:
+        headers["X-Nightshift-Event"] = delivery.event
+        headers["X-Nightshift-Delivery"] = str(delivery.pk)
+        headers["X-Nightshift-Signature"] = outbound_signature(delivery.subscription.secret, int(time.time()), body)
+    started = time.perf_counter()
+    try:
+        response = requests.post(
+            delivery.url, data=body, headers=headers, timeout=settings.WEBHOOK_TIMEOUT, allow_redirects=False
+        )
+    except requests.RequestException as exc:
+        return None, f"{exc.__class__.__name__}: {exc}", (time.perf_counter() - started) * 1000
+    ms = (time.perf_counter() - started) * 1000
+    if 200 <= response.status_code < 300:
+        return response.status_code, "", ms
+    return response.status_code, f"HTTP {response.status_code}: {response.text[:300]}", ms
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before try ``attempts + 1``: the base doubling each time, at most an hour."""
+    return timedelta(seconds=min(3600, settings.WEBHOOK_RETRY_SECONDS * 2 ** (attempts - 1)))
+
+
+def webhook_deliver(*, delivery_id: int, now=None) -> WebhookDelivery | None:
+    """POST one due delivery and record the try; returns None when it is not due or another worker has it."""
+    now = now or timezone.now()
+    delivery = _claim(delivery_id, now)
+    if delivery is None:
+        return None
+    status_code, error, ms = _post(delivery)
+    with transaction.atomic():
+        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        WebhookAttempt.objects.create(delivery=delivery, status_code=status_code, error=error, duration_ms=ms)
+        delivery.attempts += 1
+        delivery.last_status_code = status_code
+        delivery.last_error = error
+        if not error:
+            delivery.status, delivery.delivered_at = WebhookDelivery.Status.DELIVERED, now
+            delivery.next_attempt_at = None
+        elif delivery.attempts >= settings.WEBHOOK_MAX_ATTEMPTS:
+            delivery.status, delivery.next_attempt_at = WebhookDelivery.Status.FAILED, None
+            logger.warning("webhook.gave_up", extra={"delivery_id": delivery.pk, "error": error})
+        else:
+            delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.save()
+    return delivery
+
+
+def deliveries_due(*, now=None, limit: int = 500) -> int:
+    """Try every pending delivery whose time has come (scheduled every minute); returns how many were tried."""
+    now = now or timezone.now()
+    due = WebhookDelivery.objects.filter(status=WebhookDelivery.Status.PENDING, next_attempt_at__lte=now)
+    ids = list(due.order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    return sum(webhook_deliver(delivery_id=pk, now=now) is not None for pk in ids)
+
+
+@transaction.atomic
+def webhook_replay(*, ids: list[int]) -> list[WebhookDelivery]:
+    """Send deliveries again as new rows (the log of the first ones stays); the body, and its id, are unchanged."""
+    originals = WebhookDelivery.objects.filter(pk__in=ids).select_related("subscription")
+    return [
+        _delivery_create(
+            kind=d.kind,
+            subscription=d.subscription,
+            url=d.subscription.url if d.subscription else d.url,
+            event=d.event,
+            lead_id=d.lead_id,
+            payload=d.payload,
+        )
+        for d in originals
+    ]
