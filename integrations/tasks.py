@@ -1,5 +1,6 @@
 """django-q2 entry points for integrations: thin, they take ids and call services."""
 
+from integrations.calendar import invite_send
 from integrations.inbound import webhook_process
 from integrations.outbound import deliveries_due, webhook_deliver
 from integrations.services import action_execute
@@ -22,3 +23,8 @@ def deliver_webhook(delivery_id: int) -> str:
 def webhook_deliveries_due() -> int:
     """Scheduled every minute (migration integrations 0004): retries of outbound webhooks whose time has come."""
     return deliveries_due()
+
+
+def send_invite(appointment_id: int) -> str:
+    message = invite_send(appointment_id=appointment_id)
+    return "sent" if message is not None else "nothing new"

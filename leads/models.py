@@ -1,3 +1,5 @@
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -224,6 +226,10 @@ class VipAccount(models.Model):
         self.email_domain = self.email_domain.strip().lower().lstrip("@")
 
 
+def appointment_uid() -> str:
+    return f"{uuid.uuid4()}@nightshift"
+
+
 class Appointment(models.Model):
     """A meeting booked with the lead (site visit, call); reminders and invites are computed from ``starts_at``."""
 
@@ -238,6 +244,11 @@ class Appointment(models.Model):
     note = models.TextField(blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
     booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    # The invite's identity in the guests' calendars: one UID for its life, SEQUENCE bumped by every change.
+    uid = models.CharField(max_length=100, unique=True, default=appointment_uid, editable=False)
+    sequence = models.PositiveIntegerField(default=0, editable=False)
+    # The SEQUENCE last emailed: the invite task sends only what is newer (a retry never re-sends).
+    invite_sent_sequence = models.IntegerField(default=-1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -241,6 +241,9 @@ def lead_stage_set(*, lead_id: int, stage: str, user) -> Lead:
     return lead
 
 
+INVITE_TASK = "integrations.tasks.send_invite"
+
+
 def _local_datetime(value, tz_name: str) -> datetime:
     if isinstance(value, datetime):
         moment = value
@@ -254,14 +257,9 @@ def _local_datetime(value, tz_name: str) -> datetime:
     return moment
 
 
-@transaction.atomic
-def appointment_book(
-    *, lead_id: int, user, starts_at, duration_minutes: int = 60, location: str = "", note: str = ""
-) -> Appointment:
-    """Book a meeting with the lead (a time without a zone is on the lead's clock); the lead moves to Appointment."""
-    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
-    tz_name = lead.timezone or settings.TIME_ZONE
-    moment = _local_datetime(starts_at, tz_name)
+def _appointment_checked(lead: Lead, starts_at, duration_minutes, location: str) -> tuple[datetime, int]:
+    """The start on the lead's clock and the duration, validated; ValidationError names each bad field."""
+    moment = _local_datetime(starts_at, lead.timezone or settings.TIME_ZONE)
     errors = {}
     if moment <= timezone.now():
         errors["starts_at"] = "Pick a time in the future."
@@ -275,6 +273,72 @@ def appointment_book(
         errors["location"] = "At most 200 characters."
     if errors:
         raise ValidationError(errors)
+    return moment, duration_minutes
+
+
+def _appointment_lock(appointment_id: int, lead_id: int | None = None) -> Appointment:
+    found = Appointment.objects.select_for_update(of=("self",)).select_related("lead").filter(pk=appointment_id)
+    appointment = found.filter(lead_id=lead_id).first() if lead_id is not None else found.first()
+    if appointment is None:
+        raise Appointment.DoesNotExist("No such appointment.")
+    if appointment.status == Appointment.Status.CANCELLED:
+        raise ConflictError("This appointment is already cancelled.")
+    return appointment
+
+
+@transaction.atomic
+def appointment_reschedule(
+    *, appointment_id: int, user, starts_at, duration_minutes=None, location=None, lead_id: int | None = None
+) -> Appointment:
+    """Move a booked appointment; the guests get an updated invite (same UID, next SEQUENCE)."""
+    appointment = _appointment_lock(appointment_id, lead_id)
+    location = appointment.location if location is None else location.strip()
+    duration = appointment.duration_minutes if duration_minutes in (None, "") else duration_minutes
+    moment, duration = _appointment_checked(appointment.lead, starts_at, duration, location)
+    before = appointment.starts_at
+    appointment.starts_at, appointment.duration_minutes, appointment.location = moment, duration, location
+    appointment.sequence += 1
+    appointment._history_user = user
+    appointment.save(update_fields=["starts_at", "duration_minutes", "location", "sequence", "updated_at"])
+    decision_record(
+        step=Decision.Step.BOOK,
+        lead=appointment.lead,
+        actor=user,
+        output={"appointment": appointment.pk, "before": before.isoformat(), "starts_at": moment.isoformat()},
+        reasoning=f"{user} moved the appointment to {moment.isoformat()}.",
+    )
+    enqueue_on_commit(INVITE_TASK, appointment.pk)
+    return appointment
+
+
+@transaction.atomic
+def appointment_cancel(*, appointment_id: int, user, lead_id: int | None = None) -> Appointment:
+    """Cancel a booked appointment; the guests get a CANCEL for the invite they hold."""
+    appointment = _appointment_lock(appointment_id, lead_id)
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.sequence += 1
+    appointment._history_user = user
+    appointment.save(update_fields=["status", "sequence", "updated_at"])
+    decision_record(
+        step=Decision.Step.BOOK,
+        lead=appointment.lead,
+        actor=user,
+        output={"appointment": appointment.pk, "status": "cancelled"},
+        reasoning=f"{user} cancelled the appointment of {appointment.starts_at.isoformat()}.",
+        outcome=Decision.Outcome.SKIPPED,
+    )
+    enqueue_on_commit(INVITE_TASK, appointment.pk)
+    return appointment
+
+
+@transaction.atomic
+def appointment_book(
+    *, lead_id: int, user, starts_at, duration_minutes: int = 60, location: str = "", note: str = ""
+) -> Appointment:
+    """Book a meeting with the lead (a time without a zone is on the lead's clock); the lead moves to Appointment."""
+    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    tz_name = lead.timezone or settings.TIME_ZONE
+    moment, duration_minutes = _appointment_checked(lead, starts_at, duration_minutes, location)
     appointment = Appointment.objects.create(
         lead=lead,
         starts_at=moment,
@@ -303,6 +367,7 @@ def appointment_book(
         + ".",
     )
     lead_touch(lead=lead, how="appointment booked", actor=user)
+    enqueue_on_commit(INVITE_TASK, appointment.pk)
     lead_stage_changed(lead, before=before, by=str(user))
     crm_event_emit(
         CrmEvent.APPOINTMENT_BOOKED,

@@ -13,4 +13,12 @@ portal_patterns = [
     path("leads/<int:lead_id>/stage/", views.lead_stage, name="lead-stage"),
     path("leads/<int:lead_id>/book/", views.lead_book, name="lead-book"),
     path("leads/<int:lead_id>/reassign/", views.lead_reassign_view, name="lead-reassign"),
+    path(
+        "leads/<int:lead_id>/appointments/<int:appointment_id>/move/", views.appointment_move, name="appointment-move"
+    ),
+    path(
+        "leads/<int:lead_id>/appointments/<int:appointment_id>/cancel/",
+        views.appointment_cancel_view,
+        name="appointment-cancel",
+    ),
 ]

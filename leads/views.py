@@ -27,7 +27,14 @@ from leads.choices import Channel, Stage
 from leads.models import Appointment, WebForm
 from leads.permissions import is_manager
 from leads.selectors import lead_list, lead_timeline
-from leads.services import appointment_book, lead_call_log, lead_capture, lead_stage_set
+from leads.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    lead_call_log,
+    lead_capture,
+    lead_stage_set,
+)
 from routing.models import Rep
 from routing.services import lead_reassign, lead_relabel
 from routing.sla import lead_touch
@@ -289,6 +296,38 @@ def lead_book(request: HttpRequest, lead_id: int) -> HttpResponse:
         )
 
     return _lead_change(request, lead_id, change, fields=("starts_at", "duration_minutes", "location"))
+
+
+@login_required
+@require_POST
+def appointment_move(request: HttpRequest, lead_id: int, appointment_id: int) -> HttpResponse:
+    """Move an appointment; the guests get an updated invite."""
+    starts_at = request.POST.get(f"starts_at_{appointment_id}", "").strip()
+
+    def change(lead):
+        if not starts_at:
+            raise ValidationError({"starts_at": "Pick the new date and time."})
+        appointment_reschedule(appointment_id=appointment_id, lead_id=lead.pk, user=request.user, starts_at=starts_at)
+
+    return _appointment_change(request, lead_id, change)
+
+
+@login_required
+@require_POST
+def appointment_cancel_view(request: HttpRequest, lead_id: int, appointment_id: int) -> HttpResponse:
+    """Cancel an appointment; the guests' calendars remove it."""
+    return _appointment_change(
+        request,
+        lead_id,
+        lambda lead: appointment_cancel(appointment_id=appointment_id, lead_id=lead.pk, user=request.user),
+    )
+
+
+def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpResponse:
+    try:
+        return _lead_change(request, lead_id, change)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment for this lead.") from None
 
 
 @login_required
