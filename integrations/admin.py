@@ -3,7 +3,15 @@ from django.contrib import admin, messages
 from simple_history.admin import SimpleHistoryAdmin
 
 from integrations.inbound import webhook_retry
-from integrations.models import ApiKey, CrmEvent, InboundWebhook, WebhookAttempt, WebhookDelivery, WebhookSubscription
+from integrations.models import (
+    ApiKey,
+    CrmEvent,
+    InboundWebhook,
+    LeadSource,
+    WebhookAttempt,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from integrations.outbound import webhook_replay
 
 
@@ -111,3 +119,19 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def replay(self, request, queryset):
         replayed = webhook_replay(ids=list(queryset.values_list("pk", flat=True)))
         self.message_user(request, f"{len(replayed)} deliveries queued again.")
+
+
+@admin.register(LeadSource)
+class LeadSourceAdmin(SimpleHistoryAdmin):
+    """Ad platforms and marketplaces that post leads; a generic source's field map is edited here."""
+
+    list_display = ["name", "slug", "kind", "channel", "active", "webhook_url"]
+    list_filter = ["kind", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="webhook URL")
+    def webhook_url(self, obj):
+        from django.conf import settings
+        from django.urls import reverse
+
+        return settings.PUBLIC_BASE_URL + reverse("source-webhook", args=[obj.slug])

@@ -188,3 +188,56 @@ class WebhookAttempt(models.Model):
 
     def __str__(self):
         return f"{self.status_code or self.error[:40]} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class LeadSource(models.Model):
+    """An ad platform or marketplace posting leads to /integrations/webhooks/<slug>/, with its own secret."""
+
+    class Kind(models.TextChoices):
+        FACEBOOK = "facebook", "Facebook Lead Ads"
+        GOOGLE = "google", "Google Ads lead form"
+        GENERIC = "generic", "Generic JSON (mapped below)"
+
+    slug = models.SlugField(unique=True, help_text="The URL is /integrations/webhooks/<slug>/.")
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    channel = models.CharField(
+        max_length=20,
+        choices=[("ad", "Ad lead form"), ("marketplace", "Marketplace"), ("api", "API")],
+        default="ad",
+    )
+    secret = models.CharField(
+        max_length=200,
+        help_text="Facebook: the app secret (checks X-Hub-Signature-256). Google: the webhook key (google_key). "
+        "Generic: a shared secret sent as X-Nightshift-Secret, or used to sign the body as X-Signature-256.",
+    )
+    verify_token = models.CharField(
+        max_length=200, blank=True, help_text="Facebook only: the token you typed in the webhook subscription."
+    )
+    access_token = models.CharField(
+        max_length=500, blank=True, help_text="Facebook only: a page access token, to read each lead's answers."
+    )
+    field_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Generic only: JSONPath per field, e.g. {"name": "$.contact.full_name", "email": "$.contact.email", '
+        '"phone": "$.contact.phone", "message": "$.details", "external_id": "$.id"}.',
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        from integrations.adsources import field_map_errors
+
+        if self.kind == self.Kind.GENERIC and (errors := field_map_errors(self.field_map)):
+            raise ValidationError({"field_map": errors})
+        if self.kind == self.Kind.FACEBOOK and not (self.verify_token and self.access_token):
+            raise ValidationError("Facebook needs the verify token and a page access token.")

@@ -5,4 +5,5 @@ from integrations import views
 urlpatterns = [
     path("twilio/sms/", views.twilio_sms, name="twilio-sms"),
     path("twilio/status/", views.twilio_status, name="twilio-status"),
+    path("webhooks/<slug:slug>/", views.source_webhook, name="source-webhook"),
 ]

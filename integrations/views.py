@@ -3,13 +3,14 @@
 import logging
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 from twilio.twiml.messaging_response import MessagingResponse
 
+from integrations.adsources import Refused, facebook_challenge, source_receive
 from integrations.inbound import sms_consent_set, sms_keyword, webhook_receive
-from integrations.models import InboundWebhook
+from integrations.models import InboundWebhook, LeadSource
 from integrations.services import message_delivery_update
 from integrations.signatures import twilio_signed
 
@@ -63,3 +64,27 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
         error_code=request.POST.get("ErrorCode", "").strip(),
     )
     return HttpResponse(status=204)
+
+
+@csrf_exempt  # Posted by ad platforms and marketplaces, which authenticate with the source's secret.
+@require_http_methods(["GET", "POST"])
+def source_webhook(request: HttpRequest, slug: str) -> HttpResponse:
+    """Leads from an ad platform or marketplace: checked against the source's secret, one stored row per lead.
+
+    GET answers Facebook's subscription handshake (hub.challenge) when hub.verify_token matches.
+    """
+    source = LeadSource.objects.filter(slug=slug, active=True).first()
+    if source is None:
+        logger.warning("source.unknown", extra={"slug": slug})
+        return JsonResponse({"detail": f"No active lead source '{slug}'."}, status=404)
+    if request.method == "GET":
+        if challenge := facebook_challenge(source, request.GET):
+            return HttpResponse(challenge, content_type="text/plain")
+        logger.warning("source.handshake_refused", extra={"slug": slug})
+        return JsonResponse({"detail": "Verification failed."}, status=403)
+    try:
+        stored, seen = source_receive(source=source, body=request.body, headers=request.headers)
+    except Refused as exc:
+        logger.warning("source.refused", extra={"slug": slug, "reason": str(exc)})
+        return JsonResponse({"detail": f"Refused: {exc}."}, status=exc.status)
+    return JsonResponse({"stored": stored, "duplicates": seen})

@@ -1,0 +1,208 @@
+"""Ad lead forms and marketplaces: Facebook Lead Ads, Google Ads lead forms, and generic JSON sources.
+
+``source_receive`` checks a delivery against its LeadSource's secret and splits it into one
+stored InboundWebhook per lead; the parsers below turn each stored row into a capture in the
+task (Facebook's asks the Graph API for the lead's answers, so it never runs in the request).
+"""
+
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+
+import requests
+from django.conf import settings
+from jsonpath_ng.exceptions import JsonPathParserError
+from jsonpath_ng.ext import parse as jsonpath
+
+from integrations.inbound import Ignored, parser_register, webhook_receive
+from integrations.models import InboundWebhook, LeadSource
+from integrations.signatures import hmac_sha256, hub_signature_valid, secret_equal
+from leads.services import CaptureEvent
+
+logger = logging.getLogger(__name__)
+
+MAPPED_FIELDS = ("name", "email", "phone", "company", "message", "postal_code", "external_id")
+# Facebook's standard question keys, and Google's column ids, for the capture's fields.
+FACEBOOK_FIELDS = {
+    "full_name": "name",
+    "email": "email",
+    "phone_number": "phone",
+    "company_name": "company",
+    "zip_code": "postal_code",
+    "post_code": "postal_code",
+}
+GOOGLE_FIELDS = {
+    "FULL_NAME": "name",
+    "EMAIL": "email",
+    "PHONE_NUMBER": "phone",
+    "COMPANY_NAME": "company",
+    "POSTAL_CODE": "postal_code",
+}
+
+
+class Refused(Exception):
+    """The delivery does not come from the source (bad signature or key) or is not its shape: nothing is stored."""
+
+    def __init__(self, message: str, status: int = 403):
+        super().__init__(message)
+        self.status = status
+
+
+def field_map_errors(field_map) -> list[str]:
+    """What is wrong with a generic source's mapping (unknown fields, paths that do not parse); empty when fine."""
+    if not isinstance(field_map, dict) or not field_map:
+        return ['Map at least "email" or "phone", e.g. {"email": "$.email"}.']
+    errors = [f"'{name}' is not one of: {', '.join(MAPPED_FIELDS)}." for name in field_map if name not in MAPPED_FIELDS]
+    for name, path in field_map.items():
+        try:
+            jsonpath(str(path))
+        except (JsonPathParserError, Exception) as exc:  # noqa: BLE001 - the parser raises several kinds
+            errors.append(f"{name}: '{path}' is not a JSONPath ({exc}).")
+    if not {"email", "phone"} & set(field_map):
+        errors.append('Map "email" or "phone": a lead needs a way to be reached.')
+    return errors
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One lead in a source's request: its id at the source and what to store."""
+
+    external_id: str
+    payload: dict
+
+
+def _facebook(source: LeadSource, body: bytes, headers) -> list[Delivery]:
+    if not hub_signature_valid(source.secret, body, headers.get("X-Hub-Signature-256", "")):
+        raise Refused("bad or missing X-Hub-Signature-256")
+    data = _json(body)
+    if data.get("object") != "page":
+        raise Refused("not a page webhook (object must be 'page')", status=400)
+    changes = [c for entry in data.get("entry", []) for c in entry.get("changes", []) if c.get("field") == "leadgen"]
+    return [
+        Delivery(str(c["value"]["leadgen_id"]), c["value"]) for c in changes if c.get("value", {}).get("leadgen_id")
+    ]
+
+
+def _google(source: LeadSource, body: bytes, headers) -> list[Delivery]:
+    data = _json(body)
+    if not secret_equal(source.secret, str(data.get("google_key", ""))):
+        raise Refused("google_key does not match this source's key")
+    if not data.get("lead_id"):
+        raise Refused("lead_id is missing", status=400)
+    return [Delivery(str(data["lead_id"]), data)]
+
+
+def _generic(source: LeadSource, body: bytes, headers) -> list[Delivery]:
+    signature = headers.get("X-Signature-256", "")
+    signed = signature and secret_equal(f"sha256={hmac_sha256(source.secret, body)}", signature)
+    if not (signed or secret_equal(source.secret, headers.get("X-Nightshift-Secret", ""))):
+        raise Refused("bad or missing X-Nightshift-Secret / X-Signature-256")
+    data = _json(body)
+    leads = data if isinstance(data, list) else [data]
+    path = source.field_map.get("external_id")
+    out = []
+    for item in leads:
+        if not isinstance(item, dict):
+            raise Refused("each lead must be a JSON object", status=400)
+        found = _first(path, item) if path else ""
+        # Without an id at the source, the same body twice is the same lead.
+        key = str(found) or hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()
+        out.append(Delivery(key, item))
+    return out
+
+
+SPLITTERS = {LeadSource.Kind.FACEBOOK: _facebook, LeadSource.Kind.GOOGLE: _google, LeadSource.Kind.GENERIC: _generic}
+
+
+def _json(body: bytes):
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Refused(f"body is not JSON: {exc}", status=400) from exc
+
+
+def facebook_challenge(source: LeadSource, params) -> str:
+    """The hub.challenge to echo when Facebook subscribes with this source's verify token; '' otherwise."""
+    if source.kind != LeadSource.Kind.FACEBOOK or params.get("hub.mode") != "subscribe":
+        return ""
+    return params.get("hub.challenge", "") if secret_equal(source.verify_token, params.get("hub.verify_token")) else ""
+
+
+def source_receive(*, source: LeadSource, body: bytes, headers) -> tuple[int, int]:
+    """Check and store a source's delivery, one row per lead; returns (stored, already seen).
+
+    Raises Refused (nothing stored) when the signature or key is wrong or the body is not the source's shape.
+    """
+    try:
+        deliveries = SPLITTERS[source.kind](source, body, headers)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise Refused(f"not a {source.get_kind_display()} payload ({exc!r})", status=400) from exc
+    stored = 0
+    for delivery in deliveries:
+        _, created = webhook_receive(
+            kind=source.kind, source=source.slug, external_id=delivery.external_id, payload=delivery.payload
+        )
+        stored += created
+    return stored, len(deliveries) - stored
+
+
+def _source(row: InboundWebhook) -> LeadSource:
+    return LeadSource.objects.get(slug=row.source)
+
+
+def _first(path: str, data) -> str:
+    matches = jsonpath(path).find(data)
+    return str(matches[0].value).strip() if matches and matches[0].value is not None else ""
+
+
+def _event(source: LeadSource, external_id: str, fields: dict, payload: dict) -> CaptureEvent:
+    return CaptureEvent(
+        channel=source.channel,
+        source=source.slug,
+        external_id=external_id,
+        payload=payload,
+        **{k: v for k, v in fields.items() if k in MAPPED_FIELDS and k != "external_id"},
+    )
+
+
+@parser_register(InboundWebhook.Kind.FACEBOOK)
+def facebook_event(row: InboundWebhook) -> CaptureEvent:
+    """Ask the Graph API for the lead's answers (the webhook carries only its id)."""
+    source = _source(row)
+    try:
+        response = requests.get(
+            f"{settings.FACEBOOK_GRAPH_URL}/{row.external_id}",
+            params={"access_token": source.access_token},
+            timeout=settings.WEBHOOK_TIMEOUT,
+        )
+    except requests.RequestException as exc:
+        raise ValueError(f"Graph API unreachable: {exc}") from exc
+    if response.status_code != 200:
+        raise ValueError(f"Graph API answered {response.status_code}: {response.text[:300]}")
+    lead = response.json()
+    answers = {item["name"]: (item.get("values") or [""])[0] for item in lead.get("field_data", [])}
+    fields = {ours: answers[theirs] for theirs, ours in FACEBOOK_FIELDS.items() if answers.get(theirs)}
+    others = {k: v for k, v in answers.items() if k not in FACEBOOK_FIELDS}
+    fields["message"] = "\n".join(f"{k.replace('_', ' ')}: {v}" for k, v in others.items())
+    return _event(source, row.external_id, fields, {**row.payload, "field_data": lead.get("field_data", [])})
+
+
+@parser_register(InboundWebhook.Kind.GOOGLE)
+def google_event(row: InboundWebhook) -> CaptureEvent:
+    if row.payload.get("is_test"):
+        raise Ignored("A test lead sent from Google Ads: received and checked, not captured.")
+    source = _source(row)
+    columns = {c.get("column_id", ""): c.get("string_value", "") for c in row.payload.get("user_column_data", [])}
+    fields = {ours: columns[theirs] for theirs, ours in GOOGLE_FIELDS.items() if columns.get(theirs)}
+    names = {c.get("column_id", ""): c.get("column_name", "") for c in row.payload.get("user_column_data", [])}
+    others = {names[k] or k: v for k, v in columns.items() if k not in GOOGLE_FIELDS and v}
+    fields["message"] = "\n".join(f"{k}: {v}" for k, v in others.items())
+    return _event(source, row.external_id, fields, row.payload)
+
+
+@parser_register(InboundWebhook.Kind.GENERIC)
+def generic_event(row: InboundWebhook) -> CaptureEvent:
+    source = _source(row)
+    fields = {name: _first(path, row.payload) for name, path in source.field_map.items()}
+    return _event(source, row.external_id, fields, row.payload)
