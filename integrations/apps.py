@@ -6,4 +6,4 @@ class IntegrationsConfig(AppConfig):
 
     def ready(self):
         # Each channel module registers its webhook parser on import.
-        from integrations import adsources  # noqa: F401
+        from integrations import adsources, mail  # noqa: F401

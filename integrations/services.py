@@ -94,8 +94,10 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
     with transaction.atomic():
         message.status = Message.Status.SENT
         message.provider_id = provider_id
+        # An email's provider id is its Message-ID: replies thread back to the lead by it.
+        message.message_id = provider_id if message.channel == "email" else ""
         message.sent_at = now
-        message.save(update_fields=["status", "provider_id", "sent_at"])
+        message.save(update_fields=["status", "provider_id", "message_id", "sent_at"])
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
         lead = Lead.objects.select_for_update().get(pk=action.lead_id)

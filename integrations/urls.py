@@ -6,4 +6,5 @@ urlpatterns = [
     path("twilio/sms/", views.twilio_sms, name="twilio-sms"),
     path("twilio/status/", views.twilio_status, name="twilio-status"),
     path("webhooks/<slug:slug>/", views.source_webhook, name="source-webhook"),
+    path("email/inbound/", views.email_inbound, name="email-inbound"),
 ]

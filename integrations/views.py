@@ -10,9 +10,10 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from integrations.adsources import Refused, facebook_challenge, source_receive
 from integrations.inbound import sms_consent_set, sms_keyword, webhook_receive
+from integrations.mail import parse_form_message, raw_store
 from integrations.models import InboundWebhook, LeadSource
 from integrations.services import message_delivery_update
-from integrations.signatures import twilio_signed
+from integrations.signatures import secret_equal, twilio_signed
 
 logger = logging.getLogger(__name__)
 
@@ -88,3 +89,21 @@ def source_webhook(request: HttpRequest, slug: str) -> HttpResponse:
         logger.warning("source.refused", extra={"slug": slug, "reason": str(exc)})
         return JsonResponse({"detail": f"Refused: {exc}."}, status=exc.status)
     return JsonResponse({"stored": stored, "duplicates": seen})
+
+
+@csrf_exempt  # Posted by the mail provider's inbound-parse service, which gives the shared secret instead.
+@require_POST
+def email_inbound(request: HttpRequest) -> HttpResponse:
+    """An inbound-parse POST (raw MIME in ``email``, or from/subject/text/headers fields): stored once per Message-ID.
+
+    The secret (EMAIL_INBOUND_SECRET) comes as X-Nightshift-Secret or ``?secret=``, since some providers
+    cannot add headers.
+    """
+    given = request.headers.get("X-Nightshift-Secret") or request.GET.get("secret", "")
+    if not secret_equal(settings.EMAIL_INBOUND_SECRET, given):
+        logger.warning("email.refused", extra={"reason": "bad or missing secret"})
+        return JsonResponse({"detail": "Refused: bad or missing secret."}, status=403)
+    if not (request.POST.get("email") or request.POST.get("from") or request.POST.get("sender")):
+        return JsonResponse({"email": ["Send the raw message as 'email', or at least 'from' and 'text'."]}, status=400)
+    row, created = raw_store(parse_form_message(request.POST))
+    return JsonResponse({"stored": created, "id": row.pk})

@@ -57,7 +57,7 @@ def fb_body(*leadgen_ids) -> bytes:
     return json.dumps({"object": "page", "entry": [{"id": "99", "time": 1764000000, "changes": changes}]}).encode()
 
 
-def fb_post(body: bytes, secret: str = APP_SECRET, execute=None):
+def fb_post(body: bytes, secret: str = APP_SECRET):
     signature = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
     return Client().post(
         "/integrations/webhooks/facebook/",
