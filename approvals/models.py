@@ -24,6 +24,7 @@ class Workflow(models.TextChoices):
     CONTRACT = "contract", "Contract"
     CRM_UPDATE = "crm_update", "CRM update"
     REASSIGNMENT = "reassignment", "Reassignment"
+    MISSED_CALL = "missed_call", "Missed-call text-back"
 
 
 class Reviewer(models.TextChoices):

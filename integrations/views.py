@@ -3,6 +3,7 @@
 import logging
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
@@ -14,6 +15,7 @@ from integrations.mail import parse_form_message, raw_store
 from integrations.models import InboundWebhook, LeadSource
 from integrations.services import message_delivery_update
 from integrations.signatures import secret_equal, twilio_signed
+from integrations.voice import call_answer, call_dial_result, voicemail_twiml
 
 logger = logging.getLogger(__name__)
 
@@ -107,3 +109,28 @@ def email_inbound(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"email": ["Send the raw message as 'email', or at least 'from' and 'text'."]}, status=400)
     row, created = raw_store(parse_form_message(request.POST))
     return JsonResponse({"stored": created, "id": row.pk})
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def twilio_voice(request: HttpRequest) -> HttpResponse:
+    """An inbound call: captured at once (the TwiML must name whom to ring), then dialled."""
+    if refused := missing(request, "CallSid", "From"):
+        return refused
+    try:
+        return HttpResponse(call_answer(request.POST.dict()), content_type="text/xml")
+    except ValidationError as exc:
+        # A withheld or unusable caller ID: still answer the call, into voicemail.
+        logger.warning("voice.uncapturable", extra={"errors": exc.message_dict})
+        return HttpResponse(voicemail_twiml(), content_type="text/xml")
+
+
+@csrf_exempt
+@require_POST
+@twilio_signed
+def twilio_voice_status(request: HttpRequest) -> HttpResponse:
+    """The dial's outcome (DialCallStatus) or a voicemail's RecordingUrl for a call we answered."""
+    if refused := missing(request, "CallSid"):
+        return refused
+    return HttpResponse(call_dial_result(request.POST.dict()), content_type="text/xml")

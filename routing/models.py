@@ -11,6 +11,7 @@ from django.db.models import Q
 from audit.history import History
 from integrations.llm import criteria as reasoning
 from leads import geo
+from leads.normalize import normalize_phone
 from routing import assign, engine
 
 
@@ -87,6 +88,9 @@ class Rep(models.Model):
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
+    phone = models.CharField(
+        max_length=20, blank=True, help_text="E.164, e.g. +15125550101: inbound calls for this rep's leads ring here."
+    )
     active = models.BooleanField(default=True, help_text="Off: takes no new leads at all.")
     timezone = models.CharField(
         max_length=64, default=settings.TIME_ZONE, validators=[_time_zone_validate], help_text="IANA name."
@@ -120,6 +124,10 @@ class Rep(models.Model):
     def clean(self):
         for name in ("languages", "product_lines", "lead_types"):
             setattr(self, name, ", ".join(sorted(skill_set(getattr(self, name)))))
+        try:
+            self.phone = normalize_phone(self.phone, region=settings.DEFAULT_PHONE_REGION)
+        except ValidationError as exc:
+            raise ValidationError({"phone": exc.messages}) from exc
 
 
 class WorkingHours(models.Model):

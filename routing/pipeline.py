@@ -17,7 +17,7 @@ from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
-from leads.choices import Stage
+from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
@@ -273,7 +273,9 @@ def event_apply(prepared: Prepared) -> InboundEvent:
                 if lead_route(lead=lead, facts=facts) is not None:
                     lead.refresh_from_db(fields=["owner"])
             _hot_alert(lead, event, before)
-            _respond(lead, event, conversation, qualification, criteria)
+            # A call is answered by a person or, when missed, by the text-back (integrations.voice).
+            if event.channel != Channel.CALL:
+                _respond(lead, event, conversation, qualification, criteria)
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})

@@ -16,6 +16,10 @@ from routing.models import QualificationCriteria, Rep, RoutingRule, Team, Territ
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
 MANAGED_APPS = ["leads", "routing", "approvals", "integrations", "audit"]
 
+MISSED_CALL_SMS = (
+    "Sorry we missed your call, {{ first_name }}! This is {{ rep_name }} at {{ business_name }}. "
+    "How can we help? Reply here and we'll get right back to you."
+)
 FIRST_RESPONSE_SMS = (
     "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! This is {{ rep_name }}. "
     "What's the best time for a quick call about your project?"
@@ -51,7 +55,14 @@ class Command(BaseCommand):
             user = self._user(User, f"rep{number}", first, "Rep")
             user.groups.add(reps_group)
             reps[first], _ = Rep.objects.update_or_create(
-                user=user, defaults={"team": team, "active": True, "languages": languages, "weight": weight}
+                user=user,
+                defaults={
+                    "team": team,
+                    "active": True,
+                    "languages": languages,
+                    "weight": weight,
+                    "phone": f"+1512555010{number}",
+                },
             )
         Territory.objects.get_or_create(kind=Territory.Kind.REGION, code="US-TX", rep=reps["Ana"])
 
@@ -85,7 +96,9 @@ class Command(BaseCommand):
                 },
             )
         for workflow in Workflow.values:
-            Policy.objects.update_or_create(workflow=workflow, defaults={"mode": Policy.Mode.DRAFT})
+            # A missed call is answered at once: the text-back is fixed text, nothing to review.
+            mode = Policy.Mode.AUTO if workflow == Workflow.MISSED_CALL else Policy.Mode.DRAFT
+            Policy.objects.update_or_create(workflow=workflow, defaults={"mode": mode})
         for workflow, name in ((Workflow.REFUND, "Any refund"), (Workflow.CONTRACT, "Any contract")):
             PolicyGate.objects.get_or_create(
                 policy=Policy.objects.get(workflow=workflow), name=name, defaults={"reviewer": Reviewer.MANAGER}
@@ -114,6 +127,10 @@ class Command(BaseCommand):
                 "subject": "Your request to {{ business_name }}",
                 "body": FIRST_RESPONSE_EMAIL,
             },
+        )
+        MessageTemplate.objects.update_or_create(
+            name="Missed call (SMS)",
+            defaults={"workflow": Workflow.MISSED_CALL, "channel": "sms", "body": MISSED_CALL_SMS},
         )
         WebForm.objects.update_or_create(
             slug="website-quote", defaults={"name": "Website quote form", "source": "website-quote"}

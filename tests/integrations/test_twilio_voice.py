@@ -1,0 +1,94 @@
+import pytest
+from django.test import Client
+
+from approvals.models import Action
+from leads.models import Lead, Message
+from routing.models import Rep
+from tests.conftest import user
+from tests.integrations.twilio_helpers import PUBLIC, signed_post, twilio_settings  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+VOICE, STATUS = "/integrations/twilio/voice/", "/integrations/twilio/voice/status/"
+
+
+def call(sid="CA1", caller="+15128670600"):
+    return {"CallSid": sid, "AccountSid": "AC1", "From": caller, "To": "+15125550000", "CallStatus": "ringing"}
+
+
+@pytest.fixture
+def ring(demo, twilio_settings, django_capture_on_commit_callbacks):  # noqa: F811
+    def _post(path, params):
+        with django_capture_on_commit_callbacks(execute=True):
+            response = signed_post(Client(), path, params)
+        assert response.status_code == 200, response.content
+        assert response["Content-Type"] == "text/xml"
+        return response.content.decode()
+
+    return _post
+
+
+def test_a_new_caller_rings_the_team_and_a_known_one_rings_their_rep(ring):
+    twiml = ring(VOICE, call("CA1"))
+    assert '<Dial action="https://nightshift.example.com/integrations/twilio/voice/status/"' in twiml
+    assert 'timeout="20"' in twiml
+    for phone in ("+15125550101", "+15125550102", "+15125550103"):
+        assert f"<Number>{phone}</Number>" in twiml
+    lead = Lead.objects.get(phone="+15128670600")
+    assert lead.events.get().channel == "call"
+    assert not lead.actions.exists(), "a call is not answered with a drafted text"
+    owner = Rep.objects.get(user=lead.owner)
+    again = ring(VOICE, call("CA2"))
+    assert again.count("<Number>") == 1 and f"<Number>{owner.phone}</Number>" in again
+
+
+def test_a_missed_call_is_texted_back_once_through_the_action_path_and_offers_voicemail(ring, sms_outbox):
+    ring(VOICE, call("CA1"))
+    twiml = ring(STATUS, {**call("CA1"), "DialCallStatus": "no-answer"})
+    assert "<Say>" in twiml and "<Record" in twiml and f'action="{PUBLIC}{STATUS}"' in twiml
+    ring(STATUS, {**call("CA1"), "DialCallStatus": "no-answer"})  # Twilio's retry
+    lead = Lead.objects.get()
+    text_back = Action.objects.get(lead=lead, workflow="missed_call")
+    assert text_back.status == Action.Status.DONE  # the demo's missed-call policy is auto
+    assert len(sms_outbox) == 1 and sms_outbox[0]["body"].startswith("Sorry we missed your call")
+    voicemail = ring(STATUS, {**call("CA1"), "RecordingUrl": "https://api.twilio.com/rec/RE1"})
+    assert "<Hangup />" in voicemail
+    missed = Message.objects.get(lead=lead, channel="call")
+    assert missed.status == "missed" and missed.media == ["https://api.twilio.com/rec/RE1"]
+    timeline = Client()
+    timeline.force_login(user("manager"))
+    assert b"Missed call (no-answer)" in timeline.get(f"/portal/leads/{lead.pk}/").content
+
+
+def test_an_answered_call_is_the_first_touch(ring, sms_outbox):
+    ring(VOICE, call("CA1"))
+    ring(STATUS, {**call("CA1"), "DialCallStatus": "completed", "DialCallDuration": "95"})
+    lead = Lead.objects.get()
+    assert lead.first_touch_at is not None
+    assert Message.objects.get(channel="call").body == "Answered call, 1.6 min"
+    assert sms_outbox == []
+
+
+def test_an_opted_out_caller_gets_no_text_back(ring, sms_outbox):
+    from integrations.inbound import sms_consent_set
+
+    ring(VOICE, call("CA1"))
+    sms_consent_set(phone="+15128670600", keyword="STOP")
+    ring(STATUS, {**call("CA1"), "DialCallStatus": "busy"})
+    assert sms_outbox == [] and not Action.objects.exists()
+    assert Lead.objects.get().decisions.filter(step="call", outcome="skipped").exists()
+
+
+def test_with_nobody_to_ring_the_caller_goes_to_voicemail_and_is_texted_back(ring, sms_outbox):
+    Rep.objects.update(phone="")
+    twiml = ring(VOICE, call("CA1"))
+    assert "<Dial" not in twiml and "<Record" in twiml
+    ring(STATUS, {**call("CA1"), "RecordingUrl": "https://api.twilio.com/rec/RE2"})
+    assert len(sms_outbox) == 1
+
+
+def test_bad_voice_callbacks(demo, twilio_settings, ring):  # noqa: F811
+    assert Client().post(VOICE, call()).status_code == 403
+    assert signed_post(Client(), VOICE, {"From": "+15128670600"}).status_code == 400
+    withheld = ring(VOICE, call("CA9", caller="anonymous"))
+    assert "<Record" in withheld and not Lead.objects.exists()
+    assert "<Hangup />" in ring(STATUS, {**call("CA-unknown"), "DialCallStatus": "no-answer"})
