@@ -27,6 +27,7 @@ demo: $(STAMP)
 	@echo "  Nightshift is running at http://$(HOST):$(PORT)/portal/  (admin: /admin/, API docs: /api/docs/)"
 	@echo "  Logins (password 'demo'): manager, rep1, rep2, rep3"
 	@echo "  Try it: curl -X POST http://$(HOST):$(PORT)/capture/form/website-quote/ -d name=Dana -d phone=5128675309 -d message='Roof quote please'"
+	@echo "  Web chat: http://$(HOST):$(PORT)/integrations/chat/website-chat/demo/  (the embeddable script on a bare page)"
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo ""
 	@# The worker is signalled by its own PID: qcluster stops its children itself (a group signal races that).

@@ -6,8 +6,10 @@ or a contract term the template did not, the action goes to a person whatever th
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
+from django.utils import timezone
 
 from approvals.models import Action, MessageTemplate, Workflow, render_text
 from integrations.llm import DraftRequest
@@ -46,8 +48,24 @@ def commitment_new(draft: str, template_text: str) -> str:
     return next((m.group(0) for m in COMMITMENT.finditer(draft) if m.group(0).lower() not in allowed), "")
 
 
+def chat_open_for(lead):
+    """The lead's chat session if the visitor was there within CHAT_SESSION_MINUTES, else None."""
+    from integrations.models import ChatSession
+
+    if lead.pk is None:  # the what-if's unsaved lead has no conversation
+        return None
+    recent = timezone.now() - timedelta(minutes=settings.CHAT_SESSION_MINUTES)
+    return ChatSession.objects.filter(lead=lead, last_seen_at__gte=recent).order_by("-last_seen_at").first()
+
+
 def channel_for(lead) -> tuple[str, str, str] | None:
-    """How to reach ``lead`` in writing: (channel, action kind, address); SMS when it can be texted, else email."""
+    """How to reach ``lead`` in writing: (channel, action kind, address).
+
+    The chat box while the visitor is there; else SMS when the lead can be texted; else email.
+    """
+    if chat := chat_open_for(lead):
+        # The visitor is on the site now: answer in the chat box (with the SMS template's short text).
+        return MessageTemplate.Channel.SMS, Action.Kind.SEND_CHAT, f"chat:{chat.pk}"
     if lead.phone and not lead.opted_out:
         return MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
     if lead.email:

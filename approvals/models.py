@@ -195,6 +195,7 @@ class Action(models.Model):
     class Kind(models.TextChoices):
         SEND_SMS = "send_sms", "Send SMS"
         SEND_EMAIL = "send_email", "Send email"
+        SEND_CHAT = "send_chat", "Send chat reply"
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -275,4 +276,4 @@ class Action(models.Model):
 
     @classmethod
     def kind_channel(cls, kind: str) -> str:
-        return "sms" if kind == cls.Kind.SEND_SMS else "email"
+        return {cls.Kind.SEND_SMS: "sms", cls.Kind.SEND_CHAT: "chat"}.get(kind, "email")

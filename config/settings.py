@@ -194,6 +194,9 @@ SMS_MAX_LENGTH = 320
 # Inbound email: an IMAP mailbox for `manage.py poll_mailbox`, and the secret inbound-parse webhooks must give.
 IMAP_URL = env.str("IMAP_URL", default="")
 EMAIL_INBOUND_SECRET = env.str("EMAIL_INBOUND_SECRET", default="")
+# Web chat: replies go to the chat box while the visitor was seen this recently; posts per address per minute.
+CHAT_SESSION_MINUTES = env.int("CHAT_SESSION_MINUTES", default=30)
+CHAT_RATE_LIMIT_PER_MINUTE = env.int("CHAT_RATE_LIMIT_PER_MINUTE", default=30)
 # Facebook Lead Ads: where each lead's answers are read (tests point it at a local server).
 FACEBOOK_GRAPH_URL = env.str("FACEBOOK_GRAPH_URL", default="https://graph.facebook.com/v21.0").rstrip("/")
 # Slack alerts: a team's own incoming-webhook URL, else this one; unset, alerts are only logged.

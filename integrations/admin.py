@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from integrations.inbound import webhook_retry
 from integrations.models import (
     ApiKey,
+    ChatWidget,
     CrmEvent,
     InboundWebhook,
     LeadSource,
@@ -135,3 +136,21 @@ class LeadSourceAdmin(SimpleHistoryAdmin):
         from django.urls import reverse
 
         return settings.PUBLIC_BASE_URL + reverse("source-webhook", args=[obj.slug])
+
+
+@admin.register(ChatWidget)
+class ChatWidgetAdmin(SimpleHistoryAdmin):
+    """Chat boxes for customers' sites; the embed snippet is shown on each."""
+
+    list_display = ["name", "slug", "source", "active", "embed"]
+    prepopulated_fields = {"slug": ["name"]}
+    readonly_fields = ["embed"]
+
+    @admin.display(description="embed snippet")
+    def embed(self, obj):
+        from django.conf import settings
+
+        if not obj.pk:
+            return "Save first."
+        src = f"{settings.PUBLIC_BASE_URL}/static/js/chat.js"
+        return f'<script src="{src}" data-nightshift-chat="{obj.slug}" async></script>'

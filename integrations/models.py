@@ -241,3 +241,52 @@ class LeadSource(models.Model):
             raise ValidationError({"field_map": errors})
         if self.kind == self.Kind.FACEBOOK and not (self.verify_token and self.access_token):
             raise ValidationError("Facebook needs the verify token and a page access token.")
+
+
+class ChatWidget(models.Model):
+    """A chat box on a customer-facing site: <script src=".../static/js/chat.js" data-nightshift-chat="<slug>">."""
+
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=100)
+    source = models.CharField(max_length=100, help_text="Label stored on every lead from this chat.")
+    greeting = models.CharField(
+        max_length=300, default="Hi! How can we help? Leave your number or email and we'll reply here."
+    )
+    allowed_origins = models.TextField(
+        blank=True,
+        help_text="Sites that may embed it, one per line (https://www.example.com). Blank: any site.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def origin_allowed(self, origin: str) -> bool:
+        allowed = {o.strip().rstrip("/") for o in self.allowed_origins.splitlines() if o.strip()}
+        return not allowed or origin.rstrip("/") in allowed
+
+
+def chat_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class ChatSession(models.Model):
+    """One visitor's conversation: the bearer token their browser keeps, and the lead it belongs to."""
+
+    widget = models.ForeignKey(ChatWidget, on_delete=models.CASCADE, related_name="sessions")
+    lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="chat_sessions")
+    token = models.CharField(max_length=64, unique=True, default=chat_token, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["lead", "last_seen_at"])]
+
+    def __str__(self):
+        return f"Chat with {self.lead} on {self.widget}"

@@ -153,6 +153,8 @@ def action_execute(*, action_id: int) -> Action | None:
     action, message = claimed
     if action.kind == Action.Kind.SEND_SMS:
         send = partial(channels.send_sms, to=message.to, body=message.body)
+    elif action.kind == Action.Kind.SEND_CHAT:
+        send = partial(channels.send_chat, message_id=message.pk)
     else:
         send = partial(channels.send_email, to=message.to, subject=message.subject, body=message.body)
     try:

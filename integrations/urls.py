@@ -9,4 +9,7 @@ urlpatterns = [
     path("twilio/voice/status/", views.twilio_voice_status, name="twilio-voice-status"),
     path("webhooks/<slug:slug>/", views.source_webhook, name="source-webhook"),
     path("email/inbound/", views.email_inbound, name="email-inbound"),
+    path("chat/<slug:slug>/", views.chat_config, name="chat-config"),
+    path("chat/<slug:slug>/messages/", views.chat_messages, name="chat-messages"),
+    path("chat/<slug:slug>/demo/", views.chat_demo, name="chat-demo"),
 ]

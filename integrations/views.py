@@ -1,18 +1,23 @@
-"""Provider webhooks. Thin: check the signature and the required fields, store, answer fast."""
+"""Provider webhooks and the public chat endpoint. Thin: check the signature and the input, store, answer fast."""
 
+import json
 import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from rest_framework import serializers
 from twilio.twiml.messaging_response import MessagingResponse
 
+from config.ratelimit import rate_limited
 from integrations.adsources import Refused, facebook_challenge, source_receive
+from integrations.chat import ChatPost, ChatSessionUnknown, chat_post, chat_replies, chat_session_get
 from integrations.inbound import sms_consent_set, sms_keyword, webhook_receive
 from integrations.mail import parse_form_message, raw_store
-from integrations.models import InboundWebhook, LeadSource
+from integrations.models import ChatWidget, InboundWebhook, LeadSource
 from integrations.services import message_delivery_update
 from integrations.signatures import secret_equal, twilio_signed
 from integrations.voice import call_answer, call_dial_result, voicemail_twiml
@@ -134,3 +139,84 @@ def twilio_voice_status(request: HttpRequest) -> HttpResponse:
     if refused := missing(request, "CallSid"):
         return refused
     return HttpResponse(call_dial_result(request.POST.dict()), content_type="text/xml")
+
+
+def _cors(response: HttpResponse, origin: str) -> HttpResponse:
+    if origin:
+        response["Access-Control-Allow-Origin"] = origin
+        response["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response["Access-Control-Allow-Headers"] = "Content-Type"
+        response["Access-Control-Max-Age"] = "600"
+    response["Vary"] = "Origin"
+    return response
+
+
+def _chat_json(data: dict, origin: str, status: int = 200) -> HttpResponse:
+    return _cors(JsonResponse(data, status=status), origin)
+
+
+@csrf_exempt  # Called from customers' sites by the chat script; a conversation token, not a cookie, identifies it.
+@require_http_methods(["GET", "POST", "OPTIONS"])
+def chat_messages(request: HttpRequest, slug: str) -> HttpResponse:
+    """The chat box's endpoint. POST a visitor message; GET ``?conversation=…&after=<id>`` for our replies."""
+    origin = request.headers.get("Origin", "")
+    widget = ChatWidget.objects.filter(slug=slug, active=True).first()
+    if widget is None:
+        return _chat_json({"detail": f"No active chat '{slug}'."}, origin, status=404)
+    if origin and not widget.origin_allowed(origin):
+        logger.warning("chat.origin_refused", extra={"slug": slug, "origin": origin})
+        return JsonResponse({"detail": "This site may not embed this chat."}, status=403)
+    if request.method == "OPTIONS":
+        return _cors(HttpResponse(status=204), origin)
+    try:
+        if request.method == "GET":
+            session = chat_session_get(widget=widget, token=request.GET.get("conversation", ""))
+            after = request.GET.get("after", "0")
+            replies = chat_replies(session=session, after=int(after) if after.isdigit() else 0)
+            return _chat_json({"messages": replies}, origin)
+        if rate_limited(request, f"chat:{slug}", settings.CHAT_RATE_LIMIT_PER_MINUTE):
+            return _chat_json({"detail": "Too many messages; wait a minute."}, origin, status=429)
+        serializer = ChatPostSerializer(data=_json_body(request))
+        if not serializer.is_valid():
+            return _chat_json(serializer.errors, origin, status=400)
+        session = chat_post(widget=widget, post=ChatPost(**serializer.validated_data))
+    except ChatSessionUnknown as exc:
+        return _chat_json({"conversation": [str(exc)]}, origin, status=404)
+    except ValidationError as exc:
+        return _chat_json(exc.message_dict, origin, status=400)
+    return _chat_json({"conversation": session.token, "greeting": widget.greeting}, origin, status=202)
+
+
+def _json_body(request: HttpRequest):
+    try:
+        return json.loads(request.body or b"{}")
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationError({"body": "Send a JSON object."}) from None
+
+
+class ChatPostSerializer(serializers.Serializer):
+    client_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", help_text="A new random id per message.")
+    text = serializers.CharField(max_length=2000)
+    conversation = serializers.CharField(max_length=64, required=False, default="")
+    name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
+    email = serializers.CharField(max_length=254, required=False, default="", allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+
+
+@require_http_methods(["GET", "OPTIONS"])
+def chat_config(request: HttpRequest, slug: str) -> HttpResponse:
+    """What the chat box shows before the first message: its name and greeting."""
+    origin = request.headers.get("Origin", "")
+    widget = ChatWidget.objects.filter(slug=slug, active=True).first()
+    if widget is None or (origin and not widget.origin_allowed(origin)):
+        return JsonResponse({"detail": f"No chat '{slug}' for this site."}, status=404)
+    return _chat_json({"name": widget.name, "greeting": widget.greeting}, origin)
+
+
+@require_http_methods(["GET"])
+def chat_demo(request: HttpRequest, slug: str) -> HttpResponse:
+    """A bare page embedding the chat, to try a widget (make demo prints its address)."""
+    widget = ChatWidget.objects.filter(slug=slug, active=True).first()
+    if widget is None:
+        return JsonResponse({"detail": f"No active chat '{slug}'."}, status=404)
+    return render(request, "integrations/chat_demo.html", {"widget": widget})

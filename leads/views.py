@@ -2,12 +2,10 @@
 
 import json
 import logging
-import time
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
@@ -21,6 +19,7 @@ from approvals.drafting import channel_for
 from approvals.models import Action, Workflow
 from approvals.services import message_propose
 from config.exceptions import ApplicationError, ConflictError, Forbidden
+from config.ratelimit import rate_limited
 from integrations.llm.base import INTENTS, NOISE_INTENTS
 from leads.api import CaptureInputSerializer, capture_answer
 from leads.choices import Channel, Stage
@@ -43,14 +42,6 @@ logger = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
 FORM_FIELDS = ("name", "email", "phone", "company", "message", "postal_code", "country")
-
-
-def _rate_limited(request: HttpRequest, slug: str) -> bool:
-    # Fixed one-minute windows per client address, counted in the cache every web process shares.
-    window = int(time.time() // 60)
-    key = f"capture-form:{slug}:{request.META.get('REMOTE_ADDR', '')}:{window}"
-    cache.add(key, 0, timeout=70)
-    return cache.incr(key) > settings.FORM_RATE_LIMIT_PER_MINUTE
 
 
 def _form_data(request: HttpRequest) -> dict:
@@ -84,7 +75,7 @@ def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
     webform = WebForm.objects.filter(slug=slug, active=True).first()
     if webform is None:
         return JsonResponse({"detail": f"No active form '{slug}'."}, status=404)
-    if _rate_limited(request, slug):
+    if rate_limited(request, f"capture-form:{slug}", settings.FORM_RATE_LIMIT_PER_MINUTE):
         return JsonResponse({"detail": "Too many submissions from this address; try again in a minute."}, status=429)
     wants_json = request.content_type == "application/json"
     try:

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from approvals.gates import GATE_FIELDS
 from approvals.models import BusinessHours, MessageTemplate, Policy, PolicyGate, Reviewer, Workflow
+from integrations.models import ChatWidget
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
 from routing import engine
@@ -131,6 +132,9 @@ class Command(BaseCommand):
         MessageTemplate.objects.update_or_create(
             name="Missed call (SMS)",
             defaults={"workflow": Workflow.MISSED_CALL, "channel": "sms", "body": MISSED_CALL_SMS},
+        )
+        ChatWidget.objects.update_or_create(
+            slug="website-chat", defaults={"name": "Website chat", "source": "website-chat", "active": True}
         )
         WebForm.objects.update_or_create(
             slug="website-quote", defaults={"name": "Website quote form", "source": "website-quote"}
