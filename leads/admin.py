@@ -1,6 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin import ReadOnlyAdmin
 from leads.models import Appointment, InboundEvent, Lead, Message, SmsOptOut, VipAccount, WebForm
 
 
@@ -74,17 +75,8 @@ class AppointmentAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(SmsOptOut)
-class SmsOptOutAdmin(admin.ModelAdmin):
+class SmsOptOutAdmin(ReadOnlyAdmin):
     """Numbers that texted STOP. Only the number itself can opt back in (by texting START)."""
 
     list_display = ["phone", "keyword", "created_at"]
     search_fields = ["phone"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -1,6 +1,5 @@
 """A visitor on a customer's site chats through the embedded script, in a real browser on another origin."""
 
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -12,6 +11,7 @@ from integrations.models import ChatWidget
 from leads.models import Lead
 from tests.conftest import user
 from tests.e2e.conftest import ARTIFACTS
+from tests.fakes.http_server import BackgroundServer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -35,11 +35,10 @@ def customer_site(live_server):
         def log_message(self, *args):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Page)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    site = BackgroundServer()
+    port = site._serve(ThreadingHTTPServer(("127.0.0.1", 0), Page))
+    with site:
+        yield f"http://127.0.0.1:{port}"
 
 
 def test_a_visitor_chats_and_sees_the_approved_reply(page, demo, customer_site):

@@ -17,7 +17,25 @@ def parse_body(content_type: str, raw: bytes):
     return raw
 
 
-class LocalJsonServer:
+class BackgroundServer:
+    """A socketserver on a free loopback port, served from a daemon thread inside ``with``."""
+
+    def _serve(self, server) -> int:
+        server.daemon_threads = True
+        self.server = server
+        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
+        return server.server_address[1]
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class LocalJsonServer(BackgroundServer):
     """Serves ``respond(method, path, headers, body) -> (status, json)`` on a free port until closed.
 
     Every request is kept in ``calls`` as (method, path, headers, body).
@@ -54,15 +72,5 @@ class LocalJsonServer:
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
+        port = self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+        self.url = f"http://127.0.0.1:{port}"

@@ -2,7 +2,8 @@
 
 import re
 import socketserver
-import threading
+
+from tests.fakes.http_server import BackgroundServer
 
 
 class Mailbox:
@@ -17,7 +18,7 @@ class Mailbox:
         return uid
 
 
-class ImapServer:
+class ImapServer(BackgroundServer):
     """Serves ``mailbox`` on a free loopback port; ``url`` is the imap:// URL poll_mailbox takes."""
 
     def __init__(self, user="leads@example.com", password="s3cret"):
@@ -72,16 +73,5 @@ class ImapServer:
                         mailbox.seen.add(uid)
                     self.send(f"* {uid} FETCH (UID {uid} FLAGS (\\Seen))")
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        port = self.server.server_address[1]
+        port = self._serve(socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler))
         self.url = f"imap://{user.replace('@', '%40')}:{password}@127.0.0.1:{port}/INBOX"
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
