@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from audit.models import Decision
 from leads.choices import Channel
-from leads.models import Lead
+from leads.models import Lead, Message
 from leads.permissions import scope_to_user
 
 
@@ -71,12 +71,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
         TimelineEntry(
             at=m.sent_at or m.created_at,
             kind="message",
-            title=(
-                f"Call logged{f' ({m.to})' if m.to else ''}"
-                if m.channel == Channel.CALL
-                else f"{m.get_direction_display()} {m.channel.upper()} to {m.to} — {m.get_status_display().lower()}"
-            ),
-            body=m.body,
+            title=_message_title(m),
+            body="\n".join([m.body, *m.media]),
             outcome=m.status,
             reasoning=m.error,
             ref=m.pk,
@@ -100,6 +96,14 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     entries += lead_changes(lead=lead)
     order = {"event": 0, "decision": 1, "message": 2, "change": 3}
     return sorted(entries, key=lambda e: (e.at, order[e.kind], e.ref or 0))
+
+
+def _message_title(m: Message) -> str:
+    if m.channel == Channel.CALL and m.direction == Message.Direction.INBOUND:
+        return f"Inbound call — {m.get_status_display().lower()}"
+    if m.channel == Channel.CALL:
+        return f"Call logged{f' ({m.to})' if m.to else ''}"
+    return f"{m.get_direction_display()} {m.channel.upper()} to {m.to} — {m.get_status_display().lower()}"
 
 
 # Columns the pipeline rewrites on every event; their churn is already told by the decisions.

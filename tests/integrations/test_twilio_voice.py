@@ -56,7 +56,8 @@ def test_a_missed_call_is_texted_back_once_through_the_action_path_and_offers_vo
     assert missed.status == "missed" and missed.media == ["https://api.twilio.com/rec/RE1"]
     timeline = Client()
     timeline.force_login(user("manager"))
-    assert b"Missed call (no-answer)" in timeline.get(f"/portal/leads/{lead.pk}/").content
+    page = timeline.get(f"/portal/leads/{lead.pk}/").content
+    assert b"Inbound call \xe2\x80\x94 missed" in page and b"https://api.twilio.com/rec/RE1" in page
 
 
 def test_an_answered_call_is_the_first_touch(ring, sms_outbox):
