@@ -105,7 +105,8 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
     except Ignored as exc:
         event, problem, status = None, str(exc), InboundWebhook.Status.IGNORED
     except (KeyError, ValueError, TypeError, ValidationError) as exc:
-        event, problem, status = None, f"Malformed {row.get_kind_display()} payload: {exc!r}", "failed"
+        problem = f"Malformed {row.get_kind_display()} payload: {exc!r}"
+        event, status = None, InboundWebhook.Status.FAILED
     with transaction.atomic():
         row = InboundWebhook.objects.select_for_update().get(pk=webhook_id)
         if row.status != InboundWebhook.Status.RECEIVED:

@@ -130,7 +130,8 @@ def call_dial_result(params: dict) -> str:
         if event is None:
             logger.warning("voice.unknown_call", extra={"call_sid": call_sid})
             return _hangup()
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=event.lead_id)
+        # The owner is read after the lock, not joined into it (see routing.pipeline.event_apply).
+        lead = Lead.objects.select_for_update(of=("self",)).get(pk=event.lead_id)
         call, _ = Message.objects.get_or_create(
             lead=lead,
             channel=Channel.CALL,

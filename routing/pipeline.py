@@ -247,8 +247,10 @@ def event_apply(prepared: Prepared) -> InboundEvent:
     criteria, enrichment, conversation = prepared.criteria, prepared.enrichment, prepared.conversation
     qualification, ms = prepared.qualification, prepared.ms
     with transaction.atomic():
-        # The lead's row lock is taken before the event's, as capture does.
-        lead = Lead.objects.select_for_update(of=("self",)).select_related("owner").get(pk=prepared.event.lead_id)
+        # The lead's row lock is taken before the event's, as capture does. No select_related("owner"): when
+        # the lock waited for another event's routing, PostgreSQL re-reads the lead row but not the joined
+        # owner, so owner_id would be new and owner None; the owner is read after the lock instead.
+        lead = Lead.objects.select_for_update(of=("self",)).get(pk=prepared.event.lead_id)
         event = InboundEvent.objects.select_for_update().get(pk=prepared.event.pk)
         if event.processed_at is not None:
             return event
