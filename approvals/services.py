@@ -165,13 +165,15 @@ def action_propose(
     event=None,
     amount: Decimal | None = None,
     proposed_by=None,
+    policy: Policy | None = None,
 ) -> Action:
     """Create the action ``content`` describes and apply the workflow's Policy to it.
 
     observe: stored as shadow, never executed. draft: waits for a person. auto: approved and
     queued, unless confidence is below the policy's threshold (then it waits, escalated). A
     gate that holds makes it wait for its reviewer whatever the mode. ``proposed_by`` marks a
-    person's own message: only gates stop it. Idempotent per (event, workflow).
+    person's own message: only gates stop it. Idempotent per (event, workflow). A caller
+    proposing many actions (the cadence scheduler) may pass the ``policy`` it already read.
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
@@ -181,7 +183,12 @@ def action_propose(
         lead, workflow=workflow, channel=Action.kind_channel(content.kind), amount=amount, confidence=confidence
     )
     outcome = policy_outcome(
-        workflow=workflow, confidence=confidence, gate=content.gate, facts=facts, by_person=proposed_by is not None
+        workflow=workflow,
+        confidence=confidence,
+        gate=content.gate,
+        facts=facts,
+        by_person=proposed_by is not None,
+        policy=policy,
     )
     status, escalation = outcome.status, outcome.escalation
     approved = status == Action.Status.APPROVED
@@ -235,13 +242,18 @@ def action_propose(
     return action
 
 
-def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None) -> int:
-    """Cancel what still waits to go to ``lead`` (pending or approved, of one kind if given); returns how many."""
+def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None, action_ids: list[int] | None = None) -> int:
+    """Cancel what still waits to go to ``lead`` (pending or approved; of one kind, or only ``action_ids``, if given).
+
+    Returns how many were cancelled. The executor locks the same rows, so a cancelled action is never sent.
+    """
     waiting = Action.objects.select_for_update().filter(
         lead=lead, status__in=(Action.Status.PENDING, Action.Status.APPROVED)
     )
     if kind:
         waiting = waiting.filter(kind=kind)
+    if action_ids is not None:
+        waiting = waiting.filter(pk__in=action_ids)
     count = 0
     for action in waiting:
         action.status, action.error = Action.Status.CANCELLED, reason

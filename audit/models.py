@@ -28,6 +28,7 @@ class Decision(models.Model):
         DELIVERY = "delivery", "Delivery report"
         CALL = "call", "Call"
         NOTIFY = "notify", "Notified"
+        CADENCE = "cadence", "Cadence"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

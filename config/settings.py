@@ -234,6 +234,16 @@ ENRICHMENT_PROVIDERS = env.list(
 )
 FORM_RATE_LIMIT_PER_MINUTE = env.int("FORM_RATE_LIMIT_PER_MINUTE", default=20)
 
+# Cadences: when a channel may reach a lead on the lead's clock unless a Quiet hours row says otherwise;
+# enrollments locked per scheduler transaction; tries of a failing step (backing off) before it is marked failed;
+# scheduler tasks that share a large pass; how long after a step a reply still counts for it.
+CADENCE_QUIET_HOURS = env.str("CADENCE_QUIET_HOURS", default="08:00-21:00")
+CADENCE_BATCH = env.int("CADENCE_BATCH", default=25)
+CADENCE_MAX_ATTEMPTS = env.int("CADENCE_MAX_ATTEMPTS", default=4)
+CADENCE_RETRY_MINUTES = env.int("CADENCE_RETRY_MINUTES", default=2)
+CADENCE_PARALLEL = env.int("CADENCE_PARALLEL", default=2)
+CADENCE_REPLY_DAYS = env.int("CADENCE_REPLY_DAYS", default=14)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -11,11 +11,14 @@ from audit.views import healthz
 from leads.api import EventCreateApi, LeadViewSet
 from leads.urls import portal_patterns as lead_portal_patterns
 from leads.views import capture_form
-from routing.api import SimulateApi
+from routing.api import CadenceViewSet, EnrollmentViewSet, SimulateApi
+from routing.urls import portal_patterns as routing_portal_patterns
 
 router = DefaultRouter()
 router.register("leads", LeadViewSet, basename="lead")
 router.register("actions", ActionViewSet, basename="action")
+router.register("cadences", CadenceViewSet, basename="cadence")
+router.register("enrollments", EnrollmentViewSet, basename="enrollment")
 
 api_patterns = [
     path("events/", EventCreateApi.as_view(), name="event-create"),
@@ -27,6 +30,7 @@ portal_patterns = [
     path("", RedirectView.as_view(pattern_name="portal:queue"), name="home"),
     *approval_portal_patterns,
     *lead_portal_patterns,
+    *routing_portal_patterns,
 ]
 
 urlpatterns = [

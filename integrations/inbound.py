@@ -25,6 +25,7 @@ from leads.choices import Channel
 from leads.models import Lead, SmsOptOut
 from leads.normalize import normalize_phone
 from leads.services import CaptureEvent, lead_capture
+from routing.cadences import cadences_on_opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -143,11 +144,6 @@ def sms_keyword(body: str) -> str:
     return "help" if word in HELP_WORDS else ""
 
 
-def sms_opted_out(phone: str) -> bool:
-    """Whether the number texted STOP (and not START since)."""
-    return SmsOptOut.objects.filter(phone=phone).exists()
-
-
 @transaction.atomic
 def sms_consent_set(*, phone: str, keyword: str) -> None:
     """Opt the number out of every SMS (STOP…) or back in (START/UNSTOP), and say so on its lead's timeline.
@@ -168,11 +164,11 @@ def sms_consent_set(*, phone: str, keyword: str) -> None:
             lead.opted_out = opting_out
             lead._change_reason = f"texted {keyword.upper()}"
             lead.save(update_fields=["opted_out", "updated_at"])
-        cancelled = (
-            actions_cancel_waiting(lead=lead, reason=f"The number texted {keyword.upper()}.", kind=Action.Kind.SEND_SMS)
-            if opting_out
-            else 0
-        )
+        cancelled = 0
+        if opting_out:
+            reason = f"The number texted {keyword.upper()}."
+            cancelled = actions_cancel_waiting(lead=lead, reason=reason, kind=Action.Kind.SEND_SMS)
+            cadences_on_opt_out(leads=[lead], reason=reason)
         decision_record(
             step=Decision.Step.CONSENT,
             lead=lead,

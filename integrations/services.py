@@ -14,18 +14,21 @@ from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from integrations import channels
-from integrations.inbound import sms_opted_out
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
 from leads.choices import Stage
 from leads.models import Lead, Message
+from leads.selectors import sms_opted_out
+from routing.cadences import cadences_on_sent, cadences_on_stage
 from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
 
 
-def _claim(action_id: int) -> tuple[Action, Message] | None:
+def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     """Move an approved action to executing and create its outbound Message, in one committed transaction.
+
+    A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead.
 
     Returns None when there is nothing to send (not approved any more, already sent, opted out).
     """
@@ -52,6 +55,8 @@ def _claim(action_id: int) -> tuple[Action, Message] | None:
         action.status = Action.Status.EXECUTING
         action.attempts += 1
         action.save(update_fields=["status", "attempts", "updated_at"])
+        if not action.to_lead:
+            return action, None
         message, _ = Message.objects.update_or_create(
             action=action,
             defaults={
@@ -68,11 +73,12 @@ def _claim(action_id: int) -> tuple[Action, Message] | None:
     return action, message
 
 
-def _fail(action: Action, message: Message, error: str) -> None:
+def _fail(action: Action, message: Message | None, error: str) -> None:
     with transaction.atomic():
-        message.status = Message.Status.FAILED
-        message.error = error
-        message.save(update_fields=["status", "error"])
+        if message is not None:
+            message.status = Message.Status.FAILED
+            message.error = error
+            message.save(update_fields=["status", "error"])
         action.status = Action.Status.FAILED
         action.error = error
         action.escalated = True
@@ -118,6 +124,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             lead.save(update_fields=[*changed, "updated_at"])
         if "stage" in changed:
             lead_stage_changed(lead, before=before, by="nightshift")
+            cadences_on_stage(lead=lead, before=before, by="message sent")
         crm_event_emit(
             CrmEvent.MESSAGE_SENT,
             lead=lead,
@@ -137,7 +144,45 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         if action.decided_by_id is not None:
             # A message a person approved is their touch; one the policy sent alone is not.
             lead_touch(lead=lead, how=f"{action.get_kind_display().lower()} sent", actor=action.decided_by)
+        cadences_on_sent(action=action)
     logger.info("action.done", extra={"action_id": action.pk, "provider_id": provider_id})
+
+
+def _team_task_complete(action: Action, provider_id: str, duration_ms: float) -> None:
+    with transaction.atomic():
+        action.status = Action.Status.DONE
+        action.save(update_fields=["status", "updated_at"])
+        decision_record(
+            step=Decision.Step.EXECUTE,
+            lead=action.lead,
+            action=action,
+            output={"provider_id": provider_id},
+            reasoning=f"{action.get_kind_display()}: {action.body}",
+            duration_ms=duration_ms,
+        )
+    logger.info("action.done", extra={"action_id": action.pk, "provider_id": provider_id})
+
+
+def _slack_nudge(action: Action) -> channels.SendResult:
+    delivery = slack_alert(lead=action.lead, event="cadence", text=f":bell: {action.body}")
+    return channels.SendResult(provider_id=f"slack-delivery-{delivery.pk}" if delivery else "slack-not-configured")
+
+
+def _sender(action: Action, message: Message | None):
+    """The channel call that carries the action out."""
+    if action.kind == Action.Kind.SEND_SMS:
+        return partial(channels.send_sms, to=message.to, body=message.body)
+    if action.kind == Action.Kind.SEND_CHAT:
+        return partial(channels.send_chat, message_id=message.pk)
+    if action.kind == Action.Kind.SLACK_NUDGE:
+        return partial(_slack_nudge, action)
+    if action.kind == Action.Kind.CALL_TASK:
+        link = f"{settings.PUBLIC_BASE_URL}/portal/leads/{action.lead_id}/"
+        body = f"{action.body}\n\n{action.lead} · {action.lead.phone or action.lead.email}\n{link}"
+        return partial(
+            channels.send_email, to=action.payload.get("to", ""), subject=action.payload.get("subject", ""), body=body
+        )
+    return partial(channels.send_email, to=message.to, subject=message.subject, body=message.body)
 
 
 def action_execute(*, action_id: int) -> Action | None:
@@ -151,19 +196,17 @@ def action_execute(*, action_id: int) -> Action | None:
     if claimed is None:
         return None
     action, message = claimed
-    if action.kind == Action.Kind.SEND_SMS:
-        send = partial(channels.send_sms, to=message.to, body=message.body)
-    elif action.kind == Action.Kind.SEND_CHAT:
-        send = partial(channels.send_chat, message_id=message.pk)
-    else:
-        send = partial(channels.send_email, to=message.to, subject=message.subject, body=message.body)
+    send = _sender(action, message)
     try:
         with Stopwatch() as timer:
             result = retrying(send)
     except Exception as exc:  # noqa: BLE001 - any provider failure must leave the action visibly failed, not stuck
         _fail(action, message, str(exc) or exc.__class__.__name__)
         return action
-    _complete(action, message, result.provider_id, timer.ms)
+    if message is None:
+        _team_task_complete(action, result.provider_id, timer.ms)
+    else:
+        _complete(action, message, result.provider_id, timer.ms)
     return action
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 
 from audit.models import Decision
 from leads.choices import Channel
-from leads.models import Lead, Message
+from leads.models import Lead, Message, SmsOptOut
 from leads.permissions import scope_to_user
 
 
@@ -146,3 +146,8 @@ def _shown(value) -> str:
     if value in (None, ""):
         return "–"
     return str(value)
+
+
+def sms_opted_out(phone: str) -> bool:
+    """Whether the number texted STOP (and not START since)."""
+    return SmsOptOut.objects.filter(phone=phone).exists()

@@ -22,6 +22,13 @@ from leads.choices import Channel, Stage
 from leads.models import Appointment, InboundEvent, Lead, Message
 from leads.normalize import mask_phone, normalize_email, normalize_phone
 from leads.selectors import lead_get_by_contact
+from routing.cadences import (
+    cadences_on_appointment_cancelled,
+    cadences_on_appointment_moved,
+    cadences_on_booking,
+    cadences_on_reply,
+    cadences_on_stage,
+)
 from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
@@ -172,6 +179,8 @@ def _capture_once(
             received_at=event.received_at or timezone.now(),
             lead_created=created,
         )
+        if not created:
+            cadences_on_reply(lead=lead, event=inbound)
         enqueue_on_commit("routing.tasks.process_event", inbound.pk)
     logger.info(
         "lead.captured",
@@ -238,6 +247,7 @@ def lead_stage_set(*, lead_id: int, stage: str, user) -> Lead:
         + (f"; {cancelled} waiting action(s) cancelled." if cancelled else "."),
     )
     lead_stage_changed(lead, before=before, by=str(user))
+    cadences_on_stage(lead=lead, before=before, by=str(user))
     return lead
 
 
@@ -307,6 +317,7 @@ def appointment_reschedule(
         output={"appointment": appointment.pk, "before": before.isoformat(), "starts_at": moment.isoformat()},
         reasoning=f"{user} moved the appointment to {moment.isoformat()}.",
     )
+    cadences_on_appointment_moved(appointment=appointment)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
     return appointment
 
@@ -327,6 +338,7 @@ def appointment_cancel(*, appointment_id: int, user, lead_id: int | None = None)
         reasoning=f"{user} cancelled the appointment of {appointment.starts_at.isoformat()}.",
         outcome=Decision.Outcome.SKIPPED,
     )
+    cadences_on_appointment_cancelled(appointment=appointment)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
     return appointment
 
@@ -369,6 +381,8 @@ def appointment_book(
     lead_touch(lead=lead, how="appointment booked", actor=user)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
     lead_stage_changed(lead, before=before, by=str(user))
+    cadences_on_booking(appointment=appointment, user=user)
+    cadences_on_stage(lead=lead, before=before, by=str(user))
     crm_event_emit(
         CrmEvent.APPOINTMENT_BOOKED,
         lead=lead,

@@ -37,6 +37,7 @@ from leads.services import (
 from routing.models import Rep
 from routing.services import lead_reassign, lead_relabel
 from routing.sla import lead_touch
+from routing.views import enrollments_context
 
 logger = logging.getLogger(__name__)
 
@@ -172,6 +173,7 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
         "time_zone": lead.timezone or settings.TIME_ZONE,
         "errors": errors or {},
         "values": values or {},
+        **enrollments_context(lead),
     }
     return render(request, "leads/detail.html", context, status=status)
 

@@ -1,26 +1,37 @@
+from django import forms
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
+from audit.admin import ReadOnlyAdmin
 from routing import engine
 from routing.forms import ConditionsModelForm
 from routing.models import (
     Absence,
     Assignment,
+    Cadence,
+    CadenceStep,
+    Enrollment,
+    Holiday,
     IntentExample,
     QualificationCriteria,
+    QuietHours,
     Rep,
     RoutingRule,
     Team,
     Territory,
     WorkingHours,
 )
+from routing.models.cadences import WAITING
 from routing.whatif import MAX_REPLAY, rules_replay
 
+# Django 6 reads a URL typed without a scheme as https; say so now (and silence the 5.2 warning).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 TARGET_FIELDS = [
     "team",
     "rep",
@@ -63,7 +74,7 @@ class RepInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(SimpleHistoryAdmin):
-    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    formfield_overrides = HTTPS_URLS
     list_display = ["name", "is_fallback", "sla_minutes", "sla_action", "last_assigned_rep"]
     fieldsets = [
         (None, {"fields": ["name", "is_fallback"]}),
@@ -172,3 +183,78 @@ class AssignmentAdmin(SimpleHistoryAdmin):
 
     def has_add_permission(self, request):
         return False
+
+
+class CadenceStepFormSet(BaseInlineFormSet):
+    """A cadence needs at least one step; the steps' texts are checked against what the cadence can fill."""
+
+    def clean(self):
+        super().clean()
+        kept = [f for f in self.forms if f.cleaned_data and not f.cleaned_data.get("DELETE")]
+        if not kept:
+            raise ValidationError("Add at least one step: a cadence with no steps would do nothing.")
+
+
+class CadenceStepInline(admin.TabularInline):
+    model = CadenceStep
+    formset = CadenceStepFormSet
+    extra = 0
+    min_num = 1
+    fields = ["position", "delay", "delay_unit", "channel", "template", "note", "only_if_no_reply", "only_if_stage"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
+
+
+@admin.register(Cadence)
+class CadenceAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "active", "trigger", "trigger_stage", "workflow", "step_count", "running"]
+    list_filter = ["active", "trigger", "workflow"]
+    search_fields = ["name"]
+    inlines = [CadenceStepInline]
+    formfield_overrides = HTTPS_URLS
+    fieldsets = [
+        (None, {"fields": ["name", "active", "workflow", "link"]}),
+        ("Starts when", {"fields": ["trigger", "trigger_stage", "trigger_hours"]}),
+        ("Stops when", {"fields": ["stop_on_reply", "stop_on_booking", "stop_on_reassign", "stop_stages"]}),
+    ]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                step_total=models.Count("steps", distinct=True),
+                running_total=models.Count(
+                    "enrollments", filter=models.Q(enrollments__status__in=WAITING), distinct=True
+                ),
+            )
+        )
+
+    @admin.display(description="steps", ordering="step_total")
+    def step_count(self, obj):
+        return obj.step_total
+
+    @admin.display(description="running", ordering="running_total")
+    def running(self, obj):
+        return obj.running_total
+
+
+@admin.register(Enrollment)
+class EnrollmentAdmin(ReadOnlyAdmin):
+    """Written by the cadence services; people pause, skip and stop from the lead's page."""
+
+    list_display = ["lead", "cadence", "status", "position", "next_run_at", "stop_kind", "started_at"]
+    list_filter = ["status", "stop_kind", "cadence"]
+    list_select_related = ["lead", "cadence"]
+    search_fields = ["lead__name", "lead__email", "lead__phone"]
+    date_hierarchy = "started_at"
+
+
+@admin.register(QuietHours)
+class QuietHoursAdmin(SimpleHistoryAdmin):
+    list_display = ["channel", "allowed_from", "allowed_until"]
+
+
+@admin.register(Holiday)
+class HolidayAdmin(SimpleHistoryAdmin):
+    list_display = ["date", "name"]
+    date_hierarchy = "date"

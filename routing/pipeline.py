@@ -19,6 +19,7 @@ from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
 from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
+from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
 
@@ -269,15 +270,20 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         lead.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
         _qualification_record(lead, event, qualification, ms)
         _announce(lead, event, before)
+        if "opted_out" in changed:
+            cadences_on_opt_out(leads=[lead], reason="The lead asked not to be contacted.")
         if qualification.intent not in NOISE_INTENTS:
             if lead.owner_id is None:
                 facts = lead_facts(lead, qualification.as_dict(), event)
                 if lead_route(lead=lead, facts=facts) is not None:
                     lead.refresh_from_db(fields=["owner"])
+            if event.lead_created:
+                cadences_on_lead_created(lead=lead)
             _hot_alert(lead, event, before)
             # A call is answered by a person or, when missed, by the text-back (integrations.voice).
             if event.channel != Channel.CALL:
                 _respond(lead, event, conversation, qualification, criteria)
+        cadences_on_stage(lead=lead, before=before["stage"], by="qualification")
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})

@@ -25,6 +25,7 @@ from leads.choices import OPEN_STAGES, Stage
 from leads.models import InboundEvent, Lead
 from leads.normalize import FREE_EMAIL_DOMAINS
 from routing import assign, engine
+from routing.cadences import cadences_on_reassign
 from routing.directory import RoutingConfig, routing_config
 from routing.models import Assignment, IntentExample, Rep, RoutingRule, Team
 
@@ -216,6 +217,8 @@ def _assignment_write(
         lead._history_user = user
     lead._change_reason = f"{Assignment.Kind(kind).label} to {rep_name}"[:100]
     lead.save(update_fields=["owner", "updated_at"])
+    if kind != Assignment.Kind.ROUTE:
+        cadences_on_reassign(lead=lead, rep=rep_name)
     crm_event_emit(
         CrmEvent.LEAD_ASSIGNED,
         lead=lead,

@@ -60,7 +60,9 @@ def test_form_to_sent_reply_with_full_timeline(demo, django_capture_on_commit_ca
         "Edited",
         "Approved",
     ]
-    assert titles[7:] == ["Outbound SMS to +15128670100 — sent", "Executed", "First touch"]
+    assert titles[7:] == ["Outbound SMS to +15128670100 — sent", "Executed", "First touch", "Cadence"]
+    # Our message starts the 'Gone quiet' clock: no reply in 48 hours and it follows up.
+    assert lead.enrollments.get().cadence.name == "Gone quiet"
     by_title = {e["title"].split(" ·")[0]: e for e in timeline}
     assert by_title["Web form from website-quote"]["reasoning"] == "New lead."
     assert "score" in by_title["Qualified"]["reasoning"]

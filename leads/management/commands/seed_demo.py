@@ -12,7 +12,7 @@ from integrations.models import ChatWidget
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
 from routing import engine
-from routing.models import QualificationCriteria, Rep, RoutingRule, Team, Territory
+from routing.models import Cadence, CadenceStep, QualificationCriteria, Rep, RoutingRule, Team, Territory
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
 MANAGED_APPS = ["leads", "routing", "approvals", "integrations", "audit"]
@@ -29,6 +29,120 @@ FIRST_RESPONSE_EMAIL = (
     "Hi {{ first_name }},\n\nThanks for contacting {{ business_name }}. I'm {{ rep_name }} and I'll look after your "
     "request. When would suit you for a short call?\n\nBest,\n{{ rep_name }}"
 )
+
+# name: (workflow, channel, subject, body)
+CADENCE_TEMPLATES = {
+    "Quote check-in (SMS)": (
+        Workflow.FOLLOW_UP,
+        "sms",
+        "",
+        "Hi {{ first_name }}, {{ rep_name }} from {{ business_name }} here. Any questions about the quote we sent? "
+        "Happy to walk you through it.",
+    ),
+    "Quote nudge (SMS)": (
+        Workflow.FOLLOW_UP,
+        "sms",
+        "",
+        "Hi {{ first_name }}, just checking in on your quote from {{ business_name }}. "
+        "Would you like to book a time to get started?",
+    ),
+    "Quote last call (email)": (
+        Workflow.FOLLOW_UP,
+        "email",
+        "Your quote from {{ business_name }}",
+        "Hi {{ first_name }},\n\nI wanted to follow up once more on your quote. If the timing isn't right, no "
+        "problem: just reply and let me know.\n\nBest,\n{{ rep_name }}",
+    ),
+    "Still interested? (SMS)": (
+        Workflow.FOLLOW_UP,
+        "sms",
+        "",
+        "Hi {{ first_name }}, {{ rep_name }} at {{ business_name }} again. Are you still looking for help with your "
+        "project?",
+    ),
+    "Appointment tomorrow (SMS)": (
+        Workflow.APPOINTMENT_REMINDER,
+        "sms",
+        "",
+        "Hi {{ first_name }}, a reminder of your appointment with {{ business_name }} on {{ appointment_time }}. "
+        "Reply if you need to change it.",
+    ),
+    "Appointment soon (SMS)": (
+        Workflow.APPOINTMENT_REMINDER,
+        "sms",
+        "",
+        "Hi {{ first_name }}, {{ rep_name }} will see you at {{ appointment_time }}. See you soon!",
+    ),
+    "Review request (SMS)": (
+        Workflow.REVIEW_REQUEST,
+        "sms",
+        "",
+        "Thanks for choosing {{ business_name }}, {{ first_name }}! Would you leave us a quick review? {{ link }}",
+    ),
+}
+# name: (cadence fields, [(delay, unit, channel, template name or call/slack note, step options)])
+CADENCES = {
+    "Quote follow-up": (
+        {"trigger": Cadence.Trigger.STAGE_ENTERED, "trigger_stage": "quoted", "workflow": Workflow.FOLLOW_UP},
+        [
+            (1, "business_days", "sms", "Quote check-in (SMS)", {}),
+            (2, "business_days", "call", "Call {{ first_name }} about the quote.", {"only_if_no_reply": True}),
+            (3, "business_days", "sms", "Quote nudge (SMS)", {"only_if_stage": "quoted"}),
+            (7, "business_days", "email", "Quote last call (email)", {"only_if_stage": "quoted"}),
+        ],
+    ),
+    "Appointment reminders": (
+        {"trigger": Cadence.Trigger.APPOINTMENT, "workflow": Workflow.APPOINTMENT_REMINDER, "stop_on_booking": False},
+        [
+            (24, "hours", "sms", "Appointment tomorrow (SMS)", {}),
+            (2, "hours", "sms", "Appointment soon (SMS)", {}),
+        ],
+    ),
+    "Review request": (
+        {
+            "trigger": Cadence.Trigger.STAGE_ENTERED,
+            "trigger_stage": "won",
+            "workflow": Workflow.REVIEW_REQUEST,
+            "link": "https://g.page/r/nightshift-demo/review",
+            "stop_stages": "lost",
+            "stop_on_reply": False,
+        },
+        [(2, "business_days", "sms", "Review request (SMS)", {})],
+    ),
+    "Gone quiet": (
+        {"trigger": Cadence.Trigger.NO_REPLY, "trigger_hours": 48, "workflow": Workflow.FOLLOW_UP},
+        [
+            (0, "hours", "sms", "Still interested? (SMS)", {}),
+            (1, "business_days", "slack", "{{ first_name }} has gone quiet after two nudges: worth a call?", {}),
+        ],
+    ),
+}
+
+
+def cadences_seed() -> None:
+    """The demo's cadences and their templates, each validated as the admin would."""
+    templates = {}
+    for name, (workflow, channel, subject, body) in CADENCE_TEMPLATES.items():
+        templates[name], _ = MessageTemplate.objects.update_or_create(
+            name=name, defaults={"workflow": workflow, "channel": channel, "subject": subject, "body": body}
+        )
+    for name, (fields, steps) in CADENCES.items():
+        cadence = Cadence.objects.filter(name=name).first() or Cadence(name=name)
+        for key, value in fields.items():
+            setattr(cadence, key, value)
+        cadence.full_clean()
+        cadence.save()
+        cadence.steps.all().delete()
+        for position, (delay, unit, channel, text, options) in enumerate(steps):
+            step = CadenceStep(cadence=cadence, position=position, delay=delay, delay_unit=unit, channel=channel)
+            if channel in ("sms", "email"):
+                step.template = templates[text]
+            else:
+                step.note = text
+            for key, value in options.items():
+                setattr(step, key, value)
+            step.full_clean()
+            step.save()
 
 
 class Command(BaseCommand):
@@ -133,6 +247,7 @@ class Command(BaseCommand):
             name="Missed call (SMS)",
             defaults={"workflow": Workflow.MISSED_CALL, "channel": "sms", "body": MISSED_CALL_SMS},
         )
+        cadences_seed()
         ChatWidget.objects.update_or_create(
             slug="website-chat", defaults={"name": "Website chat", "source": "website-chat", "active": True}
         )
