@@ -74,3 +74,14 @@ class LocalJsonServer(BackgroundServer):
 
         port = self._serve(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
         self.url = f"http://127.0.0.1:{port}"
+
+
+class Receiver(LocalJsonServer):
+    """A CRM (or Slack) endpoint: answers ``status`` and keeps what it got."""
+
+    def __init__(self, status=200):
+        self.status = status
+        super().__init__(lambda method, path, headers, body: (self.status, {"ok": self.status < 300}))
+
+    def events(self):
+        return [body["event"] for _, _, _, body in self.calls if isinstance(body, dict) and "event" in body]

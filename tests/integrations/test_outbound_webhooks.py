@@ -11,20 +11,9 @@ from integrations.signatures import outbound_signature_valid
 from leads.models import Lead
 from routing.models import Team
 from tests.conftest import user, user_client
-from tests.fakes.http_server import LocalJsonServer
+from tests.fakes.http_server import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-class Receiver(LocalJsonServer):
-    """A CRM (or Slack) endpoint: answers ``status`` and keeps what it got."""
-
-    def __init__(self, status=200):
-        self.status = status
-        super().__init__(lambda method, path, headers, body: (self.status, {"ok": self.status < 300}))
-
-    def events(self):
-        return [body["event"] for _, _, _, body in self.calls if isinstance(body, dict) and "event" in body]
 
 
 @pytest.fixture

@@ -8,18 +8,19 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django_q.models import Schedule
 
-from approvals.models import Action, MessageTemplate, Workflow
+from approvals.models import Action, MessageTemplate, Policy, Workflow
 from approvals.services import action_approve
 from audit.models import Decision
 from integrations.inbound import sms_consent_set
-from leads.models import InboundEvent, Lead
+from leads.models import InboundEvent, Lead, Message
 from leads.services import appointment_book, appointment_cancel, appointment_reschedule, lead_stage_set
 from routing import tasks, timing
 from routing.cadences import cadence_pass, enrollment_create, enrollment_skip, enrollment_stop
-from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun
+from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun, Team
 from routing.selectors import cadence_report
 from routing.services import lead_reassign
 from tests.conftest import user
+from tests.fakes.http_server import Receiver
 
 LEAD = {
     "name": "Dana Diaz",
@@ -381,3 +382,43 @@ def test_business_days_skip_listed_holidays(lead):
         cadence=Cadence.objects.get(name="Quote follow-up"), lead=lead, trigger="test", started_at=start
     )
     assert enrollment.next_run_at == timing.local_at(date(2027, 12, 27), time(10), tz)
+
+
+@pytest.mark.django_db
+def test_a_slack_nudge_reaches_the_team_and_is_no_message_to_the_lead(lead, drain, all_day, sms_outbox):
+    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO)
+    with Receiver() as slack:
+        Team.objects.update(slack_webhook_url=slack.url + "/services/T0/B0/x")
+        drain(enrolled_long_ago(lead, Cadence.objects.get(name="Gone quiet"), days=3))
+        texts = [body["text"] for _, _, _, body in slack.calls]
+    assert [m["body"][:28] for m in sms_outbox] == ["Hi Dana, Ana at Nightshift D"], "step 1 texted the lead"
+    assert any(t.startswith(":bell: Dana has gone quiet after two nudges: worth a call?") for t in texts), texts
+    nudge = Action.objects.get(lead=lead, kind="slack_nudge")
+    assert nudge.status == "done"
+    assert not Message.objects.filter(action=nudge).exists(), "a nudge is for the team, not a message to the lead"
+
+
+@pytest.mark.django_db
+def test_a_call_task_is_emailed_to_the_rep_with_the_lead(lead, drain, all_day, mailoutbox):
+    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO)
+    drain(enrolled_long_ago(lead, Cadence.objects.get(name="Quote follow-up")))
+    task = next(m for m in mailoutbox if m.to == ["rep1@example.com"])
+    assert task.subject == "Call Dana Diaz"
+    assert task.body.startswith("Call Dana about the quote.")
+    assert f"/portal/leads/{lead.pk}/" in task.body and "+14155550101" in task.body
+    assert Action.objects.get(lead=lead, kind="call_task").status == "done"
+
+
+@pytest.mark.django_db
+def test_the_sweep_asks_other_workers_to_share_a_large_pass(
+    lead, settings, all_day, django_capture_on_commit_callbacks
+):
+    settings.CADENCE_BATCH = 2
+    cadence = one_step_cadence()
+    for i in range(6):
+        other = Lead.objects.create(name=f"Lead {i}", phone=f"+1415555{i:04d}")
+        enrollment_create(cadence=cadence, lead=other, trigger="test")
+    # Tasks run inline in tests, so the helper the sweep enqueues has run by the time the sweep's own pass starts.
+    summary = tasks.cadence_sweep()
+    assert StepRun.objects.filter(status="proposed").count() == 6
+    assert summary["proposed"] < 6
