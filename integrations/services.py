@@ -107,6 +107,8 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
         lead = Lead.objects.select_for_update().get(pk=action.lead_id)
+        # Not through save(): a send is not a change of the lead worth a history row.
+        Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
         before = lead.stage
         changed = []
         answers = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)

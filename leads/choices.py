@@ -26,3 +26,11 @@ class Stage(models.TextChoices):
 
 # Stages in which a lead still needs its rep: what capacity caps and least-loaded routing count.
 OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.QUOTED, Stage.APPOINTMENT)
+
+# The funnel, in order: reports count a lead at every stage up to the furthest it reached.
+FUNNEL = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.QUOTED, Stage.APPOINTMENT, Stage.WON)
+
+
+def funnel_rank(stage: str) -> int:
+    """1 for new … 6 for won; 0 for stages off the funnel (lost, unqualified, spam)."""
+    return FUNNEL.index(stage) + 1 if stage in FUNNEL else 0

@@ -5,9 +5,10 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
+from django.utils import timezone as django_timezone  # Lead has a field named timezone
 
 from audit.history import History
-from leads.choices import Channel, Stage
+from leads.choices import Channel, Stage, funnel_rank
 
 
 class Lead(models.Model):
@@ -42,10 +43,17 @@ class Lead(models.Model):
     first_response_at = models.DateTimeField(null=True, blank=True)
     # A person's first touch (approved message sent, call logged, lead accepted): stops the SLA clock.
     first_touch_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # For reports, kept by capture and the executor: where the lead first came from, the furthest
+    # funnel stage it reached (a lost lead still counts as quoted), and when we last wrote to it.
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True, editable=False)
+    source = models.CharField(max_length=100, blank=True, editable=False)
+    funnel_rank = models.PositiveSmallIntegerField(default=0, editable=False)
+    last_outbound_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When the lead arrived: its first event's time (an email polled late, an imported lead), else now.
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
-    history = History()
+    history = History(excluded_fields=["funnel_rank", "last_outbound_at"])
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -65,11 +73,16 @@ class Lead(models.Model):
         return self.name or self.email or self.phone or f"Lead {self.pk}"
 
     def save(self, *args, **kwargs):
+        derived = []
         domain = self.email.rpartition("@")[2].lower() if self.email else ""
         if domain != self.email_domain:
             self.email_domain = domain
-            if kwargs.get("update_fields") is not None:
-                kwargs["update_fields"] = [*kwargs["update_fields"], "email_domain"]
+            derived.append("email_domain")
+        if funnel_rank(self.stage) > self.funnel_rank:
+            self.funnel_rank = funnel_rank(self.stage)
+            derived.append("funnel_rank")
+        if derived and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = [*kwargs["update_fields"], *derived]
         super().save(*args, **kwargs)
 
     @property

@@ -114,7 +114,14 @@ def _find_replay(event: CaptureEvent, idempotency_key: str | None, request_hash:
 def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple[Lead, bool]:
     lead = lead_get_by_contact(phone=phone, email=email)
     if lead is None:
-        lead = Lead(phone=phone, email=email, **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS})
+        lead = Lead(
+            phone=phone,
+            email=email,
+            channel=event.channel,
+            source=event.source.strip()[:100],
+            created_at=min(event.received_at or timezone.now(), timezone.now()),
+            **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS},
+        )
         lead.country = lead.country.upper()
         # The InboundEvent stored with it is the record of the lead's state at capture; its first
         # history row is written moments later by the pipeline's qualification. Skipping the
@@ -207,6 +214,7 @@ def lead_call_log(*, lead: Lead, user, note: str) -> Message:
         status=Message.Status.SENT,
         sent_at=now,
     )
+    Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
     lead_touch(lead=lead, how="call logged", actor=user)
     return message
 

@@ -1,0 +1,530 @@
+"""What the managers' reports read: speed to lead, follow-up, funnel, leaks, AI quality and ROI. Reads only.
+
+Every report takes a Period (leads by when they arrived) and answers from indexed, grouped
+queries, so its cost follows the period's rows (bench/reports.py: 1,000,000 leads). Percentiles
+are linear interpolation between the nearest ranks: PostgreSQL's ``percentile_cont``, computed
+the same way in Python on SQLite. Hours and weekdays are on the business's clock (TIME_ZONE).
+"""
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Count,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.utils import timezone
+
+from approvals.models import Action, Workflow
+from audit.models import Decision
+from leads.choices import FUNNEL, OPEN_STAGES, Stage
+from leads.models import Lead, Message
+from routing.models import Assignment, Enrollment, StepRun
+from routing.models.cadences import WAITING
+
+NOISE_STAGES = (Stage.SPAM, Stage.UNQUALIFIED)
+FAST, SLOW = timedelta(minutes=1), timedelta(minutes=5)
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+
+
+def business_tz() -> ZoneInfo:
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Leads that arrived from ``since`` (inclusive) to ``until`` (exclusive)."""
+
+    since: datetime
+    until: datetime
+
+    @classmethod
+    def dates(cls, first: date, last: date) -> "Period":
+        """Whole days on the business's clock, ``last`` included."""
+        tz = business_tz()
+        return cls(
+            datetime.combine(first, time(0), tzinfo=tz), datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+        )
+
+    @classmethod
+    def last_days(cls, days: int) -> "Period":
+        today = timezone.localdate(timezone=business_tz())
+        return cls.dates(today - timedelta(days=days - 1), today)
+
+    @property
+    def days(self) -> float:
+        return (self.until - self.since).total_seconds() / 86400
+
+    @property
+    def label(self) -> str:
+        tz = business_tz()
+        last = (self.until - timedelta(seconds=1)).astimezone(tz)
+        return f"{self.since.astimezone(tz):%b %-d, %Y} – {last:%b %-d, %Y}"
+
+    def leads(self) -> QuerySet:
+        return Lead.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
+
+
+def percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between the nearest ranks of sorted ``values`` (PostgreSQL's percentile_cont)."""
+    if not values:
+        return None
+    rank = fraction * (len(values) - 1)
+    low, high = math.floor(rank), math.ceil(rank)
+    return values[low] + (values[high] - values[low]) * (rank - low)
+
+
+class Percentile(Aggregate):
+    """``percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)``: PostgreSQL only; nulls are left out."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+
+    def __init__(self, expression, fraction: float, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
+
+
+RESPONSE = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
+FRACTIONS = {"p50": 0.5, "p90": 0.9, "p99": 0.99}
+
+
+@dataclass
+class Speed:
+    """Capture to first response sent, for one group of leads (seconds)."""
+
+    leads: int = 0
+    answered: int = 0
+    within_1m: int = 0
+    within_5m: int = 0
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+    @property
+    def share_1m(self) -> float | None:
+        return self.within_1m / self.leads if self.leads else None
+
+    @property
+    def share_5m(self) -> float | None:
+        return self.within_5m / self.leads if self.leads else None
+
+
+def _counts() -> dict:
+    return {
+        "leads": Count("id"),
+        "answered": Count("first_response_at"),
+        "within_1m": Count("id", filter=Q(first_response_at__lte=F("created_at") + FAST)),
+        "within_5m": Count("id", filter=Q(first_response_at__lte=F("created_at") + SLOW)),
+    }
+
+
+def _seconds(value) -> float | None:
+    return value.total_seconds() if isinstance(value, timedelta) else value
+
+
+def _speed_grouped(leads: QuerySet, key) -> dict:
+    """``{group: Speed}`` for ``leads`` grouped by the expression ``key`` (None: one group, all of them)."""
+    postgres = connection.vendor == "postgresql"
+    aggregates = _counts()
+    if postgres:
+        aggregates |= {name: Percentile(RESPONSE, fraction) for name, fraction in FRACTIONS.items()}
+    if key is None:
+        rows = [{"key": None, **leads.aggregate(**aggregates)}]
+    else:
+        rows = list(leads.annotate(key=key).values("key").annotate(**aggregates).order_by("key"))
+    groups = {}
+    for row in rows:
+        speed = groups[row["key"]] = Speed(**{name: row[name] for name in _counts()})
+        if postgres:
+            for name in FRACTIONS:
+                setattr(speed, name, _seconds(row[name]))
+    if not postgres:
+        # SQLite has no percentile_cont: the same interpolation over the answered leads' times.
+        answered = leads.filter(first_response_at__isnull=False)
+        pairs = ("created_at", "first_response_at")
+        rows = (
+            answered.annotate(key=key).values_list("key", *pairs)
+            if key is not None
+            else ((None, *pair) for pair in answered.values_list(*pairs))
+        )
+        durations: dict = {}
+        for group, created, responded in rows:
+            durations.setdefault(group, []).append((responded - created).total_seconds())
+        for group, values in durations.items():
+            values.sort()
+            for name, fraction in FRACTIONS.items():
+                setattr(groups[group], name, percentile(values, fraction))
+    return groups
+
+
+@dataclass
+class SpeedReport:
+    overall: Speed
+    by_channel: list[tuple[str, Speed]]
+    by_source: list[tuple[str, Speed]]
+    by_hour: list[tuple[str, Speed]]
+    by_weekday: list[tuple[str, Speed]]
+    by_rep: list[tuple[str, Speed]]
+
+
+def speed_to_lead(period: Period) -> SpeedReport:
+    """Time from capture to the first response sent: p50/p90/p99, shares within 1 and 5 minutes, by group.
+
+    Spam and unqualified leads are left out (nobody should answer them); a lead never answered
+    counts in ``leads`` and against the shares, not in the percentiles.
+    """
+    leads = period.leads().exclude(stage__in=NOISE_STAGES)
+    tz = business_tz()
+    by_hour = _speed_grouped(leads, ExtractHour("created_at", tzinfo=tz))
+    by_weekday = _speed_grouped(leads, ExtractIsoWeekDay("created_at", tzinfo=tz))
+    by_rep = _speed_grouped(leads, F("owner_id"))
+    names = _user_names([k for k in by_rep if k is not None])
+    return SpeedReport(
+        overall=_speed_grouped(leads, None)[None],
+        by_channel=sorted(_speed_grouped(leads, F("channel")).items(), key=lambda kv: -kv[1].leads),
+        by_source=sorted(_speed_grouped(leads, F("source")).items(), key=lambda kv: -kv[1].leads),
+        by_hour=[(f"{hour:02d}:00", speed) for hour, speed in sorted(by_hour.items())],
+        by_weekday=[(WEEKDAYS[day - 1], speed) for day, speed in sorted(by_weekday.items())],
+        by_rep=sorted(
+            ((names.get(k, "unassigned"), s) for k, s in by_rep.items()), key=lambda kv: (-kv[1].leads, kv[0])
+        ),
+    )
+
+
+def _user_names(ids: list[int]) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+
+    return {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.filter(pk__in=ids)}
+
+
+@dataclass
+class FunnelRow:
+    """Leads of one group and how many reached each funnel stage (``reached[i]`` for FUNNEL[i])."""
+
+    key: str
+    leads: int
+    reached: list[int]
+    lost: int
+    unqualified: int
+    spam: int
+
+    @property
+    def conversion(self) -> list[float | None]:
+        return [n / self.leads if self.leads else None for n in self.reached]
+
+
+def funnel(period: Period, *, by: str = "") -> list[FunnelRow]:
+    """How far the period's leads got (a lost lead counts up to the stage it reached), in all or by source."""
+    aggregates = {f"r{i}": Count("id", filter=Q(funnel_rank__gte=i)) for i in range(1, len(FUNNEL) + 1)}
+    aggregates |= {stage: Count("id", filter=Q(stage=stage)) for stage in ("lost", "unqualified", "spam")}
+    leads = period.leads()
+    if by:
+        rows = list(leads.values(key=F(by)).annotate(leads=Count("id"), **aggregates).order_by("-leads", "key"))
+    else:
+        rows = [{"key": "all", **leads.aggregate(leads=Count("id"), **aggregates)}]
+    return [
+        FunnelRow(
+            key=row["key"] or "–",
+            leads=row["leads"],
+            reached=[row[f"r{i}"] for i in range(1, len(FUNNEL) + 1)],
+            lost=row["lost"],
+            unqualified=row["unqualified"],
+            spam=row["spam"],
+        )
+        for row in rows
+    ]
+
+
+# --- leaks ---------------------------------------------------------------------------------------------------------
+
+LEAKS = {
+    "slow": "No response within 5 minutes",
+    "missed_calls": "Missed calls never returned",
+    "quotes": "Quotes with no follow-up",
+    "sla": "SLA breaches",
+    "idle": "Open leads with no touch",
+}
+
+
+def leak_leads(kind: str, period: Period, *, now: datetime | None = None) -> QuerySet:
+    """The leads of one leak, newest first: each report's list a manager can click through."""
+    now = now or timezone.now()
+    idle = now - timedelta(days=settings.REPORT_IDLE_DAYS)
+    if kind == "slow":
+        leads = (
+            period.leads()
+            .exclude(stage__in=NOISE_STAGES)
+            .filter(
+                Q(first_response_at__isnull=True, created_at__lt=now - SLOW)
+                | Q(first_response_at__gt=F("created_at") + SLOW)
+            )
+        )
+    elif kind == "missed_calls":
+        returned = Message.objects.filter(
+            lead=OuterRef("lead_id"), direction=Message.Direction.OUTBOUND, created_at__gt=OuterRef("created_at")
+        )
+        missed = Message.objects.filter(
+            channel="call",
+            direction=Message.Direction.INBOUND,
+            status=Message.Status.MISSED,
+            created_at__gte=period.since,
+            created_at__lt=period.until,
+        ).filter(~Exists(returned))
+        leads = Lead.objects.filter(pk__in=missed.values("lead_id"))
+    elif kind == "quotes":
+        running = Enrollment.objects.filter(lead=OuterRef("pk"), status__in=WAITING)
+        leads = (
+            Lead.objects.filter(stage=Stage.QUOTED)
+            .filter(Q(last_outbound_at__lt=now - timedelta(days=settings.REPORT_QUOTE_DAYS)) | Q(last_outbound_at=None))
+            .filter(~Exists(running))
+        )
+    elif kind == "sla":
+        breached = Assignment.objects.filter(breached_at__gte=period.since, breached_at__lt=period.until)
+        leads = Lead.objects.filter(pk__in=breached.values("lead_id"))
+    elif kind == "idle":
+        leads = Lead.objects.filter(stage__in=OPEN_STAGES).filter(
+            Q(last_outbound_at__lt=idle) | Q(last_outbound_at=None, created_at__lt=idle)
+        )
+    else:
+        raise ValueError(f"Unknown leak {kind!r}.")
+    return leads.order_by("-created_at", "-id")
+
+
+def leaks(period: Period) -> list[tuple[str, str, int]]:
+    """(kind, label, how many) for every leak."""
+    return [(kind, label, leak_leads(kind, period).count()) for kind, label in LEAKS.items()]
+
+
+# --- follow-up ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class FollowUp:
+    due: int
+    done: int
+    skipped: int
+    failed: int
+    waiting: int
+    overdue: int
+    idle_leads: int
+
+    @property
+    def completion(self) -> float | None:
+        return self.done / self.due if self.due else None
+
+
+def follow_up(period: Period, *, now: datetime | None = None) -> FollowUp:
+    """Cadence steps that fell due in the period: sent, skipped, failed, proposed but not sent yet, or overdue."""
+    now = now or timezone.now()
+    runs = StepRun.objects.filter(created_at__gte=period.since, created_at__lt=period.until).aggregate(
+        done=Count("id", filter=Q(action__status=Action.Status.DONE)),
+        waiting=Count(
+            "id",
+            filter=Q(status=StepRun.Status.PROPOSED) & ~Q(action__status=Action.Status.DONE),
+        ),
+        skipped=Count("id", filter=Q(status=StepRun.Status.SKIPPED)),
+        failed=Count("id", filter=Q(status=StepRun.Status.FAILED)),
+    )
+    overdue = Enrollment.objects.filter(
+        status=Enrollment.Status.ACTIVE,
+        next_run_at__gte=period.since,
+        next_run_at__lt=min(period.until, now - timedelta(minutes=15)),
+    ).count()
+    due = runs["done"] + runs["waiting"] + runs["skipped"] + runs["failed"] + overdue
+    return FollowUp(due=due, overdue=overdue, idle_leads=leak_leads("idle", period, now=now).count(), **runs)
+
+
+# --- AI quality ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class WorkflowQuality:
+    workflow: str
+    proposed: int
+    sent_alone: int
+    approved_unchanged: int
+    edited: int
+    rejected: int
+    waiting: int
+    shadow: int
+    escalated: int
+
+    @property
+    def label(self) -> str:
+        return Workflow(self.workflow).label if self.workflow in Workflow.values else self.workflow
+
+    @property
+    def decided(self) -> int:
+        return self.approved_unchanged + self.edited + self.rejected
+
+
+@dataclass
+class ModelUse:
+    model: str
+    calls: int
+    avg_ms: float | None
+    p95_ms: float | None
+    tokens_in: int
+    tokens_out: int
+    cost: Decimal
+
+
+@dataclass
+class AiQuality:
+    workflows: list[WorkflowQuality]
+    reasons: list[tuple[str, int]]
+    models: list[ModelUse] = field(default_factory=list)
+
+
+def ai_quality(period: Period) -> AiQuality:
+    """Per workflow, what people did with the system's proposals; why they escalated; what the model cost."""
+    actions = Action.objects.filter(created_at__gte=period.since, created_at__lt=period.until, proposed_by=None)
+    person = Q(decided_by__isnull=False)
+    rows = (
+        actions.values("workflow")
+        .annotate(
+            proposed=Count("id"),
+            sent_alone=Count("id", filter=Q(decided_by=None, status__in=("approved", "executing", "done", "failed"))),
+            approved_unchanged=Count("id", filter=person & Q(edited=False) & ~Q(status=Action.Status.REJECTED)),
+            edited=Count("id", filter=person & Q(edited=True) & ~Q(status=Action.Status.REJECTED)),
+            rejected=Count("id", filter=Q(status=Action.Status.REJECTED)),
+            waiting=Count("id", filter=Q(status=Action.Status.PENDING)),
+            shadow=Count("id", filter=Q(status=Action.Status.SHADOW)),
+            escalated=Count("id", filter=Q(escalated=True)),
+        )
+        .order_by("workflow")
+    )
+    reasons = list(
+        actions.filter(escalated=True)
+        .exclude(escalation_reason="")
+        .values_list("escalation_reason")
+        .annotate(n=Count("id"))
+        .order_by("-n", "escalation_reason")[:10]
+    )
+    return AiQuality([WorkflowQuality(**row) for row in rows], reasons, _model_use(period))
+
+
+def _model_use(period: Period) -> list[ModelUse]:
+    calls = Decision.objects.filter(created_at__gte=period.since, created_at__lt=period.until).exclude(model="")
+    postgres = connection.vendor == "postgresql"
+    extra = {"p95": Percentile("duration_ms", 0.95, output_field=FloatField())} if postgres else {}
+    rows = (
+        calls.values("model")
+        .annotate(
+            calls=Count("id"),
+            avg_ms=Avg("duration_ms"),
+            tokens_in=Sum("tokens_in"),
+            tokens_out=Sum("tokens_out"),
+            **extra,
+        )
+        .order_by("-calls")
+    )
+    price_in, price_out = Decimal(settings.LLM_PRICE_IN_PER_1K), Decimal(settings.LLM_PRICE_OUT_PER_1K)
+    result = []
+    for row in rows:
+        p95 = row.get("p95")
+        if not postgres:
+            durations = sorted(
+                calls.filter(model=row["model"]).exclude(duration_ms=None).values_list("duration_ms", flat=True)
+            )
+            p95 = percentile(durations, 0.95)
+        tokens_in, tokens_out = row["tokens_in"] or 0, row["tokens_out"] or 0
+        cost = (Decimal(tokens_in) * price_in + Decimal(tokens_out) * price_out) / 1000
+        result.append(
+            ModelUse(
+                row["model"], row["calls"], row["avg_ms"], p95, tokens_in, tokens_out, cost.quantize(Decimal("0.0001"))
+            )
+        )
+    return result
+
+
+# --- before and after, ROI -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Lost:
+    """Leads a period lost to a slow first response or to no follow-up (spam and unqualified left out)."""
+
+    leads: int
+    slow: int
+    unfollowed: int
+
+    @property
+    def rate(self) -> float | None:
+        return (self.slow + self.unfollowed) / self.leads if self.leads else None
+
+
+def lost_leads(period: Period, *, now: datetime | None = None) -> Lost:
+    """Slow: not answered within 5 minutes. Unfollowed: answered in time, still open, and not written to for
+    REPORT_IDLE_DAYS before the period's end (or now, if sooner)."""
+    now = now or timezone.now()
+    leads = period.leads().exclude(stage__in=NOISE_STAGES)
+    end = min(period.until, now)
+    idle = end - timedelta(days=settings.REPORT_IDLE_DAYS)
+    answered_in_time = Q(first_response_at__lte=F("created_at") + SLOW)
+    return Lost(
+        **leads.aggregate(
+            leads=Count("id"),
+            slow=Count("id", filter=~answered_in_time & Q(created_at__lt=now - SLOW)),
+            unfollowed=Count(
+                "id",
+                filter=answered_in_time
+                & Q(stage__in=OPEN_STAGES)
+                & (Q(last_outbound_at__lt=idle) | Q(last_outbound_at=None)),
+            ),
+        )
+    )
+
+
+@dataclass
+class Roi:
+    baseline: Lost
+    current: Lost
+    current_days: float
+    close_rate: Decimal
+    deal_value: Decimal
+    monthly_cost: Decimal
+    recovered: float
+    monthly_value: Decimal
+    net: Decimal
+    formula: str
+
+
+def roi(*, baseline: Period, current: Period, close_rate: Decimal, deal_value: Decimal, monthly_cost: Decimal) -> Roi:
+    """What recovered leads are worth a month against what the system costs, with the arithmetic shown.
+
+    recovered = (baseline lost rate − current lost rate) × current leads (never below 0);
+    monthly value = recovered × close rate × deal value × 30 / days in the current period.
+    """
+    before, after = lost_leads(baseline), lost_leads(current)
+    drop = (before.rate or 0) - (after.rate or 0)
+    recovered = max(drop, 0) * after.leads
+    scale = Decimal(30) / Decimal(str(round(current.days, 6))) if current.days else Decimal(0)
+    value = (Decimal(str(recovered)) * close_rate / 100 * deal_value * scale).quantize(Decimal("0.01"))
+    net = value - monthly_cost
+    formula = (
+        f"({_pct(before.rate)} lost before − {_pct(after.rate)} lost now) × {after.leads} leads = {recovered:.1f} "
+        f"recovered; {recovered:.1f} × {close_rate}% close rate × {deal_value} per deal × 30/{current.days:g} days "
+        f"= {value} a month, against {monthly_cost} a month: net {net}"
+    )
+    return Roi(before, after, current.days, close_rate, deal_value, monthly_cost, recovered, value, net, formula)
+
+
+def _pct(rate: float | None) -> str:
+    return "–" if rate is None else f"{rate:.1%}"
