@@ -1,5 +1,11 @@
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+
+from audit.history import History
 
 
 class Decision(models.Model):
@@ -70,3 +76,52 @@ class Decision(models.Model):
 
     def __str__(self):
         return f"{self.get_step_display()} ({self.get_outcome_display()}) lead {self.lead_id}"
+
+
+class ReportSettings(models.Model):
+    """What the managers set for the reports: the baseline period (before automation) and the ROI model's inputs.
+
+    One row (``ReportSettings.load()``); kept in history, so a changed assumption is on record.
+    """
+
+    baseline_start = models.DateField(null=True, blank=True, help_text="First day of the period before automation.")
+    baseline_end = models.DateField(null=True, blank=True, help_text="Its last day.")
+    baseline_note = models.CharField(
+        max_length=200, blank=True, help_text="What the baseline was: 'before Nightshift', 'imported from the CRM'."
+    )
+    close_rate = models.DecimalField(
+        max_digits=5,
+        decimal_places=2,
+        default=Decimal("20"),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+        help_text="Percent of leads a rep answers in time that become customers.",
+    )
+    average_deal_value = models.DecimalField(
+        max_digits=12, decimal_places=2, default=Decimal("5000"), validators=[MinValueValidator(0)]
+    )
+    monthly_cost = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("500"),
+        validators=[MinValueValidator(0)],
+        help_text="What running the system costs a month (subscription, model, SMS).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "report settings"
+
+    def __str__(self):
+        return "Report settings"
+
+    @classmethod
+    def load(cls) -> "ReportSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    def clean(self):
+        if (self.baseline_start is None) != (self.baseline_end is None):
+            raise ValidationError({"baseline_end": "Give both the first and the last day of the baseline, or neither."})
+        if self.baseline_start and self.baseline_end and self.baseline_end < self.baseline_start:
+            raise ValidationError({"baseline_end": "The last day must not be before the first."})

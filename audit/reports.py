@@ -68,14 +68,20 @@ class Period:
         return cls.dates(today - timedelta(days=days - 1), today)
 
     @property
+    def first_day(self) -> date:
+        return self.since.astimezone(business_tz()).date()
+
+    @property
+    def last_day(self) -> date:
+        return (self.until - timedelta(microseconds=1)).astimezone(business_tz()).date()
+
+    @property
     def days(self) -> float:
         return (self.until - self.since).total_seconds() / 86400
 
     @property
     def label(self) -> str:
-        tz = business_tz()
-        last = (self.until - timedelta(seconds=1)).astimezone(tz)
-        return f"{self.since.astimezone(tz):%b %-d, %Y} – {last:%b %-d, %Y}"
+        return f"{self.first_day:%b %-d, %Y} – {self.last_day:%b %-d, %Y}"
 
     def leads(self) -> QuerySet:
         return Lead.objects.filter(created_at__gte=self.since, created_at__lt=self.until)

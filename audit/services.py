@@ -1,7 +1,11 @@
 """Writing the audit trail. Called inside each service's transaction, so the log and the change commit together."""
 
+from datetime import timedelta
 from time import perf_counter
 
+from django.utils import timezone
+
+from audit.metrics import step_observe
 from audit.models import Decision
 
 
@@ -26,6 +30,7 @@ def decision_record(
     """Record one step taken on a lead; a person's step when ``actor`` is given, else the system's."""
     if actor_type is None:
         actor_type = Decision.ActorType.PERSON if actor is not None else Decision.ActorType.SYSTEM
+    step_observe(step, duration_ms, model)
     return Decision.objects.create(
         step=step,
         lead=lead,
@@ -56,3 +61,36 @@ class Stopwatch:
     def __exit__(self, *exc):
         self.ms = round((perf_counter() - self._start) * 1000, 3)
         return False
+
+
+def decisions_prunable(*, older_than_days: int, now=None):
+    """Decisions older than the retention period, minus what reports read.
+
+    Kept whatever their age: model calls (AI quality's latency and cost) and everything inside
+    the baseline period (every report compares with it). Every other report reads leads,
+    actions, messages and step runs, which are not pruned.
+    """
+    from audit.models import ReportSettings
+    from audit.reports import Period
+
+    now = now or timezone.now()
+    old = Decision.objects.filter(created_at__lt=now - timedelta(days=older_than_days)).filter(model="")
+    row = ReportSettings.objects.filter(pk=1).first()
+    if row is not None and row.baseline_start and row.baseline_end:
+        baseline = Period.dates(row.baseline_start, row.baseline_end)
+        old = old.exclude(created_at__gte=baseline.since, created_at__lt=baseline.until)
+    return old
+
+
+def decisions_prune(*, older_than_days: int, batch: int = 5000, progress=None) -> int:
+    """Delete prunable decisions in batches (short transactions, no long lock); returns how many went."""
+    if older_than_days < 1:
+        raise ValueError("Keep at least one day of the log.")
+    total = 0
+    while True:
+        ids = list(decisions_prunable(older_than_days=older_than_days).values_list("pk", flat=True)[:batch])
+        if not ids:
+            return total
+        total += Decision.objects.filter(pk__in=ids).delete()[0]
+        if progress is not None:
+            progress(total)

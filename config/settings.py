@@ -247,6 +247,10 @@ CADENCE_REPLY_DAYS = env.int("CADENCE_REPLY_DAYS", default=14)
 # Reports: an open lead not written to for this many days is idle; a quote with no follow-up after this many days
 # leaks; the model's price per 1,000 tokens in and out (AI quality's cost; gpt-4o-mini's list price by default).
 REPORT_IDLE_DAYS = env.int("REPORT_IDLE_DAYS", default=7)
+# /metrics answers a scraper that sends `Authorization: Bearer <METRICS_TOKEN>`; unset, it is off.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# The log (Decision rows) is kept this many days by `manage.py prune_log`; 0 keeps it for ever.
+DECISION_RETENTION_DAYS = env.int("DECISION_RETENTION_DAYS", default=730)
 REPORT_QUOTE_DAYS = env.int("REPORT_QUOTE_DAYS", default=3)
 LLM_PRICE_IN_PER_1K = env.str("LLM_PRICE_IN_PER_1K", default="0.00015")
 LLM_PRICE_OUT_PER_1K = env.str("LLM_PRICE_OUT_PER_1K", default="0.0006")

@@ -7,7 +7,8 @@ from rest_framework.routers import DefaultRouter
 
 from approvals.api import ActionViewSet
 from approvals.urls import portal_patterns as approval_portal_patterns
-from audit.views import healthz
+from audit.urls import portal_patterns as audit_portal_patterns
+from audit.views import healthz, metrics
 from leads.api import EventCreateApi, LeadViewSet
 from leads.urls import portal_patterns as lead_portal_patterns
 from leads.views import capture_form
@@ -31,6 +32,7 @@ portal_patterns = [
     *approval_portal_patterns,
     *lead_portal_patterns,
     *routing_portal_patterns,
+    *audit_portal_patterns,
 ]
 
 urlpatterns = [
@@ -45,4 +47,5 @@ urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("healthz", healthz, name="healthz"),
+    path("metrics", metrics, name="metrics"),
 ]

@@ -67,6 +67,8 @@ class Lead(models.Model):
             models.Index(fields=["created_at"]),
             models.Index(fields=["email_domain"], condition=~Q(email_domain=""), name="lead_email_domain"),
             models.Index(Upper("company"), condition=~Q(company=""), name="lead_company_upper"),
+            # Reports: quotes with no follow-up and open leads nobody wrote to, by when we last wrote.
+            models.Index(fields=["stage", "last_outbound_at"], name="lead_stage_last_outbound"),
         ]
 
     def __str__(self):
@@ -128,6 +130,10 @@ class InboundEvent(models.Model):
                 name="event_unique_idempotency_key",
             ),
         ]
+        indexes = [
+            # /metrics: the oldest event still waiting for the pipeline (a small index: processed ones leave it).
+            models.Index(fields=["received_at"], condition=Q(processed_at=None), name="event_unprocessed")
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} from {self.source} ({self.received_at:%Y-%m-%d %H:%M})"
@@ -177,6 +183,9 @@ class Message(models.Model):
             # Status callbacks find the message by the provider's id.
             models.Index(fields=["provider_id"], condition=~Q(provider_id=""), name="message_provider_id"),
             models.Index(fields=["message_id"], condition=~Q(message_id=""), name="message_message_id"),
+            # Reports: missed calls in a period (and whether they were returned).
+            models.Index(fields=["created_at"], condition=Q(status="missed"), name="message_missed"),
+            models.Index(fields=["lead", "created_at"], name="message_lead_created"),
         ]
 
     def __str__(self):

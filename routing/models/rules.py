@@ -462,6 +462,7 @@ class Assignment(models.Model):
     hop = models.PositiveSmallIntegerField(default=0)
     # When the first touch is due; cleared by the touch, by a newer assignment, or by the breach sweep.
     sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # Indexed (partially, only breaches) for the SLA-breach report.
     breached_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -469,6 +470,9 @@ class Assignment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["breached_at"], condition=Q(breached_at__isnull=False), name="assignment_breached")
+        ]
 
     def __str__(self):
         return f"Lead {self.lead_id} → {self.rep}"

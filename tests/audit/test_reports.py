@@ -13,7 +13,7 @@ The week of Thu Oct 1 - Wed Oct 7, 2026. Four real leads and a spam one, plus on
 Answered times, sorted: 30, 120, 600 s. p50 = 120; p90 = 120 + 0.8 x 480 = 504; p99 = 120 + 0.98 x 480 = 590.4.
 """
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from decimal import Decimal
 
 import pytest
@@ -21,68 +21,12 @@ import pytest
 from approvals.models import Action
 from audit import reports
 from audit.models import Decision
-from leads.models import Lead, Message
+from leads.models import Message
 from routing.models import Assignment, Cadence, Enrollment, Rep, StepRun
+from tests.audit.conftest import WEEK, at, make_lead
 from tests.conftest import user
 
 pytestmark = pytest.mark.django_db
-
-WEEK = reports.Period.dates(date(2026, 10, 1), date(2026, 10, 7))
-
-
-def at(day: int, hour: int, minute: int = 0, second: int = 0, month: int = 10) -> datetime:
-    return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
-
-
-def make_lead(name, arrived, *, channel, source, owner=None, answered_after=None, stages=("new",), written=None):
-    lead = Lead(name=name, channel=channel, source=source, owner=owner, created_at=arrived)
-    for stage in stages:  # through save(), as the services move it: the funnel remembers the furthest stage
-        lead.stage = stage
-        lead.save()
-    first_response = arrived + timedelta(seconds=answered_after) if answered_after is not None else None
-    Lead.objects.filter(pk=lead.pk).update(first_response_at=first_response, last_outbound_at=written)
-    lead.refresh_from_db()
-    return lead
-
-
-@pytest.fixture
-def week(demo):
-    rep1, rep2 = user("rep1"), user("rep2")
-    return {
-        "L1": make_lead(
-            "L1",
-            at(1, 3),
-            channel="sms",
-            source="twilio",
-            owner=rep1,
-            answered_after=30,
-            stages=("new", "contacted"),
-            written=at(1, 3, 0, 30),
-        ),  # fmt: skip
-        "L2": make_lead(
-            "L2",
-            at(1, 10),
-            channel="sms",
-            source="twilio",
-            owner=rep1,
-            answered_after=120,
-            stages=("new", "quoted"),
-            written=at(1, 10, 2),
-        ),  # fmt: skip
-        "L3": make_lead(
-            "L3",
-            at(3, 22),
-            channel="form",
-            source="web",
-            owner=rep2,
-            answered_after=600,
-            stages=("new", "qualified", "appointment", "won"),
-            written=at(3, 22, 10),
-        ),  # fmt: skip
-        "L4": make_lead("L4", at(2, 12), channel="form", source="web", owner=rep2, stages=("new", "quoted", "lost")),
-        "L5": make_lead("L5", at(2, 13), channel="email", source="spam", stages=("new", "spam")),
-        "L0": make_lead("L0", at(30, 12, month=9), channel="sms", source="twilio", owner=rep1, answered_after=10),
-    }
 
 
 def test_speed_to_lead_percentiles_shares_and_groups(week):

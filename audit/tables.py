@@ -1,0 +1,189 @@
+"""Every report as tables: the same rows feed the page, its bar charts and its CSV export."""
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from audit import reports
+from leads.choices import FUNNEL, Stage
+
+# Column formats: how a raw value is shown (the CSV keeps the raw value).
+INT, PCT, SECONDS, MONEY, TEXT, MS = "int", "pct", "seconds", "money", "text", "ms"
+
+
+@dataclass
+class Table:
+    title: str
+    columns: list[tuple[str, str]]  # (heading, format)
+    rows: list[list] = field(default_factory=list)
+    # Index of the numeric column drawn as bars beside the table (None: no chart).
+    chart: int | None = None
+    # Index of the column that links each row to a list of leads, with the links.
+    links: list[str] = field(default_factory=list)
+
+    def display(self) -> list[tuple[list[str], str]]:
+        """Each row's cells as shown, with the leak it links to ('' for none)."""
+        kinds = [kind for _, kind in self.columns]
+        return [
+            (
+                [cell(value, kind) for value, kind in zip(row, kinds, strict=True)],
+                self.links[i] if i < len(self.links) else "",
+            )
+            for i, row in enumerate(self.rows)
+        ]
+
+    def bars(self) -> list[tuple[str, float, float]]:
+        """(label, value, share of the largest) for the chart column."""
+        if self.chart is None:
+            return []
+        values = [(str(row[0]), float(row[self.chart] or 0)) for row in self.rows]
+        top = max((v for _, v in values), default=0) or 1
+        return [(label, value, value / top) for label, value in values]
+
+
+def _speed_row(label: str, s: reports.Speed) -> list:
+    return [label, s.leads, s.answered, s.p50, s.p90, s.p99, s.share_1m, s.share_5m]
+
+
+SPEED_COLUMNS = [
+    ("", TEXT),
+    ("Leads", INT),
+    ("Answered", INT),
+    ("p50", SECONDS),
+    ("p90", SECONDS),
+    ("p99", SECONDS),
+    ("Within 1 min", PCT),
+    ("Within 5 min", PCT),
+]
+
+
+def speed_tables(report: reports.SpeedReport) -> list[Table]:
+    tables = [Table("Capture to first response", SPEED_COLUMNS, [_speed_row("All leads", report.overall)])]
+    for title, groups, chart in (
+        ("By channel", report.by_channel, 3),
+        ("By source", report.by_source, 3),
+        ("By hour of day (nights visible)", report.by_hour, 3),
+        ("By day of week (weekends visible)", report.by_weekday, 3),
+        ("By rep", report.by_rep, 3),
+    ):
+        tables.append(Table(title, SPEED_COLUMNS, [_speed_row(str(k or "–"), s) for k, s in groups], chart=chart))
+    return tables
+
+
+def funnel_tables(overall: list[reports.FunnelRow], by_source, by_channel) -> list[Table]:
+    (row,) = overall
+    stages = Table("Reached each stage", [("Stage", TEXT), ("Leads", INT), ("Conversion", PCT)], chart=1)
+    for stage, reached, share in zip(FUNNEL, row.reached, row.conversion, strict=True):
+        stages.rows.append([Stage(stage).label, reached, share])
+    stages.rows += [[label, n, n / row.leads if row.leads else None] for label, n in
+                    (("Lost", row.lost), ("Unqualified", row.unqualified), ("Spam", row.spam))]  # fmt: skip
+    tables = [stages]
+    for title, rows in (("By source", by_source), ("By channel", by_channel)):
+        columns = [("", TEXT), ("Leads", INT), *[(Stage(s).label, INT) for s in FUNNEL[1:]], ("Won", PCT)]
+        table = Table(title, columns, chart=1)
+        table.rows = [[r.key, r.leads, *r.reached[1:], r.conversion[-1]] for r in rows]
+        tables.append(table)
+    return tables
+
+
+def follow_up_tables(figures: reports.FollowUp) -> list[Table]:
+    columns = [("Due", INT), ("Sent", INT), ("Waiting", INT), ("Skipped", INT), ("Failed", INT), ("Overdue", INT)]
+    row = [figures.due, figures.done, figures.waiting, figures.skipped, figures.failed, figures.overdue]
+    return [
+        Table("Cadence steps that fell due", [*columns, ("Completion", PCT)], [[*row, figures.completion]]),
+        Table("Open leads with no touch", [("Leads", INT)], [[figures.idle_leads]], links=["idle"]),
+    ]
+
+
+def leak_tables(counts: list[tuple[str, str, int]]) -> list[Table]:
+    table = Table("Leaks", [("Leak", TEXT), ("Leads", INT)], chart=1, links=[kind for kind, _, _ in counts])
+    table.rows = [[label, n] for _, label, n in counts]
+    return [table]
+
+
+def ai_tables(quality: reports.AiQuality) -> list[Table]:
+    workflows = Table(
+        "What people did with the system's proposals",
+        [
+            ("Workflow", TEXT),
+            ("Proposed", INT),
+            ("Sent by the policy", INT),
+            ("Approved unchanged", INT),
+            ("Edited", INT),
+            ("Rejected", INT),
+            ("Waiting", INT),
+            ("Shadow", INT),
+            ("Escalated", INT),
+        ],
+        chart=1,
+    )
+    workflows.rows = [
+        [
+            w.label,
+            w.proposed,
+            w.sent_alone,
+            w.approved_unchanged,
+            w.edited,
+            w.rejected,
+            w.waiting,
+            w.shadow,
+            w.escalated,
+        ]  # fmt: skip
+        for w in quality.workflows
+    ]
+    reasons = Table("Why actions waited for a person", [("Reason", TEXT), ("Actions", INT)], chart=1)
+    reasons.rows = [[reason, n] for reason, n in quality.reasons]
+    models = Table(
+        "Model calls",
+        [
+            ("Model", TEXT),
+            ("Calls", INT),
+            ("Average", MS),
+            ("p95", MS),
+            ("Tokens in", INT),
+            ("Tokens out", INT),
+            ("Cost", MONEY),
+        ],  # fmt: skip
+    )
+    models.rows = [[m.model, m.calls, m.avg_ms, m.p95_ms, m.tokens_in, m.tokens_out, m.cost] for m in quality.models]
+    return [workflows, reasons, models]
+
+
+def roi_tables(result: reports.Roi) -> list[Table]:
+    lost = Table(
+        "Leads lost to a slow first response or no follow-up",
+        [("Period", TEXT), ("Leads", INT), ("Slow", INT), ("No follow-up", INT), ("Lost", PCT)],
+    )
+    for label, figures in (("Baseline", result.baseline), ("Now", result.current)):
+        lost.rows.append([label, figures.leads, figures.slow, figures.unfollowed, figures.rate])
+    value = Table(
+        "What the recovered leads are worth",
+        [("Recovered leads", TEXT), ("Value a month", MONEY), ("Cost a month", MONEY), ("Net a month", MONEY)],
+    )
+    value.rows.append([f"{result.recovered:.1f}", result.monthly_value, result.monthly_cost, result.net])
+    return [lost, value]
+
+
+def cell(value, kind: str) -> str:
+    """A raw value as the page shows it."""
+    if value is None:
+        return "–"
+    if kind == PCT:
+        return f"{value:.0%}"
+    if kind == SECONDS:
+        return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+    if kind == MS:
+        return f"{value:.0f} ms"
+    if kind == MONEY:
+        return f"{Decimal(value):,.2f}"
+    if kind == INT:
+        return f"{value:,}"
+    return str(value)
+
+
+def csv_value(value, kind: str):
+    """A raw value as the CSV keeps it: numbers as numbers, shares as fractions, seconds unrounded."""
+    if value is None:
+        return ""
+    if kind == PCT:
+        return round(value, 4)
+    return value

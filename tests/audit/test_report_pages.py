@@ -1,0 +1,166 @@
+"""The managers' report pages, CSV exports, the log page, pruning and /metrics, through the real views."""
+
+import csv
+import io
+from datetime import date, timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from audit.models import Decision, ReportSettings
+from tests.audit.conftest import at
+
+pytestmark = pytest.mark.django_db
+
+WEEK_QUERY = "from=2026-10-01&to=2026-10-07"
+
+
+def portal(username: str) -> Client:
+    client = Client()
+    assert client.login(username=username, password="demo")
+    return client
+
+
+def csv_rows(response) -> list[list[str]]:
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return list(csv.reader(io.StringIO(body.decode())))
+
+
+@pytest.mark.parametrize("name", ["speed", "funnel", "follow-up", "leaks", "ai", "roi"])
+def test_every_report_renders_for_managers_only(week, name):
+    page = portal("manager").get(f"/portal/reports/{name}/?{WEEK_QUERY}")
+    assert page.status_code == 200
+    assert "Oct 1, 2026 – Oct 7, 2026" in page.content.decode()
+    assert portal("rep1").get(f"/portal/reports/{name}/").status_code == 403
+    assert Client().get(f"/portal/reports/{name}/").status_code == 302
+
+
+def test_the_speed_report_shows_its_figures_a_chart_and_exports_them(week):
+    html = portal("manager").get(f"/portal/reports/speed/?{WEEK_QUERY}").content.decode()
+    assert "<svg" in html and "By hour of day (nights visible)" in html
+    assert (
+        "<td>All leads</td><td>4</td><td>3</td><td>2.0 min</td><td>8.4 min</td><td>9.8 min</td><td>25%</td><td>50%</td>"
+        in html
+    )
+    rows = csv_rows(portal("manager").get(f"/portal/reports/speed/?{WEEK_QUERY}&format=csv"))
+    assert rows[0] == ["Oct 1, 2026 – Oct 7, 2026", "Capture to first response"]
+    assert rows[1] == ["", "Leads", "Answered", "p50", "p90", "p99", "Within 1 min", "Within 5 min"]
+    assert rows[2][:4] == ["All leads", "4", "3", "120.0"] and rows[2][6:] == ["0.25", "0.5"]
+
+
+def test_bad_dates_are_named_and_the_default_period_is_shown(week):
+    response = portal("manager").get("/portal/reports/speed/?from=2026-13-01&to=2026-10-07")
+    assert response.status_code == 422
+    assert "from: Give a date like 2026-11-01, not &#x27;2026-13-01&#x27;." in response.content.decode()
+    backwards = portal("manager").get("/portal/reports/funnel/?from=2026-10-07&to=2026-10-01")
+    assert backwards.status_code == 422 and "The last day must not be before the first." in backwards.content.decode()
+    assert portal("manager").get("/portal/reports/nonsense/").status_code == 404
+
+
+def test_the_baseline_is_set_with_the_roi_inputs_and_every_report_compares_with_it(week):
+    client = portal("manager")
+    refused = client.post(
+        "/portal/reports/settings/",
+        {
+            "baseline_start": "2026-09-07",
+            "baseline_end": "2026-09-01",
+            "close_rate": "20",
+            "average_deal_value": "5000",
+            "monthly_cost": "500",
+        },  # fmt: skip
+    )
+    assert refused.status_code == 422 and "The last day must not be before the first." in refused.content.decode()
+    saved = client.post(
+        "/portal/reports/settings/",
+        {
+            "baseline_start": "2026-09-01",
+            "baseline_end": "2026-09-30",
+            "baseline_note": "before Nightshift",
+            "close_rate": "25",
+            "average_deal_value": "4000",
+            "monthly_cost": "300",
+        },  # fmt: skip
+    )
+    assert saved.status_code == 302
+    row = ReportSettings.load()
+    assert (row.baseline_start, row.close_rate) == (date(2026, 9, 1), 25)
+    assert row.history.first().history_user.username == "manager"
+    compared = client.get(f"/portal/reports/funnel/?{WEEK_QUERY}&compare=1").content.decode()
+    assert "Baseline: Sep 1, 2026 – Sep 30, 2026" in compared
+    # September: L0 alone, answered in 10 s but never written to again (lost); this week 2 of 4 lost.
+    roi = client.get(f"/portal/reports/roi/?{WEEK_QUERY}").content.decode()
+    assert "(100.0% lost before − 50.0% lost now) × 4 leads = 2.0 recovered" in roi
+    assert (
+        "× 25.00% close rate × 4000.00 per deal × 30/7 days = 8571.43 a month, against 300.00 a month: net 8271.43"
+        in roi
+    )
+
+
+def test_a_leak_is_a_clickable_list_of_leads(week):
+    leaks = portal("manager").get(f"/portal/reports/leaks/?{WEEK_QUERY}").content.decode()
+    assert f'href="/portal/reports/leaks/slow/?{WEEK_QUERY.replace("&", "&amp;")}"' in leaks
+    page = portal("manager").get(f"/portal/reports/leaks/slow/?{WEEK_QUERY}").content.decode()
+    assert f'href="/portal/leads/{week["L3"].pk}/"' in page and f'href="/portal/leads/{week["L4"].pk}/"' in page
+    assert "L1" not in page
+    assert portal("manager").get("/portal/reports/leaks/nothing/").status_code == 404
+
+
+def test_the_log_filters_by_step_actor_outcome_and_time_and_exports(week, capture):
+    capture(name="Gil", phone="+15128670306", message="Need a roof quote, budget $9k, 30301")
+    client = portal("manager")
+    qualify = client.get("/portal/log/?step=qualify").content.decode()
+    assert "<td>Qualified</td>" in qualify and "<td>Routed</td>" not in qualify
+    system = client.get("/portal/log/?actor=system&step=route").content.decode()
+    assert "round-robin" in system
+    assert "Nothing matches these filters." in client.get("/portal/log/?actor=rep1").content.decode()
+    today = timezone.localdate().isoformat()
+    assert "<td>Qualified</td>" in client.get(f"/portal/log/?since={today}&until={today}").content.decode()
+    assert "Nothing matches" in client.get("/portal/log/?until=2020-01-01").content.decode()
+    assert client.get("/portal/log/?since=yesterday").status_code == 422
+    rows = csv_rows(client.get("/portal/log/?step=qualify&format=csv"))
+    assert rows[0][:3] == ["created_at", "step", "workflow"] and rows[1][1] == "qualify"
+    assert portal("rep1").get("/portal/log/").status_code == 403
+
+
+def test_pruning_keeps_model_calls_and_the_baseline(week, settings):
+    old = timezone.now() - timedelta(days=800)
+    for model in ("", "gpt-4o-mini"):
+        Decision.objects.create(step="qualify", model=model, reasoning="old")
+    Decision.objects.create(step="route", reasoning="in the baseline")
+    Decision.objects.filter(reasoning="old").update(created_at=old)
+    Decision.objects.filter(reasoning="in the baseline").update(created_at=at(2, 12, month=9))
+    row = ReportSettings.load()
+    row.baseline_start, row.baseline_end = date(2026, 9, 1), date(2026, 9, 30)
+    row.save()
+    out = io.StringIO()
+    call_command("prune_log", "--days", "30", "--dry-run", stdout=out)
+    assert "1 log entries are older than 30 days and would be deleted." in out.getvalue()
+    call_command("prune_log", "--days", "30", stdout=out)
+    assert "Deleted 1 log entries older than 30 days." in out.getvalue()
+    assert set(
+        Decision.objects.filter(created_at__lt=timezone.now() - timedelta(days=30)).values_list("model", "step")
+    ) == {
+        ("gpt-4o-mini", "qualify"),
+        ("", "route"),
+    }
+    settings.DECISION_RETENTION_DAYS = 0
+    call_command("prune_log", stdout=out)
+    assert "kept for ever" in out.getvalue()
+
+
+def test_metrics_need_the_token_and_speak_prometheus(demo, capture, settings):
+    assert Client().get("/metrics").status_code == 404, "off without a token"
+    settings.METRICS_TOKEN = "s3cret"
+    capture(name="Gil", phone="+15128670306", message="Need a roof quote, budget $9k, 30301")
+    assert Client().get("/metrics").status_code == 401
+    assert Client().get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 401
+    response = Client().get("/metrics", headers={"Authorization": "Bearer s3cret"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/plain")
+    text = response.content.decode()
+    assert 'nightshift_events_captured_total{channel="form"} 1.0' in text
+    assert 'nightshift_actions{status="pending"} 1.0' in text
+    assert "nightshift_queue_depth " in text
+    assert 'nightshift_oldest_waiting_seconds{work="event"} 0.0' in text
+    assert 'nightshift_step_duration_seconds_bucket{le="0.005",step="qualify"}' in text
