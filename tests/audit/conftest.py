@@ -28,6 +28,11 @@ def make_lead(name, arrived, *, channel, source, owner=None, answered_after=None
 
 @pytest.fixture
 def week(demo):
+    return week_leads()
+
+
+def week_leads() -> dict:
+    """The table's six leads (the demo's reps must exist)."""
     rep1, rep2 = user("rep1"), user("rep2")
     return {
         "L1": make_lead(

@@ -122,6 +122,9 @@ def test_the_log_filters_by_step_actor_outcome_and_time_and_exports(week, captur
     rows = csv_rows(client.get("/portal/log/?step=qualify&format=csv"))
     assert rows[0][:3] == ["created_at", "step", "workflow"] and rows[1][1] == "qualify"
     assert portal("rep1").get("/portal/log/").status_code == 403
+    Decision.objects.bulk_create(Decision(step="notify", reasoning=f"note {n}") for n in range(60))
+    paged = client.get("/portal/log/?step=notify").content.decode()
+    assert "Page 1 of 2" in paged and 'href="?step=notify&page=2">Older</a>' in paged
 
 
 def test_pruning_keeps_model_calls_and_the_baseline(week, settings):
