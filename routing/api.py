@@ -118,6 +118,9 @@ class EnrollmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     filterset_class = EnrollmentFilter
     lookup_value_regex = r"\d+"
 
+    # What the schema generator reads (it has no user); requests go through get_queryset.
+    queryset = Enrollment.objects.none()
+
     def get_queryset(self):
         return scope_to_user(
             Enrollment.objects.select_related("cadence").order_by("-created_at", "-id"),

@@ -165,6 +165,9 @@ def _check(i: int, cond: Any, fields: Sequence[str] = FIELDS) -> tuple[str, str,
             raise ValueError(f"Condition {i}: the regular expression {value!r} does not compile: {exc}.") from None
     elif op in ("equals", "not_equals", "contains") and (value is None or isinstance(value, dict | list)):
         raise ValueError(f"Condition {i}: '{OPERATOR_WORDS[op]}' needs a single value.")
+    elif op in ("equals", "not_equals") and name in NUMERIC_FIELDS and _number(value) is None:
+        # 'score is high' would never hold: a number field compares with numbers only.
+        raise ValueError(f"Condition {i}: {name} is a number; '{OPERATOR_WORDS[op]}' needs a number, not {value!r}.")
     return name, op, value
 
 
