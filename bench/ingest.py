@@ -40,6 +40,7 @@ def server_env() -> dict:
         "DJANGO_DEBUG": "false",
         "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_HTTPS": "false",  # plain HTTP on loopback: no redirect to https
         "LOG_LEVEL": "WARNING",
     }
 

@@ -1,0 +1,266 @@
+#!/usr/bin/env python
+"""Speed to lead under load: capture → first response handed to the SMS backend, at a fixed arrival rate.
+
+Starts the real stack on loopback: gunicorn (2 sync workers, debug off) and one qcluster (2 workers)
+against PostgreSQL, the first-response policy on auto (no confidence threshold), the rules provider
+and the locmem SMS backend. Posts new leads through the API at 10, 50 and 100 per second for 60 s
+each (a steady schedule, from a pool of client threads), with the ORM broker and then with Redis
+(127.0.0.1:6379). Latency comes from the database's own timestamps: the event's insert to the sent
+message's ``sent_at``. Prints p50/p95/p99/max per rate and the backlog (events not yet answered)
+when the rate's minute ends and once drained; writes a PNG of latency over time beside the table.
+Targets on 2 cores, at 50 leads/s: p95 <= 2 s with the ORM broker, <= 1 s with Redis, no backlog growth.
+
+    .venv/bin/python bench/speed_to_lead.py [--rates 10,50,100] [--seconds 60] [--brokers orm,redis]
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nightshift_bench).
+"""
+
+import argparse
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from bench.common import database_recreate, django_setup  # noqa: E402
+from bench.ingest import DB_URL, PYTHON, free_port, manage, server_env, start_server  # noqa: E402
+
+REDIS_URL = "redis://127.0.0.1:6379/14"
+RESULTS = ROOT / "bench" / "results"
+MESSAGE = "Need a quote to replace my roof, budget about $12k, leaking after the storm. 30301"
+
+
+def stack_env(broker: str) -> dict:
+    env = {
+        **server_env(),
+        "LLM_PROVIDER": "rules",
+        "SMS_BACKEND": "integrations.channels.LocmemSmsBackend",
+        "Q_WORKERS": "2",
+        "Q_POLL": "0.1",
+    }
+    if broker == "redis":
+        env["REDIS_URL"] = REDIS_URL
+    else:
+        env.pop("REDIS_URL", None)
+    return env
+
+
+def prepare(broker: str) -> str:
+    """A fresh database with the demo, first responses on auto, and an API key; returns the key."""
+    if "django" in sys.modules and sys.modules["django"].apps.apps.ready:
+        from django.db import connections
+
+        connections.close_all()  # the database is dropped under it
+    database_recreate(DB_URL)
+    manage("migrate", "--noinput", "-v0")
+    manage("createcachetable")
+    manage("seed_demo", "--force")
+    if broker == "redis":
+        import redis
+
+        redis.Redis.from_url(REDIS_URL).flushdb()
+    django_setup(DB_URL)
+    from approvals.models import Policy, PolicyGate
+    from integrations.models import ApiKey
+
+    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    PolicyGate.objects.filter(policy__workflow="first_response").delete()
+    return ApiKey.issue(f"bench-{broker}")[1]
+
+
+def post_at_rate(port: int, key: str, rate: int, seconds: int, offset: int, tag: str) -> list[int]:
+    """Send ``rate`` leads a second for ``seconds`` on a fixed schedule; returns the HTTP statuses."""
+    local = threading.local()
+    statuses: list[int] = []
+    lock = threading.Lock()
+    headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
+
+    def send(n: int) -> None:
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        body = json.dumps(
+            {
+                "channel": "form",
+                "source": tag,
+                "name": f"Lead {n}",
+                "phone": f"+1512{4_000_000 + n:07d}",
+                "message": MESSAGE,
+            }  # fmt: skip
+        ).encode()
+        try:
+            local.conn.request("POST", "/api/v1/events/", body=body, headers=headers)
+            response = local.conn.getresponse()
+            response.read()
+            status = response.status
+        except (OSError, http.client.HTTPException):
+            local.conn.close()
+            del local.conn
+            status = 0
+        with lock:
+            statuses.append(status)
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=32) as pool:
+        for i in range(rate * seconds):
+            delay = start + i / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            pool.submit(send, offset + i)
+    return statuses
+
+
+def backlog(tag: str) -> int:
+    """Leads of this run captured but not answered yet."""
+    from leads.models import Lead
+
+    return Lead.objects.filter(source=tag, first_response_at__isnull=True).count()
+
+
+def latencies(tag: str) -> list[tuple[float, float]]:
+    """(seconds since the run began, capture → sent seconds) per answered lead, from the database's clocks."""
+    from django.db.models import Min
+
+    from leads.models import InboundEvent, Message
+
+    events = dict(InboundEvent.objects.filter(source=tag).values_list("lead_id", "created_at"))
+    sent = Message.objects.filter(lead_id__in=events, direction="out", sent_at__isnull=False)
+    first = dict(sent.values("lead_id").annotate(at=Min("sent_at")).values_list("lead_id", "at"))
+    if not events:
+        return []
+    origin = min(events.values())
+    return sorted(
+        ((events[lead] - origin).total_seconds(), (at - events[lead]).total_seconds()) for lead, at in first.items()
+    )
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
+
+
+def run_broker(broker: str, rates: list[int], seconds: int) -> list[dict]:
+    key = prepare(broker)
+    env = stack_env(broker)
+    port = free_port()
+    server = _start_server_with(env, port)
+    worker = subprocess.Popen(
+        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
+    )
+    rows = []
+    try:
+        time.sleep(3)  # the cluster's workers start
+        offset = 0
+        for rate in rates:
+            tag = f"bench-{broker}-{rate}"
+            statuses = post_at_rate(port, key, rate, seconds, offset, tag)
+            offset += rate * seconds
+            at_end = backlog(tag)
+            deadline = time.monotonic() + 120
+            while backlog(tag) and time.monotonic() < deadline:
+                time.sleep(0.5)
+            points = latencies(tag)
+            values = [latency for _, latency in points]
+            rows.append(
+                {
+                    "broker": broker,
+                    "rate": rate,
+                    "sent": len(statuses),
+                    "refused": sum(s != 202 for s in statuses),
+                    "answered": len(values),
+                    "p50": pct(values, 0.5),
+                    "p95": pct(values, 0.95),
+                    "p99": pct(values, 0.99),
+                    "max": max(values, default=float("nan")),
+                    "backlog_end": at_end,
+                    "backlog_after": backlog(tag),
+                    "points": points,
+                }
+            )
+            print(_line(rows[-1]), flush=True)
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        worker.send_signal(signal.SIGTERM)
+        server.wait(timeout=15)
+        worker.wait(timeout=60)
+    return rows
+
+
+def _start_server_with(env: dict, port: int) -> subprocess.Popen:
+    """gunicorn with ``env`` (its broker): the web nodes enqueue where the workers read."""
+    saved = dict(os.environ)
+    os.environ.update(env)
+    try:
+        return start_server(port, 2)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+HEADER = f"{'broker':<6} {'rate/s':>6} {'sent':>6} {'non-202':>7} {'answered':>8} {'p50 s':>7} {'p95 s':>7} " \
+         f"{'p99 s':>7} {'max s':>7} {'backlog at end':>14} {'after drain':>11}"  # fmt: skip
+
+
+def _line(row: dict) -> str:
+    return (
+        f"{row['broker']:<6} {row['rate']:>6} {row['sent']:>6} {row['refused']:>7} {row['answered']:>8} "
+        f"{row['p50']:>7.2f} {row['p95']:>7.2f} {row['p99']:>7.2f} {row['max']:>7.2f} {row['backlog_end']:>14} "
+        f"{row['backlog_after']:>11}"
+    )
+
+
+def plot(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    brokers = sorted({r["broker"] for r in rows})
+    fig, axes = plt.subplots(len(brokers), 1, figsize=(10, 3.5 * len(brokers)), squeeze=False)
+    for ax, broker in zip(axes[:, 0], brokers, strict=True):
+        offset = 0.0
+        for row in (r for r in rows if r["broker"] == broker):
+            xs = [offset + x for x, _ in row["points"]]
+            ax.scatter(xs, [y for _, y in row["points"]], s=2, label=f"{row['rate']}/s")
+            offset = max(xs, default=offset) + 5
+        ax.set_title(f"Capture → first response sent ({broker} broker)")
+        ax.set_xlabel("seconds into the run")
+        ax.set_ylabel("latency, s")
+        ax.set_yscale("log")
+        ax.legend(markerscale=5)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rates", default="10,50,100")
+    parser.add_argument("--seconds", type=int, default=60)
+    parser.add_argument("--brokers", default="orm,redis")
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",")]
+    rows = []
+    print(HEADER, flush=True)
+    for broker in args.brokers.split(","):
+        rows += run_broker(broker, rates, args.seconds)
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "speed_to_lead.png"
+    plot(rows, path)
+    print(f"\nplot: {path}")
+    for broker, target in (("orm", 2.0), ("redis", 1.0)):
+        at_50 = next((r for r in rows if r["broker"] == broker and r["rate"] == 50), None)
+        if at_50:
+            met = at_50["p95"] <= target and at_50["backlog_after"] == 0
+            print(
+                f"{broker} at 50/s: p95 {at_50['p95']:.2f} s (target <= {target:g} s) -> {'met' if met else 'NOT MET'}"
+            )
+
+
+if __name__ == "__main__":
+    main()
