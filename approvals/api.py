@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from approvals import services
 from approvals.models import Action, Reviewer, Workflow
 from approvals.selectors import action_list
+from config.filters import IdFilter
 
 
 class IsPerson(permissions.BasePermission):
@@ -95,7 +96,7 @@ class ProposeInputSerializer(serializers.Serializer):
 class ActionFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Action.Status.choices)
     workflow = django_filters.ChoiceFilter(choices=Workflow.choices)
-    lead = django_filters.NumberFilter(field_name="lead_id")
+    lead = IdFilter(field_name="lead_id")
     escalated = django_filters.BooleanFilter()
     review_by = django_filters.ChoiceFilter(choices=Reviewer.choices)
 

@@ -50,3 +50,5 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("metrics", metrics, name="metrics"),
 ]
+
+handler404 = "config.views.not_found"

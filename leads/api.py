@@ -1,17 +1,23 @@
 """Capture and read leads over the API. Thin: validation here, work in services."""
 
+from datetime import UTC, timedelta
+
 import django_filters
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filters import IdFilter, UtcDateTimeFilter
 from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
 from leads.selectors import lead_list, lead_timeline
 from leads.services import CaptureEvent, CaptureResult, lead_capture, lead_stage_set, request_fingerprint
 
+# Clocks disagree by seconds to minutes; an event an hour ahead of ours is a wrong time zone.
+RECEIVED_AT_SLACK = timedelta(minutes=10)
 CAPTURE_ANSWER = inline_serializer(
     "CaptureAnswer",
     {"event": serializers.IntegerField(), "lead": serializers.IntegerField(), "duplicate": serializers.BooleanField()},
@@ -33,6 +39,15 @@ class CaptureInputSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True, default="")
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     payload = serializers.DictField(required=False, default=dict)
+
+    def validate_received_at(self, value):
+        """Stored in UTC (PostgreSQL refuses offsets beyond ±16 h that Python allows); never in the future."""
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        if value > timezone.now() + RECEIVED_AT_SLACK:
+            raise serializers.ValidationError("A lead cannot arrive in the future; check the clock or the time zone.")
+        return value
 
     def to_capture_event(self) -> CaptureEvent:
         return CaptureEvent(**self.validated_data)
@@ -112,10 +127,10 @@ class TimelineEntrySerializer(serializers.Serializer):
 
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    owner = django_filters.NumberFilter(field_name="owner_id")
+    owner = IdFilter(field_name="owner_id")
     channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel")
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Lead

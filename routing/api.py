@@ -7,6 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.filters import IdFilter
 from leads.api import CaptureInputSerializer
 from leads.permissions import is_manager, scope_to_user
 from routing import cadences
@@ -98,8 +99,8 @@ class StopInputSerializer(serializers.Serializer):
 
 
 class EnrollmentFilter(django_filters.FilterSet):
-    lead = django_filters.NumberFilter(field_name="lead_id")
-    cadence = django_filters.NumberFilter(field_name="cadence_id")
+    lead = IdFilter(field_name="lead_id")
+    cadence = IdFilter(field_name="cadence_id")
     status = django_filters.ChoiceFilter(choices=Enrollment.Status.choices)
 
     class Meta:

@@ -181,3 +181,22 @@ def test_phone_match_wins_when_phone_and_email_point_at_different_leads(demo, ca
     both = capture(**{**ROOF, "email": "other@example.com"}).json()["lead"]
     assert both == by_phone != by_email
     assert Lead.objects.get(pk=by_phone).email == "", "an email held by another lead is not copied over"
+
+
+@pytest.mark.django_db
+def test_received_at_is_stored_in_utc_and_never_in_the_future(demo, api):
+    far_offset = {
+        "channel": "api",
+        "source": "crm",
+        "phone": "+15128670444",
+        "received_at": "2026-11-01T10:00:00-19:51",
+    }
+    response = api.post("/api/v1/events/", far_offset, format="json")
+    assert response.status_code == 202, response.content
+    assert InboundEvent.objects.get(pk=response.json()["event"]).received_at.isoformat() == "2026-11-02T05:51:00+00:00"
+    future = api.post("/api/v1/events/", {**far_offset, "phone": "+15128670445", "received_at": "2099-01-01T00:00:00Z"},
+                      format="json")  # fmt: skip
+    assert future.status_code == 400
+    assert future.json() == {"received_at": ["A lead cannot arrive in the future; check the clock or the time zone."]}
+    listed = api.get("/api/v1/leads/", {"created_before": "2026-11-30T00:00:00-19:51"})
+    assert listed.status_code == 200
