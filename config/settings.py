@@ -224,6 +224,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Transient send failures (provider unreachable, 429/503, SMTP 4xx) are retried this many times, backing off.
 SEND_ATTEMPTS = env.int("SEND_ATTEMPTS", default=3)
 SEND_RETRY_SECONDS = env.float("SEND_RETRY_SECONDS", default=0.5)
+# An action still "sending" this long after its worker claimed it was interrupted (the worker died mid-send).
+EXECUTE_STALL_MINUTES = env.int("EXECUTE_STALL_MINUTES", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@localhost>")
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
@@ -73,7 +74,7 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     return action, message
 
 
-def _fail(action: Action, message: Message | None, error: str) -> None:
+def _fail(action: Action, message: Message | None, error: str, *, reason: str = "send failed") -> None:
     with transaction.atomic():
         if message is not None:
             message.status = Message.Status.FAILED
@@ -82,7 +83,7 @@ def _fail(action: Action, message: Message | None, error: str) -> None:
         action.status = Action.Status.FAILED
         action.error = error
         action.escalated = True
-        action.escalation_reason = "send failed"
+        action.escalation_reason = reason
         action.save(update_fields=["status", "error", "escalated", "escalation_reason", "updated_at"])
         decision_record(
             step=Decision.Step.EXECUTE,
@@ -210,6 +211,34 @@ def action_execute(*, action_id: int) -> Action | None:
     else:
         _complete(action, message, result.provider_id, timer.ms)
     return action
+
+
+STALLED = "The worker stopped while sending, so it may or may not have gone out: check the conversation before Retry."
+
+
+def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> int:
+    """Actions left ``executing`` by a worker that died mid-send become failed and escalated, in the queue.
+
+    They are never sent again by themselves: whether the provider got the message is unknown, and a
+    second text is worse than a person looking. Returns how many were found.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=older_than_minutes or settings.EXECUTE_STALL_MINUTES)
+    stalled = Action.objects.filter(status=Action.Status.EXECUTING, updated_at__lt=cutoff).values_list("pk", flat=True)
+    found = 0
+    for action_id in list(stalled[:500]):
+        with transaction.atomic():
+            action = (
+                Action.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("lead")
+                .filter(pk=action_id, status=Action.Status.EXECUTING, updated_at__lt=cutoff)
+                .first()
+            )
+            if action is None:
+                continue
+            _fail(action, Message.objects.filter(action=action).first(), STALLED, reason="send interrupted")
+            found += 1
+    return found
 
 
 def retrying(call, *, attempts: int | None = None, delay: float | None = None):

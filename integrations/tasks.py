@@ -3,7 +3,7 @@
 from integrations.calendar import invite_send
 from integrations.inbound import webhook_process
 from integrations.outbound import deliveries_due, webhook_deliver
-from integrations.services import action_execute
+from integrations.services import action_execute, executions_stalled
 
 
 def execute_action(action_id: int) -> str:
@@ -28,3 +28,8 @@ def webhook_deliveries_due() -> int:
 def send_invite(appointment_id: int) -> str:
     message = invite_send(appointment_id=appointment_id)
     return "sent" if message is not None else "nothing new"
+
+
+def stalled_sends() -> int:
+    """Scheduled every 5 minutes (migration integrations 0007): sends a dead worker left half-done go to a person."""
+    return executions_stalled()

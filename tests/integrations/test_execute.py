@@ -1,4 +1,5 @@
 import pytest
+from django.test import Client
 
 from approvals.models import Action, Policy
 from integrations.channels import ChannelError, LocmemSmsBackend
@@ -61,3 +62,31 @@ def test_provider_failure_is_visible_and_retryable(approved, settings, sms_outbo
     approved.refresh_from_db()
     assert approved.status == Action.Status.DONE and approved.attempts == 2
     assert len(sms_outbox) == 1
+
+
+def test_a_send_a_dead_worker_left_half_done_goes_to_a_person_never_out_again(
+    approved, sms_outbox, django_capture_on_commit_callbacks
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations.services import _claim
+    from integrations.tasks import stalled_sends
+
+    _claim(approved.pk)  # the worker claimed the action and was killed before the provider answered
+    assert stalled_sends() == 0, "a send in progress is left alone"
+    Action.objects.filter(pk=approved.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+    assert stalled_sends() == 1
+    action = Action.objects.get(pk=approved.pk)
+    assert (action.status, action.escalated, action.escalation_reason) == ("failed", True, "send interrupted")
+    assert action.error.startswith("The worker stopped while sending, so it may or may not have gone out")
+    assert Message.objects.get(action=action).status == "failed"
+    assert execute_action(approved.pk) == "skipped" and sms_outbox == [], "never sent again by itself"
+    queue = user_client(action.lead.owner.username).get("/portal/queue/").content.decode()
+    assert "send interrupted" in queue
+    rep = Client()
+    rep.force_login(action.lead.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert rep.post(f"/portal/actions/{action.pk}/retry/", headers={"HX-Request": "true"}).status_code == 200
+    assert len(sms_outbox) == 1, "a person's Retry sends it, once"
