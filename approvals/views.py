@@ -14,15 +14,12 @@ from approvals import services
 from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateError
 from approvals.models import Policy, Reviewer, Workflow
 from approvals.selectors import ESCALATIONS, QUEUE_SORTS, action_list, action_queue, autonomy_overview
+from config.exceptions import validation_text
 from leads.permissions import REP_GROUP, is_manager
 
 QUEUE_TEMPLATE = "approvals/queue.html"
 AUTONOMY_TEMPLATE = "approvals/autonomy.html"
 QUEUE_PAGE_SIZE = 50
-
-
-def _errors_text(exc: ValidationError) -> str:
-    return " ".join(m for messages in exc.message_dict.values() for m in messages)
 
 
 def _version(request) -> int | None:
@@ -98,7 +95,7 @@ def _decide(request, action_id: int, operation, **kwargs) -> HttpResponse:
         return _row(request, action_id, error=exc.message, status=403)
     except ValidationError as exc:
         editing = "body" in exc.message_dict
-        return _row(request, action_id, error=_errors_text(exc), editing=editing, status=422)
+        return _row(request, action_id, error=validation_text(exc), editing=editing, status=422)
     response = _row(request, action_id)
     trigger_client_event(response, "action-decided", {"id": action.pk, "status": action.status})
     return response
@@ -161,7 +158,7 @@ def actions_bulk_approve(request) -> HttpResponse:
     try:
         results = services.action_approve_many(action_ids=ids, user=request.user)
     except ValidationError as exc:
-        return render(request, QUEUE_TEMPLATE + "#bulk-result", {"error": _errors_text(exc)}, status=422)
+        return render(request, QUEUE_TEMPLATE + "#bulk-result", {"error": validation_text(exc)}, status=422)
     visible = action_list(user=request.user).filter(pk__in=[r.action_id for r in results])
     rows = {a.pk: a for a in visible.select_related("lead__owner", "event")}
     context = {
@@ -204,7 +201,7 @@ def _autonomy_change(request, workflow: str, change) -> HttpResponse:
     try:
         change()
     except ValidationError as exc:
-        return _autonomy(request, errors={workflow: _errors_text(exc)}, status=422)
+        return _autonomy(request, errors={workflow: validation_text(exc)}, status=422)
     return redirect(reverse("portal:autonomy") + f"#workflow-{workflow}")
 
 

@@ -72,8 +72,10 @@ class DatabaseCollector:
             labels=["work"],
         )
         now = timezone.now()
-        oldest_event = InboundEvent.objects.filter(processed_at=None).aggregate(at=Min("received_at"))["at"]
-        oldest_action = Action.objects.filter(status=Action.Status.APPROVED).aggregate(at=Min("created_at"))["at"]
+        # Since they were stored and approved: an imported event's received_at, or an action drafted a day
+        # before a person approved it, says nothing about the queue.
+        oldest_event = InboundEvent.objects.filter(processed_at=None).aggregate(at=Min("created_at"))["at"]
+        oldest_action = Action.objects.filter(status=Action.Status.APPROVED).aggregate(at=Min("updated_at"))["at"]
         for work, at in (("event", oldest_event), ("action", oldest_action)):
             waiting.add_metric([work], (now - at).total_seconds() if at else 0)
         yield waiting

@@ -24,7 +24,6 @@ from django.db.models import (
     Exists,
     ExpressionWrapper,
     F,
-    FloatField,
     OuterRef,
     Q,
     QuerySet,
@@ -89,6 +88,22 @@ class Period:
         return Lead.objects.filter(created_at__gte=self.since, created_at__lt=self.until)
 
 
+def baseline_period(settings_row) -> Period | None:
+    """The baseline a manager set on the report settings (both days), else None."""
+    if settings_row is not None and settings_row.baseline_start and settings_row.baseline_end:
+        return Period.dates(settings_row.baseline_start, settings_row.baseline_end)
+    return None
+
+
+def answered_in_time() -> Q:
+    return Q(first_response_at__lte=F("created_at") + SLOW)
+
+
+def slow_response(now: datetime) -> Q:
+    """Not answered within 5 minutes, once those 5 minutes have passed (never answered included)."""
+    return ~answered_in_time() & Q(created_at__lt=now - SLOW)
+
+
 def percentile(values: list[float], fraction: float) -> float | None:
     """Linear interpolation between the nearest ranks of sorted ``values`` (PostgreSQL's percentile_cont)."""
     if not values:
@@ -146,39 +161,45 @@ def _seconds(value) -> float | None:
     return value.total_seconds() if isinstance(value, timedelta) else value
 
 
+def _grouped(rows: QuerySet, key, aggregates: dict, *, value, fractions: dict[str, float]) -> dict:
+    """``{group: figures}``: ``aggregates`` and the ``fractions`` percentiles of ``value`` (durations in seconds)
+    over ``rows`` grouped by the expression ``key`` (None: one group of all rows).
+
+    PostgreSQL computes the percentiles in the same query; SQLite, which has no percentile_cont, gets
+    the values and interpolates them here the same way. Nulls are left out of the percentiles.
+    """
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        aggregates = aggregates | {name: Percentile(value, fraction) for name, fraction in fractions.items()}
+    if key is None:
+        groups = {None: rows.aggregate(**aggregates)}
+    else:
+        grouped = rows.annotate(key=key).values("key").annotate(**aggregates).order_by("key")
+        groups = {row.pop("key"): row for row in grouped}
+    if postgres:
+        for figures in groups.values():
+            figures.update({name: _seconds(figures[name]) for name in fractions})
+        return groups
+    measured = rows.annotate(measure=value)
+    pairs = (
+        measured.annotate(key=key).values_list("key", "measure")
+        if key is not None
+        else ((None, measure) for measure in measured.values_list("measure", flat=True))
+    )
+    values: dict = {}
+    for group, measure in pairs:
+        if measure is not None:
+            values.setdefault(group, []).append(_seconds(measure))
+    for group, figures in groups.items():
+        ordered = sorted(values.get(group, []))
+        figures.update({name: percentile(ordered, fraction) for name, fraction in fractions.items()})
+    return groups
+
+
 def _speed_grouped(leads: QuerySet, key) -> dict:
     """``{group: Speed}`` for ``leads`` grouped by the expression ``key`` (None: one group, all of them)."""
-    postgres = connection.vendor == "postgresql"
-    aggregates = _counts()
-    if postgres:
-        aggregates |= {name: Percentile(RESPONSE, fraction) for name, fraction in FRACTIONS.items()}
-    if key is None:
-        rows = [{"key": None, **leads.aggregate(**aggregates)}]
-    else:
-        rows = list(leads.annotate(key=key).values("key").annotate(**aggregates).order_by("key"))
-    groups = {}
-    for row in rows:
-        speed = groups[row["key"]] = Speed(**{name: row[name] for name in _counts()})
-        if postgres:
-            for name in FRACTIONS:
-                setattr(speed, name, _seconds(row[name]))
-    if not postgres:
-        # SQLite has no percentile_cont: the same interpolation over the answered leads' times.
-        answered = leads.filter(first_response_at__isnull=False)
-        pairs = ("created_at", "first_response_at")
-        rows = (
-            answered.annotate(key=key).values_list("key", *pairs)
-            if key is not None
-            else ((None, *pair) for pair in answered.values_list(*pairs))
-        )
-        durations: dict = {}
-        for group, created, responded in rows:
-            durations.setdefault(group, []).append((responded - created).total_seconds())
-        for group, values in durations.items():
-            values.sort()
-            for name, fraction in FRACTIONS.items():
-                setattr(groups[group], name, percentile(values, fraction))
-    return groups
+    groups = _grouped(leads, key, _counts(), value=RESPONSE, fractions=FRACTIONS)
+    return {group: Speed(**figures) for group, figures in groups.items()}
 
 
 @dataclass
@@ -303,14 +324,7 @@ def leak_leads(kind: str, period: Period, *, now: datetime | None = None) -> Que
     now = now or timezone.now()
     idle = now - timedelta(days=settings.REPORT_IDLE_DAYS)
     if kind == "slow":
-        leads = (
-            period.leads()
-            .exclude(stage__in=NOISE_STAGES)
-            .filter(
-                Q(first_response_at__isnull=True, created_at__lt=now - SLOW)
-                | Q(first_response_at__gt=F("created_at") + SLOW)
-            )
-        )
+        leads = period.leads().exclude(stage__in=NOISE_STAGES).filter(slow_response(now))
     elif kind == "missed_calls":
         returned = Message.objects.filter(
             lead=OuterRef("lead_id"), direction=Message.Direction.OUTBOUND, created_at__gt=OuterRef("created_at")
@@ -458,35 +472,20 @@ def ai_quality(period: Period) -> AiQuality:
 
 def _model_use(period: Period) -> list[ModelUse]:
     calls = Decision.objects.filter(created_at__gte=period.since, created_at__lt=period.until).exclude(model="")
-    postgres = connection.vendor == "postgresql"
-    extra = {"p95": Percentile("duration_ms", 0.95, output_field=FloatField())} if postgres else {}
-    rows = (
-        calls.values("model")
-        .annotate(
-            calls=Count("id"),
-            avg_ms=Avg("duration_ms"),
-            tokens_in=Sum("tokens_in"),
-            tokens_out=Sum("tokens_out"),
-            **extra,
-        )
-        .order_by("-calls")
-    )
+    aggregates = {
+        "calls": Count("id"),
+        "avg_ms": Avg("duration_ms"),
+        "tokens_in": Sum("tokens_in"),
+        "tokens_out": Sum("tokens_out"),
+    }
+    groups = _grouped(calls, F("model"), aggregates, value=F("duration_ms"), fractions={"p95_ms": 0.95})
     price_in, price_out = Decimal(settings.LLM_PRICE_IN_PER_1K), Decimal(settings.LLM_PRICE_OUT_PER_1K)
     result = []
-    for row in rows:
-        p95 = row.get("p95")
-        if not postgres:
-            durations = sorted(
-                calls.filter(model=row["model"]).exclude(duration_ms=None).values_list("duration_ms", flat=True)
-            )
-            p95 = percentile(durations, 0.95)
+    for model, row in sorted(groups.items(), key=lambda kv: -kv[1]["calls"]):
         tokens_in, tokens_out = row["tokens_in"] or 0, row["tokens_out"] or 0
         cost = (Decimal(tokens_in) * price_in + Decimal(tokens_out) * price_out) / 1000
-        result.append(
-            ModelUse(
-                row["model"], row["calls"], row["avg_ms"], p95, tokens_in, tokens_out, cost.quantize(Decimal("0.0001"))
-            )
-        )
+        quantized = cost.quantize(Decimal("0.0001"))
+        result.append(ModelUse(model, row["calls"], row["avg_ms"], row["p95_ms"], tokens_in, tokens_out, quantized))
     return result
 
 
@@ -513,14 +512,13 @@ def lost_leads(period: Period, *, now: datetime | None = None) -> Lost:
     leads = period.leads().exclude(stage__in=NOISE_STAGES)
     end = min(period.until, now)
     idle = end - timedelta(days=settings.REPORT_IDLE_DAYS)
-    answered_in_time = Q(first_response_at__lte=F("created_at") + SLOW)
     return Lost(
         **leads.aggregate(
             leads=Count("id"),
-            slow=Count("id", filter=~answered_in_time & Q(created_at__lt=now - SLOW)),
+            slow=Count("id", filter=slow_response(now)),
             unfollowed=Count(
                 "id",
-                filter=answered_in_time
+                filter=answered_in_time()
                 & Q(stage__in=OPEN_STAGES)
                 & (Q(last_outbound_at__lt=idle) | Q(last_outbound_at=None)),
             ),

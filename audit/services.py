@@ -70,14 +70,14 @@ def decisions_prunable(*, older_than_days: int, now=None):
     the baseline period (every report compares with it). Every other report reads leads,
     actions, messages and step runs, which are not pruned.
     """
+    # Imported here: every app imports this module, and the reports import those apps' models.
     from audit.models import ReportSettings
-    from audit.reports import Period
+    from audit.reports import baseline_period
 
     now = now or timezone.now()
     old = Decision.objects.filter(created_at__lt=now - timedelta(days=older_than_days)).filter(model="")
-    row = ReportSettings.objects.filter(pk=1).first()
-    if row is not None and row.baseline_start and row.baseline_end:
-        baseline = Period.dates(row.baseline_start, row.baseline_end)
+    baseline = baseline_period(ReportSettings.objects.filter(pk=1).first())
+    if baseline is not None:
         old = old.exclude(created_at__gte=baseline.since, created_at__lt=baseline.until)
     return old
 

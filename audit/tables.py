@@ -17,7 +17,7 @@ class Table:
     rows: list[list] = field(default_factory=list)
     # Index of the numeric column drawn as bars beside the table (None: no chart).
     chart: int | None = None
-    # Index of the column that links each row to a list of leads, with the links.
+    # Per row, the leak whose list of leads its first cell opens ('' or missing: no link).
     links: list[str] = field(default_factory=list)
 
     def display(self) -> list[tuple[list[str], str]]:

@@ -98,7 +98,7 @@ def _tables(name: str, period: reports.Period, settings_row: ReportSettings) -> 
         return tables.leak_tables(reports.leaks(period))
     if name == "ai":
         return tables.ai_tables(reports.ai_quality(period))
-    baseline = _baseline(settings_row)
+    baseline = reports.baseline_period(settings_row)
     if baseline is None:
         return []
     result = reports.roi(
@@ -111,12 +111,6 @@ def _tables(name: str, period: reports.Period, settings_row: ReportSettings) -> 
     roi_tables = tables.roi_tables(result)
     roi_tables[-1].title += f": {result.formula}"
     return roi_tables
-
-
-def _baseline(settings_row: ReportSettings) -> reports.Period | None:
-    if settings_row.baseline_start and settings_row.baseline_end:
-        return reports.Period.dates(settings_row.baseline_start, settings_row.baseline_end)
-    return None
 
 
 def _csv(name: str, sections: list[tuple[str, list[tables.Table]]]) -> HttpResponse:
@@ -142,7 +136,7 @@ def report(request, name: str = "speed") -> HttpResponse:
         raise Http404("No such report.")
     period, errors = report_period(request)
     settings_row = ReportSettings.load()
-    baseline = _baseline(settings_row)
+    baseline = reports.baseline_period(settings_row)
     compare = baseline is not None and request.GET.get("compare") == "1" and name != "roi"
     sections = [(period.label, _tables(name, period, settings_row))]
     if compare:

@@ -31,8 +31,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.ingest import PYTHON, free_port  # noqa: E402
-from bench.speed_to_lead import MESSAGE, _start_server_with, prepare, stack_env  # noqa: E402
+from bench.ingest import PYTHON, free_port, start_server  # noqa: E402
+from bench.speed_to_lead import MESSAGE, prepare, stack_env  # noqa: E402
 
 
 class Worker:
@@ -104,7 +104,7 @@ def main() -> None:
     key = prepare("orm")
     env = stack_env("orm")
     port = free_port()
-    server = _start_server_with(env, port)
+    server = start_server(port, 2, env)
     worker = Worker(env)
     rng = random.Random(11)
     duration = args.leads * 0.04

@@ -34,3 +34,9 @@ def django_setup(url: str) -> None:
     import django
 
     django.setup()
+
+
+def nearest_rank(values: list[float], fraction: float) -> float:
+    """The value at ``fraction`` of the sorted ``values`` (nearest rank, no interpolation); NaN when empty."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))] if ordered else float("nan")

@@ -58,7 +58,8 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, workers: int) -> subprocess.Popen:
+def start_server(port: int, workers: int, env: dict | None = None) -> subprocess.Popen:
+    """gunicorn on loopback with ``env`` (default: server_env()), once /healthz answers."""
     cmd = [
         str(Path(PYTHON).parent / "gunicorn"),
         "config.wsgi",
@@ -67,7 +68,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
         "--worker-class=sync",
         "--log-level=warning",
     ]
-    proc = subprocess.Popen(cmd, cwd=ROOT, env=server_env(), start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env or server_env(), start_new_session=True)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import database_recreate, django_setup  # noqa: E402
+from bench.common import database_recreate, django_setup, nearest_rank  # noqa: E402
 from bench.ingest import DB_URL, PYTHON, free_port, manage, server_env, start_server  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
@@ -140,16 +140,11 @@ def latencies(tag: str) -> list[tuple[float, float]]:
     )
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(p * len(ordered)))] if ordered else float("nan")
-
-
 def run_broker(broker: str, rates: list[int], seconds: int) -> list[dict]:
     key = prepare(broker)
     env = stack_env(broker)
     port = free_port()
-    server = _start_server_with(env, port)
+    server = start_server(port, 2, env)
     worker = subprocess.Popen(
         [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
     )
@@ -174,9 +169,9 @@ def run_broker(broker: str, rates: list[int], seconds: int) -> list[dict]:
                     "sent": len(statuses),
                     "refused": sum(s != 202 for s in statuses),
                     "answered": len(values),
-                    "p50": pct(values, 0.5),
-                    "p95": pct(values, 0.95),
-                    "p99": pct(values, 0.99),
+                    "p50": nearest_rank(values, 0.5),
+                    "p95": nearest_rank(values, 0.95),
+                    "p99": nearest_rank(values, 0.99),
                     "max": max(values, default=float("nan")),
                     "backlog_end": at_end,
                     "backlog_after": backlog(tag),
@@ -190,17 +185,6 @@ def run_broker(broker: str, rates: list[int], seconds: int) -> list[dict]:
         server.wait(timeout=15)
         worker.wait(timeout=60)
     return rows
-
-
-def _start_server_with(env: dict, port: int) -> subprocess.Popen:
-    """gunicorn with ``env`` (its broker): the web nodes enqueue where the workers read."""
-    saved = dict(os.environ)
-    os.environ.update(env)
-    try:
-        return start_server(port, 2)
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 HEADER = f"{'broker':<6} {'rate/s':>6} {'sent':>6} {'non-202':>7} {'answered':>8} {'p50 s':>7} {'p95 s':>7} " \

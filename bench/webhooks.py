@@ -26,7 +26,7 @@ from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.common import django_setup  # noqa: E402
+from bench.common import django_setup, nearest_rank  # noqa: E402
 from bench.ingest import DB_URL, PYTHON, free_port, manage, server_env, start_server  # noqa: E402
 
 TOKEN = "bench-twilio-auth-token"
@@ -141,7 +141,7 @@ def main() -> None:
     ordered = sorted(latencies)
 
     def pct(p: float) -> float:
-        return ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+        return nearest_rank(ordered, p)
 
     duplicates = (
         InboundEvent.objects.values("source", "external_id").annotate(n=Count("id")).filter(n__gt=1).count()

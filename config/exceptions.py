@@ -35,6 +35,11 @@ class ConflictError(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
 
 
+def validation_text(exc: DjangoValidationError) -> str:
+    """A ValidationError's messages as one sentence, for a page that shows errors in one place."""
+    return " ".join(m for messages in exc.message_dict.values() for m in messages)
+
+
 def api_exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         detail = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}

@@ -16,11 +16,11 @@ from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from integrations import channels
 from integrations.models import CrmEvent
-from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
+from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Stage
 from leads.models import Lead, Message
 from leads.selectors import sms_opted_out
-from routing.cadences import cadences_on_sent, cadences_on_stage
+from routing.cadences import cadences_on_sent, lead_stage_moved
 from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
@@ -126,8 +126,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             lead._change_reason = f"{action.get_kind_display()} sent"
             lead.save(update_fields=[*changed, "updated_at"])
         if "stage" in changed:
-            lead_stage_changed(lead, before=before, by="nightshift")
-            cadences_on_stage(lead=lead, before=before, by="message sent")
+            lead_stage_moved(lead, before=before, by="nightshift")
         crm_event_emit(
             CrmEvent.MESSAGE_SENT,
             lead=lead,

@@ -132,7 +132,7 @@ class InboundEvent(models.Model):
         ]
         indexes = [
             # /metrics: the oldest event still waiting for the pipeline (a small index: processed ones leave it).
-            models.Index(fields=["received_at"], condition=Q(processed_at=None), name="event_unprocessed")
+            models.Index(fields=["created_at"], condition=Q(processed_at=None), name="event_unprocessed")
         ]
 
     def __str__(self):

@@ -148,6 +148,11 @@ def _shown(value) -> str:
     return str(value)
 
 
+def sms_opt_outs(phone):
+    """The opt-out of ``phone`` (a value, or an OuterRef in a subquery): a number that texted STOP, not START since."""
+    return SmsOptOut.objects.filter(phone=phone)
+
+
 def sms_opted_out(phone: str) -> bool:
     """Whether the number texted STOP (and not START since)."""
-    return SmsOptOut.objects.filter(phone=phone).exists()
+    return sms_opt_outs(phone).exists()

@@ -17,7 +17,7 @@ from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
 from integrations.models import CrmEvent
-from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed
+from integrations.outbound import crm_event_emit, lead_data
 from leads.choices import Channel, Stage
 from leads.models import Appointment, InboundEvent, Lead, Message
 from leads.normalize import mask_phone, normalize_email, normalize_phone
@@ -27,7 +27,7 @@ from routing.cadences import (
     cadences_on_appointment_moved,
     cadences_on_booking,
     cadences_on_reply,
-    cadences_on_stage,
+    lead_stage_moved,
 )
 from routing.sla import lead_touch
 
@@ -254,8 +254,7 @@ def lead_stage_set(*, lead_id: int, stage: str, user) -> Lead:
         reasoning=f"{user} moved the lead from {Stage(before).label} to {Stage(stage).label}"
         + (f"; {cancelled} waiting action(s) cancelled." if cancelled else "."),
     )
-    lead_stage_changed(lead, before=before, by=str(user))
-    cadences_on_stage(lead=lead, before=before, by=str(user))
+    lead_stage_moved(lead, before=before, by=str(user))
     return lead
 
 
@@ -388,9 +387,8 @@ def appointment_book(
     )
     lead_touch(lead=lead, how="appointment booked", actor=user)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
-    lead_stage_changed(lead, before=before, by=str(user))
     cadences_on_booking(appointment=appointment, user=user)
-    cadences_on_stage(lead=lead, before=before, by=str(user))
+    lead_stage_moved(lead, before=before, by=str(user))
     crm_event_emit(
         CrmEvent.APPOINTMENT_BOOKED,
         lead=lead,

@@ -1,6 +1,7 @@
 """Routing over the API: the what-if (the pipeline's answer for an event, storing nothing) and cadences."""
 
 import django_filters
+from django.db.models import Count
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
@@ -52,7 +53,7 @@ class SimulateApi(APIView):
 
 
 class CadenceOutputSerializer(serializers.ModelSerializer):
-    steps = serializers.IntegerField(source="steps.count", read_only=True)
+    steps = serializers.IntegerField(source="step_total", read_only=True)
 
     class Meta:
         model = Cadence
@@ -63,7 +64,7 @@ class CadenceViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """Cadences (read-only here; managers edit them in the admin): the ids an integration enrolls leads with."""
 
     serializer_class = CadenceOutputSerializer
-    queryset = Cadence.objects.order_by("name")
+    queryset = Cadence.objects.annotate(step_total=Count("steps")).order_by("name")
     lookup_value_regex = r"\d+"
 
 

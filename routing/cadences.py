@@ -25,19 +25,17 @@ from audit.models import Decision
 from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue
+from integrations.outbound import lead_stage_changed
 from leads.choices import Stage
-from leads.models import Appointment, InboundEvent, Lead, SmsOptOut
+from leads.models import Appointment, InboundEvent, Lead
 from leads.permissions import is_manager
-from leads.selectors import sms_opted_out
+from leads.selectors import sms_opt_outs
 from routing import timing
 from routing.exceptions import EnrollmentNotFound
 from routing.models import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
 from routing.models.cadences import WAITING
 
 logger = logging.getLogger(__name__)
-
-SWEEP_TASK = "routing.tasks.cadence_sweep"
-RUNNING = Enrollment.Status.ACTIVE, Enrollment.Status.PAUSED
 
 
 class Rules:
@@ -238,6 +236,15 @@ def cadences_on_stage(*, lead: Lead, before: str, by: str = "") -> None:
         _enroll_quietly(cadence, lead, f"entered {label}" + (f" ({by})" if by else ""), rules)
 
 
+def lead_stage_moved(lead: Lead, *, before: str, by: str) -> None:
+    """Everything a stage change sets off: subscribed CRMs hear of it, and cadences stop or start.
+
+    Every writer of a lead's stage calls this (or, for a new lead, announces it as created).
+    """
+    lead_stage_changed(lead, before=before, by=by)
+    cadences_on_stage(lead=lead, before=before, by=by)
+
+
 def cadences_on_booking(*, appointment: Appointment, user=None) -> None:
     """A booking stops the cadences it answers (quote follow-ups) and starts the appointment's reminders."""
     lead = appointment.lead
@@ -291,10 +298,13 @@ def cadences_on_sent(*, action: Action) -> None:
     A 'no reply' cadence whose own message re-started it would follow up forever: that loop is
     refused here and logged.
     """
+    no_reply = list(_triggered(Cadence.Trigger.NO_REPLY))
+    if not no_reply:
+        return
     lead = action.lead
     own = set(StepRun.objects.filter(action=action).values_list("enrollment__cadence_id", flat=True))
     rules = Rules()
-    for cadence in _triggered(Cadence.Trigger.NO_REPLY):
+    for cadence in no_reply:
         if cadence.pk in own:
             _note(
                 cadence,
@@ -313,8 +323,14 @@ def cadences_on_sent(*, action: Action) -> None:
 
 
 def _running(**filters):
-    # No select_related of nullable relations here: a lock that waits re-reads only the locked row.
-    return Enrollment.objects.select_for_update(of=("self",)).filter(status__in=RUNNING, **filters).order_by("pk")
+    # Only the cadence is joined (never changed by a stop); no nullable relation: a lock that waits re-reads
+    # only the locked row, and a joined nullable one could come back empty.
+    return (
+        Enrollment.objects.select_for_update(of=("self",))
+        .select_related("cadence")
+        .filter(status__in=WAITING, **filters)
+        .order_by("pk")
+    )
 
 
 def _withdraw(enrollment: Enrollment, reason: str) -> int:
@@ -355,9 +371,8 @@ def enrollments_stop(
     stopped = []
     for enrollment in _running(**filters):
         enrollment.lead = lead
-        cadence = Cadence.objects.get(pk=enrollment.cadence_id)
-        if where is None or where(cadence):
-            _stop(enrollment, cadence, kind=kind, reason=reason, user=user)
+        if where is None or where(enrollment.cadence):
+            _stop(enrollment, enrollment.cadence, kind=kind, reason=reason, user=user)
             stopped.append(enrollment)
     return stopped
 
@@ -490,7 +505,7 @@ def enrollment_resume(*, enrollment_id: int, user) -> Enrollment:
 def enrollment_skip(*, enrollment_id: int, user) -> Enrollment:
     """Skip the enrollment's next step (recorded as skipped by the person) and schedule the one after."""
     enrollment = _lock_for(enrollment_id, user)
-    _require_running(enrollment, *RUNNING)
+    _require_running(enrollment, *WAITING)
     rules = Rules()
     cadence, steps = rules.cadence(enrollment.cadence_id)
     now = timezone.now()
@@ -506,7 +521,7 @@ def enrollment_skip(*, enrollment_id: int, user) -> Enrollment:
 def enrollment_stop(*, enrollment_id: int, user, reason: str = "") -> Enrollment:
     """A person (or an integration) stops an enrollment; what it proposed and is still waiting is cancelled."""
     enrollment = _lock_for(enrollment_id, user)
-    _require_running(enrollment, *RUNNING)
+    _require_running(enrollment, *WAITING)
     reason = (reason or "").strip()[:200]
     cancelled = _end(
         enrollment, kind=Enrollment.StopKind.PERSON, reason=reason or f"Stopped by {user}.", user=_person(user)
@@ -569,20 +584,21 @@ def _advance(enrollment: Enrollment, cadence: Cadence, steps: list[CadenceStep],
         _schedule(enrollment, cadence, steps, rules, now)
 
 
-def _replies(enrollment) -> QuerySet:
-    return InboundEvent.objects.filter(lead=enrollment.lead_id, received_at__gt=enrollment.started_at)
+def _replies(lead, since) -> QuerySet:
+    """What the lead sent after ``since`` (values or, in a subquery, OuterRefs)."""
+    return InboundEvent.objects.filter(lead=lead, received_at__gt=since)
 
 
 def _replied(enrollment: Enrollment) -> bool:
     """The lead wrote or called since the enrollment started (read with the batch when the scheduler runs)."""
     if not hasattr(enrollment, "replied"):
-        enrollment.replied = _replies(enrollment).exists()
+        enrollment.replied = _replies(enrollment.lead_id, enrollment.started_at).exists()
     return enrollment.replied
 
 
 def _sms_stopped(enrollment: Enrollment) -> bool:
     if not hasattr(enrollment, "sms_stopped"):
-        enrollment.sms_stopped = sms_opted_out(enrollment.lead.phone)
+        enrollment.sms_stopped = sms_opt_outs(enrollment.lead.phone).exists()
     return enrollment.sms_stopped
 
 
@@ -741,10 +757,8 @@ def _batch(rules: Rules, now: datetime, result: PassResult, limit: int) -> int:
             .filter(status=Enrollment.Status.ACTIVE, next_run_at__lte=now)
             .select_related("lead__owner", "appointment")
             .annotate(
-                replied=Exists(
-                    InboundEvent.objects.filter(lead=OuterRef("lead_id"), received_at__gt=OuterRef("started_at"))
-                ),
-                sms_stopped=Exists(SmsOptOut.objects.filter(phone=OuterRef("lead__phone"))),
+                replied=Exists(_replies(OuterRef("lead_id"), OuterRef("started_at"))),
+                sms_stopped=Exists(sms_opt_outs(OuterRef("lead__phone"))),
             )
             .order_by("next_run_at")[:limit]
         )

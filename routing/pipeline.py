@@ -16,10 +16,10 @@ from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
 from integrations.models import CrmEvent
-from integrations.outbound import crm_event_emit, lead_data, lead_stage_changed, slack_alert
+from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
-from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage
+from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage, lead_stage_moved
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
 
@@ -283,7 +283,6 @@ def event_apply(prepared: Prepared) -> InboundEvent:
             # A call is answered by a person or, when missed, by the text-back (integrations.voice).
             if event.channel != Channel.CALL:
                 _respond(lead, event, conversation, qualification, criteria)
-        cadences_on_stage(lead=lead, before=before["stage"], by="qualification")
         event.processed_at = timezone.now()
         event.save(update_fields=["processed_at"])
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})
@@ -291,11 +290,12 @@ def event_apply(prepared: Prepared) -> InboundEvent:
 
 
 def _announce(lead: Lead, event: InboundEvent, before: dict) -> None:
-    """Tell the CRM about a new lead, or a stage the qualification moved."""
+    """Tell the CRM about a new lead (its stage starts cadences), or move what a stage change sets off."""
     if event.lead_created:
         crm_event_emit(CrmEvent.LEAD_CREATED, lead=lead, data={"lead": lead_data(lead), "channel": event.channel})
+        cadences_on_stage(lead=lead, before=before["stage"], by="qualification")
     else:
-        lead_stage_changed(lead, before=before["stage"], by="nightshift")
+        lead_stage_moved(lead, before=before["stage"], by="nightshift")
 
 
 def _hot_alert(lead: Lead, event: InboundEvent, before: dict) -> None:

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
-from config.exceptions import ApplicationError
+from config.exceptions import ApplicationError, validation_text
 from leads.permissions import is_manager
 from leads.selectors import lead_list
 from routing import cadences
@@ -42,10 +42,6 @@ def _panel(request: HttpRequest, lead_id: int, *, error: str = "", status: int =
     return render(request, ENROLLMENTS_TEMPLATE, enrollments_context(lead, error=error), status=status)
 
 
-def _errors_text(exc: ValidationError) -> str:
-    return " ".join(m for messages in exc.message_dict.values() for m in messages)
-
-
 @login_required
 @require_POST
 def enrollment_add(request: HttpRequest, lead_id: int) -> HttpResponse:
@@ -55,7 +51,7 @@ def enrollment_add(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise ValidationError({"cadence": "Choose a cadence."})
         cadences.enrollment_start(lead_id=lead_id, cadence_id=int(cadence_id), user=request.user)
     except ValidationError as exc:
-        return _panel(request, lead_id, error=_errors_text(exc), status=422)
+        return _panel(request, lead_id, error=validation_text(exc), status=422)
     except ApplicationError as exc:
         return _panel(request, lead_id, error=exc.message, status=exc.status_code)
     return _panel(request, lead_id)

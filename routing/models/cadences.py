@@ -171,11 +171,15 @@ class CadenceStep(models.Model):
         """'1 business day', '24 hours before': the delay in words."""
         unit = self.get_delay_unit_display()
         words = f"{self.delay} {unit[:-1] if self.delay == 1 else unit}"
+        cadence = self._cadence_or_none()
+        return f"{words} before" if cadence and cadence.trigger == Cadence.Trigger.APPOINTMENT else words
+
+    def _cadence_or_none(self) -> Cadence | None:
+        # An admin inline validates a step before its new cadence is saved.
         try:
-            before = self.cadence.trigger == Cadence.Trigger.APPOINTMENT
+            return self.cadence
         except Cadence.DoesNotExist:
-            before = False
-        return f"{words} before" if before else words
+            return None
 
     @property
     def writes_to_lead(self) -> bool:
@@ -183,10 +187,7 @@ class CadenceStep(models.Model):
 
     def clean(self):
         errors = {}
-        try:
-            cadence = self.cadence
-        except Cadence.DoesNotExist:
-            cadence = None
+        cadence = self._cadence_or_none()
         if self.writes_to_lead:
             if self.template_id is None:
                 errors["template"] = "SMS and email steps send a template; choose one."
