@@ -12,6 +12,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from approvals.models import Action, MessageTemplate, Workflow, render_text
+from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import DraftRequest
 
 # Built-in questions, used when no active template asks for the fact on that channel.
@@ -73,6 +74,12 @@ def channel_for(lead) -> tuple[str, str, str] | None:
     return None
 
 
+# Active templates, the most recently edited first (it wins when two fit).
+_templates = Snapshot(
+    SETTINGS_KEY, lambda: tuple(MessageTemplate.objects.filter(active=True).order_by("-updated_at")), (MessageTemplate,)
+)
+
+
 def draft_compose(
     *,
     lead,
@@ -95,10 +102,14 @@ def draft_compose(
     if reach is None:
         return None
     channel, kind, to = reach
-    templates = MessageTemplate.objects.filter(workflow=workflow, channel=channel, active=True)
-    if asks_for:
-        templates = templates.filter(asks_for=asks_for)
-    template = templates.order_by("-updated_at").first()
+    template = next(
+        (
+            t
+            for t in _templates.get()
+            if t.workflow == workflow and t.channel == channel and (not asks_for or t.asks_for == asks_for)
+        ),
+        None,
+    )
     if template is None and not (workflow == Workflow.CLARIFYING_QUESTION and asks_for in QUESTIONS):
         return None
     variables = {

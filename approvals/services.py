@@ -268,7 +268,7 @@ def _announce_approved(action: Action) -> None:
     crm_event_emit(
         CrmEvent.ACTION_APPROVED,
         lead=action.lead,
-        data={
+        data=lambda: {
             "action": {
                 "id": action.pk,
                 "workflow": action.workflow,

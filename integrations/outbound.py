@@ -12,6 +12,7 @@ import json
 import logging
 import time
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 import requests
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.queue import enqueue_on_commit
+from config.versions import SETTINGS_KEY, Snapshot
 from integrations.models import CrmEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.signatures import outbound_signature
 
@@ -51,10 +53,22 @@ def _delivery_create(**fields) -> WebhookDelivery:
     return delivery
 
 
-def crm_event_emit(event: str, *, lead=None, data: dict) -> list[WebhookDelivery]:
-    """Announce ``event`` to every active subscription that asked for it; call inside the writing transaction."""
+# Every new lead and every stage change asks who subscribed; subscriptions change rarely.
+_subscriptions = Snapshot(
+    SETTINGS_KEY, lambda: tuple(WebhookSubscription.objects.filter(active=True).order_by("pk")), (WebhookSubscription,)
+)
+
+
+def crm_event_emit(event: str, *, lead=None, data: Callable[[], dict]) -> list[WebhookDelivery]:
+    """Announce ``event`` to every active subscription that asked for it; call inside the writing transaction.
+
+    ``data()`` builds the payload, only when someone subscribed: most installations have no CRM.
+    """
     assert event in CrmEvent.values, event
-    receivers = [s for s in WebhookSubscription.objects.filter(active=True) if event in s.events]
+    receivers = [s for s in _subscriptions.get() if event in s.events]
+    if not receivers:
+        return []
+    built = data()
     now = timezone.now()
     return [
         _delivery_create(
@@ -63,7 +77,7 @@ def crm_event_emit(event: str, *, lead=None, data: dict) -> list[WebhookDelivery
             url=sub.url,
             event=event,
             lead=lead,
-            payload={"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": data},
+            payload={"id": str(uuid.uuid4()), "event": event, "created_at": now.isoformat(), "data": built},
         )
         for sub in receivers
     ]
@@ -73,15 +87,17 @@ def lead_stage_changed(lead, *, before: str, by: str) -> None:
     """The one announcement of a stage change, whoever made it (a person, the pipeline, a send, the CRM)."""
     if before != lead.stage:
         crm_event_emit(
-            CrmEvent.LEAD_STAGE_CHANGED, lead=lead, data={"lead": lead_data(lead), "before": before, "by": by}
+            CrmEvent.LEAD_STAGE_CHANGED, lead=lead, data=lambda: {"lead": lead_data(lead), "before": before, "by": by}
         )
 
 
 def _slack_url(lead) -> str:
-    from routing.models import Rep
+    from routing.directory import routing_config
 
     if lead is not None and lead.owner_id:
-        url = Rep.objects.filter(user_id=lead.owner_id).values_list("team__slack_webhook_url", flat=True).first()
+        config = routing_config()
+        rep_id = config.rep_by_user.get(lead.owner_id)
+        url = config.slack_urls.get(config.directory.reps[rep_id].team_id) if rep_id else ""
         if url:
             return url
     return settings.SLACK_WEBHOOK_URL

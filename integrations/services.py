@@ -130,7 +130,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         crm_event_emit(
             CrmEvent.MESSAGE_SENT,
             lead=lead,
-            data={
+            data=lambda: {
                 "lead": lead_data(lead),
                 "message": {"id": message.pk, "channel": message.channel, "to": message.to, "body": message.body},
             },

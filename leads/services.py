@@ -392,7 +392,7 @@ def appointment_book(
     crm_event_emit(
         CrmEvent.APPOINTMENT_BOOKED,
         lead=lead,
-        data={
+        data=lambda: {
             "lead": lead_data(lead),
             "appointment": {
                 "id": appointment.pk,

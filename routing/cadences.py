@@ -15,16 +15,17 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.utils import timezone
 
 from approvals.drafting import DraftContent
-from approvals.models import Action, Policy, render_text
+from approvals.models import Action, MessageTemplate, Policy, render_text
 from approvals.services import action_propose, actions_cancel_waiting, policy_for
 from audit.models import Decision
 from audit.services import decision_record
 from config.exceptions import ConflictError
 from config.queue import enqueue
+from config.versions import SETTINGS_KEY, Snapshot
 from integrations.outbound import lead_stage_changed
 from leads.choices import Stage
 from leads.models import Appointment, InboundEvent, Lead
@@ -38,6 +39,29 @@ from routing.models.cadences import WAITING
 logger = logging.getLogger(__name__)
 
 
+@dataclass(frozen=True)
+class CadenceBook:
+    """Every cadence with its steps (and their templates), the holidays and the quiet-hours rows: one snapshot."""
+
+    cadences: dict[int, tuple[Cadence, list[CadenceStep]]]
+    holidays: frozenset[date]
+    quiet_hours: dict[str, timing.Window]
+
+
+def _book_build() -> CadenceBook:
+    steps = CadenceStep.objects.select_related("template").order_by("position", "id")
+    cadences = Cadence.objects.prefetch_related(Prefetch("steps", queryset=steps)).order_by("pk")
+    return CadenceBook(
+        cadences={c.pk: (c, list(c.steps.all())) for c in cadences},
+        holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
+        quiet_hours={q.channel: timing.Window(q.allowed_from, q.allowed_until) for q in QuietHours.objects.all()},
+    )
+
+
+# Templates are in it through the steps; the book is read several times for every lead and every send.
+_book = Snapshot(SETTINGS_KEY, _book_build, (Cadence, CadenceStep, MessageTemplate, Holiday, QuietHours))
+
+
 class Rules:
     """What a pass reads once, however many steps it runs: cadences and their steps, policies, quiet hours, holidays.
 
@@ -45,7 +69,7 @@ class Rules:
     """
 
     def __init__(self):
-        self._cadences: dict[int, tuple[Cadence, list[CadenceStep]]] = {}
+        self._book = _book.get()
         self._policies: dict[str, Policy] = {}
 
     def policy(self, workflow: str) -> Policy:
@@ -54,21 +78,20 @@ class Rules:
         return self._policies[workflow]
 
     def cadence(self, cadence_id: int) -> tuple[Cadence, list[CadenceStep]]:
-        if cadence_id not in self._cadences:
+        found = self._book.cadences.get(cadence_id)
+        if found is None:  # made after this pass began
             cadence = Cadence.objects.get(pk=cadence_id)
-            steps = list(cadence.steps.select_related("template").order_by("position", "id"))
-            self._cadences[cadence_id] = cadence, steps
-        return self._cadences[cadence_id]
+            found = cadence, list(cadence.steps.select_related("template").order_by("position", "id"))
+        return found
 
-    @cached_property
+    @property
     def holidays(self) -> frozenset[date]:
-        return frozenset(Holiday.objects.values_list("date", flat=True))
+        return self._book.holidays
 
     @cached_property
     def windows(self) -> dict[str, timing.Window]:
-        rows = {q.channel: timing.Window(q.allowed_from, q.allowed_until) for q in QuietHours.objects.all()}
         default = timing.Window.parse(settings.CADENCE_QUIET_HOURS)
-        return {channel: rows.get(channel, default) for channel in QuietHours.Channel.values}
+        return {channel: self._book.quiet_hours.get(channel, default) for channel in QuietHours.Channel.values}
 
     def window(self, channel: str) -> timing.Window | None:
         # A Slack nudge reaches the team, not the lead: the lead's quiet hours do not apply.
@@ -206,8 +229,13 @@ def _enroll_quietly(cadence: Cadence, lead: Lead, trigger: str, rules: Rules, **
         return None
 
 
-def _triggered(trigger: str, **filters):
-    return Cadence.objects.filter(active=True, trigger=trigger, **filters).order_by("pk")
+def _triggered(trigger: str, stage: str | None = None) -> list[Cadence]:
+    """The active cadences ``trigger`` starts (entering ``stage``, for a stage trigger), oldest first."""
+    return [
+        cadence
+        for cadence, _ in _book.get().cadences.values()
+        if cadence.active and cadence.trigger == trigger and (stage is None or cadence.trigger_stage == stage)
+    ]
 
 
 def cadences_on_lead_created(*, lead: Lead) -> list[Enrollment]:
@@ -229,7 +257,7 @@ def cadences_on_stage(*, lead: Lead, before: str, by: str = "") -> None:
         where=lambda cadence: lead.stage in cadence.stop_stage_list,
     )
     rules = Rules()
-    starting = list(_triggered(Cadence.Trigger.STAGE_ENTERED, trigger_stage=lead.stage))
+    starting = list(_triggered(Cadence.Trigger.STAGE_ENTERED, lead.stage))
     if lead.stage == Stage.QUALIFIED:
         starting += list(_triggered(Cadence.Trigger.QUALIFIED))
     for cadence in starting:

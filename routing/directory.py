@@ -1,22 +1,20 @@
 """The routing configuration (rules, teams, reps, hours, absences, territories) as one cached snapshot.
 
-Routing a lead must not reload 200 rules and 100 reps every time. Each process keeps a snapshot
-tagged with a version token held in the shared cache; saving or deleting any routing record
-replaces the token (signals below), and every process rebuilds on its next lead. The token is
-random rather than a counter, so a lost or rolled-back cache entry can only cause a rebuild,
-never a stale read. Rotation state and loads are *not* here: they are read under row locks.
+Routing a lead must not reload 200 rules and 100 reps every time. Each process keeps a
+``config.versions.Snapshot``: saving or deleting any routing record (or a rep's user) replaces
+its token, and every process rebuilds on its next lead. Rotation state and loads are *not*
+here: they are read under row locks.
 """
 
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.db.models import Prefetch
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.utils import timezone
 
-from config.versions import version_bump, version_get
+from config.versions import Snapshot
 from routing import assign, engine
 from routing.models import Absence, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
 
@@ -33,35 +31,18 @@ class TeamSla:
 
 @dataclass(frozen=True)
 class RoutingConfig:
-    version: str
     rules: dict[int, RoutingRule]  # read-only copies, in priority order
     specs: tuple[engine.RuleSpec, ...]
     compiled: dict[int, engine.CompiledConditions]
     directory: assign.Directory
     sla: dict[int, TeamSla]
     rep_by_user: dict[int, int]
-
-
-_lock = threading.Lock()
-_current: RoutingConfig | None = None
-
-
-def config_version() -> str:
-    return version_get(VERSION_KEY)
+    slack_urls: dict[int, str]  # team id → its Slack channel's webhook (teams without one are left out)
 
 
 def config_changed() -> None:
     """Make every process rebuild its snapshot on its next lead."""
-    version_bump(VERSION_KEY)
-
-
-def _on_change(sender, **kwargs):
-    config_changed()
-
-
-for _model in WATCHED:
-    post_save.connect(_on_change, sender=_model, dispatch_uid=f"routing-config-{_model.__name__}")
-    post_delete.connect(_on_change, sender=_model, dispatch_uid=f"routing-config-delete-{_model.__name__}")
+    _snapshot.changed()
 
 
 @receiver(post_save, sender="auth.User", dispatch_uid="routing-config-user")
@@ -91,7 +72,7 @@ def _rep_info(rep: Rep) -> assign.RepInfo:
     )
 
 
-def _build(version: str) -> RoutingConfig:
+def _build() -> RoutingConfig:
     recent = timezone.now() - timedelta(days=1)
     reps = (
         Rep.objects.select_related("user")
@@ -118,24 +99,19 @@ def _build(version: str) -> RoutingConfig:
         ),
     )
     return RoutingConfig(
-        version=version,
         rules={r.pk: r for r in rules},
         specs=tuple(engine.RuleSpec(id=r.pk, name=r.name, conditions=r.conditions) for r in rules),
         compiled=compiled,
         directory=directory,
         sla={t.pk: TeamSla(t.sla_minutes, t.sla_action, t.sla_max_hops) for t in teams},
         rep_by_user={r.user_id: r.id for r in directory.reps.values()},
+        slack_urls={t.pk: t.slack_webhook_url for t in teams if t.slack_webhook_url},
     )
+
+
+_snapshot = Snapshot(VERSION_KEY, _build, WATCHED)
 
 
 def routing_config() -> RoutingConfig:
     """The current routing configuration, rebuilt only when a routing record changed."""
-    global _current
-    version = config_version()
-    current = _current
-    if current is not None and current.version == version:
-        return current
-    with _lock:
-        if _current is None or _current.version != version:
-            _current = _build(version)
-        return _current
+    return _snapshot.get()

@@ -275,8 +275,7 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         if qualification.intent not in NOISE_INTENTS:
             if lead.owner_id is None:
                 facts = lead_facts(lead, qualification.as_dict(), event)
-                if lead_route(lead=lead, facts=facts) is not None:
-                    lead.refresh_from_db(fields=["owner"])
+                lead_route(lead=lead, facts=facts)  # sets lead.owner_id, which drops a stale cached owner
             if event.lead_created:
                 cadences_on_lead_created(lead=lead)
             _hot_alert(lead, event, before)
@@ -292,7 +291,9 @@ def event_apply(prepared: Prepared) -> InboundEvent:
 def _announce(lead: Lead, event: InboundEvent, before: dict) -> None:
     """Tell the CRM about a new lead (its stage starts cadences), or move what a stage change sets off."""
     if event.lead_created:
-        crm_event_emit(CrmEvent.LEAD_CREATED, lead=lead, data={"lead": lead_data(lead), "channel": event.channel})
+        crm_event_emit(
+            CrmEvent.LEAD_CREATED, lead=lead, data=lambda: {"lead": lead_data(lead), "channel": event.channel}
+        )
         cadences_on_stage(lead=lead, before=before["stage"], by="qualification")
     else:
         lead_stage_moved(lead, before=before["stage"], by="nightshift")

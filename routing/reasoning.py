@@ -11,11 +11,11 @@ from django.conf import settings
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from config.versions import version_bump, version_get
+from config.versions import SETTINGS_KEY, Snapshot, version_bump, version_get
 from integrations.llm import Conversation, Criteria, RulesProvider, openai_provider_build, provider_name
 from integrations.llm.base import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
-from routing.models import IntentExample
+from routing.models import IntentExample, QualificationCriteria
 from routing.selectors import criteria_get_active
 
 logger = logging.getLogger(__name__)
@@ -25,10 +25,17 @@ HISTORY_MESSAGES = 5
 _centroids: dict[str, object] = {}
 
 
-def criteria_active() -> Criteria:
-    """The active QualificationCriteria row as plain data (defaults when none is set up)."""
+def _criteria_build() -> Criteria:
     row = criteria_get_active()
     return row.as_criteria() if row is not None else Criteria()
+
+
+_criteria = Snapshot(SETTINGS_KEY, _criteria_build, (QualificationCriteria,))
+
+
+def criteria_active() -> Criteria:
+    """The active QualificationCriteria row as plain data (defaults when none is set up)."""
+    return _criteria.get()
 
 
 @receiver(post_save, sender=IntentExample)

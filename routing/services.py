@@ -222,7 +222,7 @@ def _assignment_write(
     crm_event_emit(
         CrmEvent.LEAD_ASSIGNED,
         lead=lead,
-        data={"lead": lead_data(lead), "rep": rep_name, "kind": kind, "reason": reason},
+        data=lambda: {"lead": lead_data(lead), "rep": rep_name, "kind": kind, "reason": reason},
     )
     return assignment
 

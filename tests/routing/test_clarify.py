@@ -13,7 +13,9 @@ PHONE = "+15128670301"
 
 @pytest.fixture
 def asks(demo):
-    QualificationCriteria.objects.update(required_facts="postal_code, budget", max_questions=2)
+    criteria = QualificationCriteria.objects.get(active=True)
+    criteria.required_facts, criteria.max_questions = "postal_code, budget", 2
+    criteria.save()
 
 
 def say(capture, message, **extra):
