@@ -2,13 +2,18 @@
 """Exactly once, whatever crashes: 500 leads with automatic first responses while the worker is killed.
 
 Starts gunicorn (2 workers) and a qcluster (2 workers) against PostgreSQL with the ORM broker, the
-first-response policy on auto and the locmem SMS backend, then posts 500 new leads (each twice:
-the second is a client's retry) while a killer sends SIGKILL to the whole qcluster ten times at
-random moments and starts a new one at once. With --stop-postgres it also stops PostgreSQL for 10 s
-in the middle (pg_ctlcluster; needs root) and checks that capture answered 503 with a plain body
-meanwhile, and that every request that got a 202 was processed once it was back. At the end, after
-the broker's retry delay has passed: every lead must have exactly one first response sent (zero
-lost, zero duplicates) and every action be in a final state or visibly failed.
+first-response policy on auto and Twilio as the SMS provider (a local fake Twilio, reached through
+the real SDK, that keeps every message it accepts). It posts 500 new leads, each twice with the same
+Idempotency-Key (a client's retry), the copies shuffled among their neighbours so they often arrive
+together, while a killer sends SIGKILL to the whole qcluster ten times at random moments and starts a
+new one at once. With --stop-postgres it also stops PostgreSQL for 10 s in the middle
+(pg_ctlcluster; needs root) and checks that capture answered 503 with a plain body meanwhile, and
+that every request that got a 202 was processed once it was back.
+
+A send a kill interrupted stays "executing" until the stalled-send sweep (scheduled every 5 minutes;
+run here directly once EXECUTE_STALL_MINUTES=1 has passed) asks Twilio whether it has the message:
+recorded if so, sent again if surely not. At the end, counted at Twilio and in the database: every
+lead has exactly one first response (zero lost, zero duplicates), and every action is final.
 
     .venv/bin/python bench/chaos.py [--leads 500] [--kills 10] [--stop-postgres]
 
@@ -33,6 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.ingest import PYTHON, free_port, start_server  # noqa: E402
 from bench.speed_to_lead import MESSAGE, prepare, stack_env  # noqa: E402
+from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio  # noqa: E402
 
 
 class Worker:
@@ -58,34 +64,37 @@ class Worker:
         self.proc.wait(timeout=60)
 
 
+def phone(n: int) -> str:
+    return f"+1512{6_000_000 + n:07d}"
+
+
 def post_leads(port: int, key: str, total: int) -> list[tuple[int, int, str]]:
-    """Each lead posted twice (the same Idempotency-Key): (lead number, status, body) per request."""
+    """Each lead posted twice (the same Idempotency-Key), copies shuffled among neighbours: (n, status, body)."""
     local, results, lock = threading.local(), [], threading.Lock()
+    rng = random.Random(7)
+    order = sorted((n for n in range(total) for _ in range(2)), key=lambda n: n + rng.uniform(0, 4))
     headers = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
 
     def send(n: int) -> None:
         body = json.dumps({"channel": "form", "source": "chaos", "name": f"Chaos {n}",
-                           "phone": f"+1512{6_000_000 + n:07d}", "message": MESSAGE}).encode()  # fmt: skip
-        for _ in range(2):
-            if not hasattr(local, "conn"):
-                local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-            try:
-                local.conn.request(
-                    "POST", "/api/v1/events/", body=body, headers={**headers, "Idempotency-Key": f"c{n}"}
-                )
-                response = local.conn.getresponse()
-                status, text = response.status, response.read().decode()
-            except (OSError, http.client.HTTPException) as exc:
-                local.conn.close()
-                del local.conn
-                status, text = 0, str(exc)
-            with lock:
-                results.append((n, status, text))
+                           "phone": phone(n), "message": MESSAGE}).encode()  # fmt: skip
+        if not hasattr(local, "conn"):
+            local.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            local.conn.request("POST", "/api/v1/events/", body=body, headers={**headers, "Idempotency-Key": f"c{n}"})
+            response = local.conn.getresponse()
+            status, text = response.status, response.read().decode()
+        except (OSError, http.client.HTTPException) as exc:
+            local.conn.close()
+            del local.conn
+            status, text = 0, str(exc)
+        with lock:
+            results.append((n, status, text))
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        for n in range(total):
+        for n in order:
             pool.submit(send, n)
-            time.sleep(0.04)  # about 25 leads a second: the stack keeps up, the kills land mid-flow
+            time.sleep(0.02)  # about 25 leads a second: the stack keeps up, the kills land mid-flow
     return results
 
 
@@ -101,13 +110,23 @@ def main() -> None:
     parser.add_argument("--stop-postgres", action="store_true")
     args = parser.parse_args()
 
+    twilio = FakeTwilio().__enter__()
+    provider = {
+        "SMS_BACKEND": "integrations.channels.TwilioSmsBackend",
+        "TWILIO_ACCOUNT_SID": ACCOUNT_SID,
+        "TWILIO_AUTH_TOKEN": AUTH_TOKEN,
+        "TWILIO_FROM_NUMBER": "+15125550000",
+        "TWILIO_API_URL": twilio.url,
+        "EXECUTE_STALL_MINUTES": "1",
+    }
+    os.environ.update(provider)  # this process runs the stalled-send sweep with the same settings
     key = prepare("orm")
-    env = stack_env("orm")
+    env = {**stack_env("orm"), **provider}
     port = free_port()
     server = start_server(port, 2, env)
     worker = Worker(env)
     rng = random.Random(11)
-    duration = args.leads * 0.04
+    duration = args.leads * 2 * 0.02
     moments = sorted(rng.uniform(1, duration) for _ in range(args.kills))
 
     def killer():
@@ -134,14 +153,17 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
+        from integrations.services import executions_stalled
         from leads.models import Lead
 
-        # Tasks a killed worker held come back after the broker's retry delay (Q_CLUSTER["retry"], 90 s).
-        deadline = time.monotonic() + 300
+        # Tasks a killed worker held come back after the broker's retry delay (Q_CLUSTER["retry"], 90 s);
+        # sends it cut short are settled by the sweep once they are a minute old.
+        deadline, settled = time.monotonic() + 400, 0
         while time.monotonic() < deadline:
             if not Lead.objects.filter(source="chaos", first_response_at__isnull=True).exists():
                 break
-            time.sleep(2)
+            settled += executions_stalled()
+            time.sleep(5)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         worker.stop()
@@ -152,6 +174,8 @@ def main() -> None:
     from approvals.models import Action
     from leads.models import InboundEvent, Lead, Message
 
+    twilio.__exit__()
+    at_twilio = Counter(m["To"] for m in twilio.messages)
     statuses = Counter(status for _, status, _ in results)
     refused = [(n, text) for n, status, text in results if status == 503]
     accepted = {n for n, status, _ in results if status == 202}
@@ -177,7 +201,21 @@ def main() -> None:
         f"leads {leads.count()} (accepted {len(accepted)}); answered {len(sent)}; lost {lost}; answered twice {twice}"
     )
     print(f"duplicate events {duplicate_events}; actions not final: {dict(open_actions) or 'none'}")
-    ok = lost == 0 and twice == 0 and duplicate_events == 0 and not open_actions and leads.count() == len(accepted)
+    texted = {phone(n) for n in accepted}
+    twilio_ok = set(at_twilio) == texted and set(at_twilio.values()) == {1}
+    print(
+        f"at Twilio: {len(at_twilio)} numbers texted, {sum(at_twilio.values())} messages, "
+        f"{sum(1 for c in at_twilio.values() if c > 1)} numbers texted twice, "
+        f"{len(texted - set(at_twilio))} accepted leads never texted; interrupted sends settled by the sweep: {settled}"
+    )
+    ok = (
+        lost == 0
+        and twice == 0
+        and duplicate_events == 0
+        and not open_actions
+        and leads.count() == len(accepted)
+        and twilio_ok
+    )
     print("exactly once:", "met" if ok else "NOT MET")
     if not ok:
         raise SystemExit(1)

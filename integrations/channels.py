@@ -6,12 +6,14 @@ import sys
 import threading
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.module_loading import import_string
 
 logger = logging.getLogger(__name__)
@@ -38,9 +40,24 @@ class SendResult:
     provider_id: str
 
 
+@dataclass(frozen=True)
+class Sent:
+    """A message the provider has on record."""
+
+    provider_id: str
+    body: str
+
+
 class BaseSmsBackend:
     def send(self, *, to: str, body: str) -> SendResult:
         raise NotImplementedError
+
+    def sent_since(self, *, to: str, since: datetime) -> list[Sent]:
+        """What this sender sent to ``to`` at or after ``since``, newest first: settles a send a dead worker left.
+
+        Raises ChannelError when the provider cannot tell (this default): a person decides then.
+        """
+        raise ChannelError(f"{type(self).__name__} keeps no record to ask whether a text went out.")
 
 
 class ConsoleSmsBackend(BaseSmsBackend):
@@ -65,8 +82,13 @@ class LocmemSmsBackend(BaseSmsBackend):
     def send(self, *, to: str, body: str) -> SendResult:
         with self._lock:
             provider_id = f"locmem-{len(self.outbox) + 1}"
-            self.outbox.append({"to": to, "body": body, "provider_id": provider_id})
+            self.outbox.append({"to": to, "body": body, "provider_id": provider_id, "at": timezone.now()})
         return SendResult(provider_id=provider_id)
+
+    def sent_since(self, *, to: str, since: datetime) -> list[Sent]:
+        with self._lock:
+            found = [m for m in self.outbox if m["to"] == to and m["at"] >= since]
+        return [Sent(m["provider_id"], m["body"]) for m in reversed(found)]
 
 
 class TwilioSmsBackend(BaseSmsBackend):
@@ -100,6 +122,24 @@ class TwilioSmsBackend(BaseSmsBackend):
         except (ConnectTimeout, RequestsConnectionError) as exc:
             raise ChannelError(f"Could not reach Twilio: {exc}", transient=True) from exc
         return SendResult(provider_id=message.sid)
+
+    def sent_since(self, *, to: str, since: datetime) -> list[Sent]:
+        from requests.exceptions import RequestException
+        from twilio.base.exceptions import TwilioRestException
+
+        from integrations.twilio_client import twilio_client
+
+        # Not filtered by DateSent on Twilio's side: a message still queued there has none yet.
+        try:
+            found = twilio_client().messages.list(to=to, limit=100)
+        except (TwilioRestException, RequestException) as exc:
+            raise ChannelError(f"Could not ask Twilio what it sent to {to}: {exc}") from exc
+        earliest = since - TWILIO_CLOCK_SKEW
+        return [Sent(m.sid, m.body) for m in found if m.date_created is None or m.date_created >= earliest]
+
+
+# Twilio stamps date_created with its own clock; ours may differ by this much.
+TWILIO_CLOCK_SKEW = timedelta(minutes=5)
 
 
 @cache

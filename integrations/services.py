@@ -11,9 +11,10 @@ from django.utils import timezone
 
 from approvals.drafting import DraftContent
 from approvals.models import Action, Policy, Workflow
-from approvals.services import action_propose
+from approvals.services import EXECUTE_TASK, action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
+from config.queue import enqueue_on_commit
 from integrations import channels
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
@@ -215,27 +216,84 @@ def action_execute(*, action_id: int) -> Action | None:
 STALLED = "The worker stopped while sending, so it may or may not have gone out: check the conversation before Retry."
 
 
-def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> int:
-    """Actions left ``executing`` by a worker that died mid-send become failed and escalated, in the queue.
+def _interrupted_send(action: Action, message: Message | None) -> channels.SendResult | None:
+    """Whether a send a dead worker left half-done reached the provider: what it recorded, or None if surely not.
 
-    They are never sent again by themselves: whether the provider got the message is unknown, and a
-    second text is worse than a person looking. Returns how many were found.
+    Raises ChannelError when that cannot be known (an email handed to SMTP, a backend with no record).
+    """
+    if action.kind == Action.Kind.SEND_CHAT:
+        return None  # the stored message is the delivery: sending it again writes the same row
+    if action.kind != Action.Kind.SEND_SMS or message is None:
+        raise channels.ChannelError(f"{action.get_kind_display()} leaves no record to ask.")
+    known = set(
+        Message.objects.filter(to=message.to, direction=Message.Direction.OUTBOUND)
+        .exclude(provider_id="")
+        .values_list("provider_id", flat=True)
+    )
+    for sent in channels.get_sms_backend().sent_since(to=message.to, since=action.updated_at):
+        if sent.body == message.body and sent.provider_id not in known:
+            return channels.SendResult(provider_id=sent.provider_id)
+    return None
+
+
+def _settle(action: Action, message: Message | None, verdict: channels.SendResult | None) -> None:
+    """Record what the provider has, or send again when it surely has nothing, or hand it to a person."""
+    if verdict is not None:
+        _complete(action, message, verdict.provider_id, 0.0)
+        decision_record(
+            step=Decision.Step.EXECUTE,
+            lead=action.lead,
+            action=action,
+            output={"provider_id": verdict.provider_id},
+            reasoning="The worker stopped mid-send; the provider had the message, so it is recorded, not sent again.",
+        )
+        return
+    if action.attempts >= settings.SEND_ATTEMPTS:
+        _fail(action, message, STALLED, reason="send interrupted")
+        return
+    action.status = Action.Status.APPROVED
+    action.save(update_fields=["status", "updated_at"])
+    decision_record(
+        step=Decision.Step.EXECUTE,
+        lead=action.lead,
+        action=action,
+        reasoning="The worker stopped mid-send and the provider has no such message: sending it again.",
+    )
+    enqueue_on_commit(EXECUTE_TASK, action.pk)
+
+
+def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> int:
+    """Settle actions a worker that died mid-send left ``executing``; returns how many were found.
+
+    The provider is asked (outside any lock) whether the message reached it: if so it is recorded
+    as sent; if it surely did not, it is sent again (up to SEND_ATTEMPTS claims); when the provider
+    cannot tell, the action fails into the queue for a person, since a second text is worse than a look.
     """
     now = now or timezone.now()
     cutoff = now - timedelta(minutes=older_than_minutes or settings.EXECUTE_STALL_MINUTES)
-    stalled = Action.objects.filter(status=Action.Status.EXECUTING, updated_at__lt=cutoff).values_list("pk", flat=True)
+    stalled = Action.objects.filter(status=Action.Status.EXECUTING, updated_at__lt=cutoff).select_related("lead")
     found = 0
-    for action_id in list(stalled[:500]):
+    for seen in list(stalled[:500]):
+        message = Message.objects.filter(action=seen).first()
+        try:
+            verdict, known = _interrupted_send(seen, message), True
+        except Exception as exc:  # noqa: BLE001 - a provider that cannot be asked leaves it to a person
+            logger.info("action.stall_unknown", extra={"action_id": seen.pk, "why": str(exc)})
+            verdict, known = None, False
         with transaction.atomic():
+            # Still the same claim: no other sweep settled it meanwhile.
             action = (
                 Action.objects.select_for_update(skip_locked=True, of=("self",))
                 .select_related("lead")
-                .filter(pk=action_id, status=Action.Status.EXECUTING, updated_at__lt=cutoff)
+                .filter(pk=seen.pk, status=Action.Status.EXECUTING, updated_at=seen.updated_at)
                 .first()
             )
             if action is None:
                 continue
-            _fail(action, Message.objects.filter(action=action).first(), STALLED, reason="send interrupted")
+            if known:
+                _settle(action, message, verdict)
+            else:
+                _fail(action, message, STALLED, reason="send interrupted")
             found += 1
     return found
 

@@ -72,3 +72,21 @@ def capture(api, django_capture_on_commit_callbacks):
         return response
 
     return _capture
+
+
+def killed_mid_send(action, *, provider_got_it: bool) -> None:
+    """A worker claims the action and is killed, before or after the provider took the message."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from approvals.models import Action
+    from integrations.channels import get_sms_backend
+    from integrations.services import _claim
+    from integrations.tasks import stalled_sends
+
+    _, message = _claim(action.pk)
+    if provider_got_it:
+        get_sms_backend().send(to=message.to, body=message.body)
+    assert stalled_sends() == 0, "a send in progress is left alone"
+    Action.objects.filter(pk=action.pk).update(updated_at=timezone.now() - timedelta(minutes=11))

@@ -3,9 +3,9 @@ from django.test import Client
 
 from approvals.models import Action, Policy
 from integrations.channels import ChannelError, LocmemSmsBackend
-from integrations.tasks import execute_action
+from integrations.tasks import execute_action, stalled_sends
 from leads.models import Lead, Message
-from tests.conftest import user_client
+from tests.conftest import killed_mid_send, user_client
 
 pytestmark = pytest.mark.django_db
 
@@ -64,19 +64,38 @@ def test_provider_failure_is_visible_and_retryable(approved, settings, sms_outbo
     assert len(sms_outbox) == 1
 
 
-def test_a_send_a_dead_worker_left_half_done_goes_to_a_person_never_out_again(
+def test_a_send_killed_before_the_provider_took_it_is_sent_again_once(
     approved, sms_outbox, django_capture_on_commit_callbacks
 ):
-    from datetime import timedelta
+    killed_mid_send(approved, provider_got_it=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert stalled_sends() == 1
+    action = Action.objects.get(pk=approved.pk)
+    assert (action.status, action.attempts, action.escalated) == ("done", 2, False)
+    assert len(sms_outbox) == 1 and Message.objects.get(action=action).provider_id == sms_outbox[0]["provider_id"]
+    assert action.lead.decisions.filter(reasoning__contains="provider has no such message").exists()
+    assert stalled_sends() == 0 and len(sms_outbox) == 1
 
-    from django.utils import timezone
 
-    from integrations.services import _claim
-    from integrations.tasks import stalled_sends
+def test_a_send_killed_after_the_provider_took_it_is_recorded_never_sent_twice(
+    approved, sms_outbox, django_capture_on_commit_callbacks
+):
+    killed_mid_send(approved, provider_got_it=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert stalled_sends() == 1
+    action = Action.objects.get(pk=approved.pk)
+    assert action.status == "done" and len(sms_outbox) == 1, "recorded from the provider, not sent again"
+    message = Message.objects.get(action=action)
+    assert (message.status, message.provider_id) == ("sent", sms_outbox[0]["provider_id"])
+    assert Lead.objects.get(pk=action.lead_id).first_response_at == message.sent_at
+    assert execute_action(approved.pk) == "skipped" and len(sms_outbox) == 1
 
-    _claim(approved.pk)  # the worker claimed the action and was killed before the provider answered
-    assert stalled_sends() == 0, "a send in progress is left alone"
-    Action.objects.filter(pk=approved.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
+
+def test_a_send_the_provider_cannot_account_for_goes_to_a_person_never_out_again(
+    approved, sms_outbox, settings, django_capture_on_commit_callbacks
+):
+    killed_mid_send(approved, provider_got_it=False)
+    settings.SMS_BACKEND = "integrations.channels.ConsoleSmsBackend"  # prints, keeps no record to ask
     assert stalled_sends() == 1
     action = Action.objects.get(pk=approved.pk)
     assert (action.status, action.escalated, action.escalation_reason) == ("failed", True, "send interrupted")
@@ -85,6 +104,7 @@ def test_a_send_a_dead_worker_left_half_done_goes_to_a_person_never_out_again(
     assert execute_action(approved.pk) == "skipped" and sms_outbox == [], "never sent again by itself"
     queue = user_client(action.lead.owner.username).get("/portal/queue/").content.decode()
     assert "send interrupted" in queue
+    settings.SMS_BACKEND = "integrations.channels.LocmemSmsBackend"
     rep = Client()
     rep.force_login(action.lead.owner)
     with django_capture_on_commit_callbacks(execute=True):

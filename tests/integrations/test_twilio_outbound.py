@@ -2,8 +2,9 @@ import pytest
 from django.test import Client
 
 from approvals.models import Action, Policy
-from integrations.tasks import execute_action
+from integrations.tasks import execute_action, stalled_sends
 from leads.models import Message
+from tests.conftest import killed_mid_send
 from tests.fakes.twilio_server import FakeTwilio, twilio_error
 from tests.integrations.twilio_helpers import PUBLIC, signed_post, twilio_settings  # noqa: F401
 
@@ -79,6 +80,19 @@ def test_an_unreachable_twilio_is_retried_a_bounded_number_of_times_then_fails(t
 
 def report(sid, status, **extra):
     return signed_post(Client(), STATUS, {"MessageSid": sid, "MessageStatus": status, "AccountSid": "AC1", **extra})
+
+
+@pytest.mark.parametrize("twilio_got_it", [True, False])
+def test_a_send_killed_mid_way_is_settled_by_asking_twilio(
+    fake_twilio, approved, twilio_got_it, django_capture_on_commit_callbacks
+):
+    killed_mid_send(approved, provider_got_it=twilio_got_it)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert stalled_sends() == 1
+    (sent,) = fake_twilio.messages
+    assert Message.objects.get(action=approved, status="sent").provider_id == sent["sid"]
+    assert Action.objects.get(pk=approved.pk).attempts == (1 if twilio_got_it else 2)
+    assert any(method == "GET" for method, *_ in fake_twilio.calls), "Twilio was asked what it has"
 
 
 def test_delivery_reports_move_the_message_forward_only(fake_twilio, approved):
