@@ -54,7 +54,7 @@ def stack_env(broker: str) -> dict:
 
 def prepare(broker: str) -> str:
     """A fresh database with the demo, first responses on auto, and an API key; returns the key."""
-    if "django" in sys.modules and sys.modules["django"].apps.apps.ready:
+    if "django.apps" in sys.modules and sys.modules["django.apps"].apps.ready:
         from django.db import connections
 
         connections.close_all()  # the database is dropped under it
