@@ -226,6 +226,9 @@ SEND_ATTEMPTS = env.int("SEND_ATTEMPTS", default=3)
 SEND_RETRY_SECONDS = env.float("SEND_RETRY_SECONDS", default=0.5)
 # An action still "sending" this long after its worker claimed it was interrupted (the worker died mid-send).
 EXECUTE_STALL_MINUTES = env.int("EXECUTE_STALL_MINUTES", default=10)
+# Work still waiting this long (an event not processed, an approved action not sent) lost its task (a broker
+# restart, a task that failed every attempt): it is queued again. Running either twice is safe.
+REQUEUE_MINUTES = env.int("REQUEUE_MINUTES", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@localhost>")
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")

@@ -63,6 +63,9 @@ class CaptureResult:
     lead_created: bool = False
 
 
+PROCESS_TASK = "routing.tasks.process_event"
+
+
 def request_fingerprint(data) -> str:
     """Stable hash of a request body, to tell a true replay from a reused idempotency key."""
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
@@ -188,7 +191,7 @@ def _capture_once(
         )
         if not created:
             cadences_on_reply(lead=lead, event=inbound)
-        enqueue_on_commit("routing.tasks.process_event", inbound.pk)
+        enqueue_on_commit(PROCESS_TASK, inbound.pk)
     logger.info(
         "lead.captured",
         extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},

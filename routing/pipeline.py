@@ -2,6 +2,7 @@
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -12,6 +13,7 @@ from approvals.models import Action, Workflow
 from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
+from config.queue import enqueue
 from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
@@ -19,6 +21,7 @@ from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
+from leads.services import PROCESS_TASK
 from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage, lead_stage_moved
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
@@ -309,6 +312,26 @@ def _hot_alert(lead: Lead, event: InboundEvent, before: dict) -> None:
             event="hot_lead",
             text=f":fire: Hot lead: {lead} scored {lead.score} ({intent.replace('_', ' ')}) via {event.channel}.",
         )
+
+
+def events_unprocessed_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
+    """Queue again the events captured long ago and still not processed; returns how many.
+
+    Their task was lost or failed every attempt; processing is safe to run twice (an event
+    already processed is left alone), so a late first task does no harm.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(minutes=older_than_minutes or settings.REQUEUE_MINUTES)
+    waiting = list(
+        InboundEvent.objects.filter(processed_at=None, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:500]
+    )
+    for event_id in waiting:
+        enqueue(PROCESS_TASK, event_id)
+    if waiting:
+        logger.warning("event.requeued", extra={"count": len(waiting)})
+    return len(waiting)
 
 
 def process_event(*, event_id: int) -> InboundEvent:

@@ -1,8 +1,10 @@
 """django-q2 entry points for routing: thin, they take ids and call services; each sees one configuration."""
 
 from config.versions import one_configuration
+from integrations.services import actions_approved_requeue
 from routing.cadences import cadence_pass as _cadence_pass
 from routing.cadences import cadence_sweep as _cadence_sweep
+from routing.pipeline import events_unprocessed_requeue
 from routing.pipeline import process_event as _process_event
 from routing.sla import sla_sweep as _sla_sweep
 
@@ -28,3 +30,9 @@ def cadence_sweep() -> dict:
 def cadence_pass() -> dict:
     """A helper the sweep enqueues when more than a batch is due, so several workers share the pass."""
     return _cadence_pass().summary()
+
+
+@one_configuration
+def requeue_lost() -> dict:
+    """Scheduled every 5 minutes (migration routing 0011): events and approved sends whose task was lost."""
+    return {"events": events_unprocessed_requeue(), "actions": actions_approved_requeue()}

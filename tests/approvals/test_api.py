@@ -44,7 +44,9 @@ def test_approve_with_edit_sends_edited_text_once(pending, sms_outbox, django_ca
     pending.refresh_from_db()
     assert pending.status == Action.Status.DONE
     assert pending.edited and pending.original_body.startswith("Hi Ivy, thanks")
-    assert sms_outbox == [{"to": "+15128670001", "body": "Hi Ivy, Ana here. Call you at 3?", "provider_id": "locmem-1"}]
+    assert [(m["to"], m["body"], m["provider_id"]) for m in sms_outbox] == [
+        ("+15128670001", "Hi Ivy, Ana here. Call you at 3?", "locmem-1")
+    ]
     message = Message.objects.get(action=pending)
     assert (message.status, message.provider_id) == ("sent", "locmem-1")
     assert pending.lead.__class__.objects.get(pk=pending.lead_id).first_response_at is not None
