@@ -154,7 +154,8 @@ def policy_outcome(
     return PolicyOutcome(policy.mode, Action.Status.PENDING)
 
 
-@transaction.atomic
+# No savepoint of its own: the pipeline and the cadence pass call it inside theirs, once per lead.
+@transaction.atomic(savepoint=False)
 def action_propose(
     *,
     lead,

@@ -59,19 +59,17 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
         action.save(update_fields=["status", "attempts", "updated_at"])
         if not action.to_lead:
             return action, None
-        message, _ = Message.objects.update_or_create(
-            action=action,
-            defaults={
-                "lead": lead,
-                "direction": Message.Direction.OUTBOUND,
-                "channel": action.channel,
-                "to": action.payload.get("to", ""),
-                "subject": action.payload.get("subject", ""),
-                "body": action.body,
-                "status": Message.Status.SENDING,
-                "error": "",
-            },
-        )
+        # The action's row lock keeps any other claim out: no savepointed update_or_create needed.
+        message = Message.objects.filter(action=action).first() or Message(action=action)
+        message.lead = lead
+        message.direction = Message.Direction.OUTBOUND
+        message.channel = action.channel
+        message.to = action.payload.get("to", "")
+        message.subject = action.payload.get("subject", "")
+        message.body = action.body
+        message.status = Message.Status.SENDING
+        message.error = ""
+        message.save()
     return action, message
 
 
@@ -109,8 +107,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
         lead = Lead.objects.select_for_update().get(pk=action.lead_id)
-        # Not through save(): a send is not a change of the lead worth a history row.
-        Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
+        lead.last_outbound_at = now
         before = lead.stage
         changed = []
         answers = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)
@@ -125,7 +122,10 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             changed.append("stage")
         if changed:
             lead._change_reason = f"{action.get_kind_display()} sent"
-            lead.save(update_fields=[*changed, "updated_at"])
+            lead.save(update_fields=[*changed, "last_outbound_at", "updated_at"])
+        else:
+            # Not through save(): a send alone is not a change of the lead worth a history row.
+            Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
         if "stage" in changed:
             lead_stage_moved(lead, before=before, by="nightshift")
         crm_event_emit(

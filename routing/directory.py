@@ -38,6 +38,7 @@ class RoutingConfig:
     sla: dict[int, TeamSla]
     rep_by_user: dict[int, int]
     slack_urls: dict[int, str]  # team id → its Slack channel's webhook (teams without one are left out)
+    first_names: dict[int, str]  # a rep's user id → how messages name them (first name, else username)
 
 
 def config_changed() -> None:
@@ -106,6 +107,7 @@ def _build() -> RoutingConfig:
         sla={t.pk: TeamSla(t.sla_minutes, t.sla_action, t.sla_max_hops) for t in teams},
         rep_by_user={r.user_id: r.id for r in directory.reps.values()},
         slack_urls={t.pk: t.slack_webhook_url for t in teams if t.slack_webhook_url},
+        first_names={r.user_id: r.user.first_name or r.user.get_username() for r in reps},
     )
 
 

@@ -227,7 +227,8 @@ def _assignment_write(
     return assignment
 
 
-@transaction.atomic
+# No savepoint of its own: an error fails the caller's whole transaction, which is what every caller wants.
+@transaction.atomic(savepoint=False)
 def lead_route(
     *,
     lead: Lead,
