@@ -30,11 +30,19 @@ SETTINGS_KEY = "config:settings-version"
 _pinned: ContextVar[dict[str, str] | None] = ContextVar("pinned_versions", default=None)
 
 
+_snapshot_keys: set[str] = set()
+
+
 def version_get(key: str) -> str:
     """The current token under ``key``, created on first use (read once per key inside ``versions_pinned``)."""
     pinned = _pinned.get()
     if pinned is not None and key in pinned:
         return pinned[key]
+    if pinned is not None:
+        # Every snapshot's token in one cache read: a task usually needs them all.
+        pinned.update(cache.get_many(_snapshot_keys | {key}))
+        if key in pinned:
+            return pinned[key]
     version = cache.get(key)
     if version is None:
         cache.add(key, uuid.uuid4().hex, None)
@@ -90,6 +98,7 @@ class Snapshot(Generic[T]):
         self.build = build
         self._lock = threading.Lock()
         self._built: tuple[str, T] | None = None
+        _snapshot_keys.add(key)
         for model in watched:
             uid = f"snapshot-{key}-{model._meta.label}"
             post_save.connect(self._changed, sender=model, dispatch_uid=f"{uid}-save", weak=False)
