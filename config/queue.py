@@ -1,11 +1,17 @@
 """Enqueueing django-q2 tasks so that workers only ever see committed data."""
 
+import logging
+from datetime import datetime, timedelta
 from functools import cache
 
+from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
+from django.utils import timezone
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.tasks import async_task
+
+logger = logging.getLogger(__name__)
 
 
 @cache
@@ -35,3 +41,22 @@ def enqueue_on_commit(func: str, *args) -> None:
         enqueue(func, *args)
     else:
         transaction.on_commit(lambda: enqueue(func, *args))
+
+
+def requeue_cutoff(older_than_minutes: int | None = None, now: datetime | None = None) -> datetime:
+    """Work still waiting from before this moment has lost its task (REQUEUE_MINUTES ago by default)."""
+    return (now or timezone.now()) - timedelta(minutes=older_than_minutes or settings.REQUEUE_MINUTES)
+
+
+def requeue(func: str, waiting_ids) -> int:
+    """Queue ``func`` again for each id in ``waiting_ids`` (at most 500 a pass); returns how many.
+
+    For work whose task was lost (a broker that forgot it, a task that failed every attempt);
+    ``func`` must be safe to run twice, since a task that is merely late still runs too.
+    """
+    ids = list(waiting_ids[:500])
+    for pk in ids:
+        enqueue(func, pk)
+    if ids:
+        logger.warning("task.requeued", extra={"func": func, "count": len(ids)})
+    return len(ids)

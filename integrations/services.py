@@ -14,7 +14,7 @@ from approvals.models import Action, Policy, Workflow
 from approvals.services import EXECUTE_TASK, action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from config.queue import enqueue, enqueue_on_commit
+from config.queue import enqueue_on_commit, requeue, requeue_cutoff
 from integrations import channels
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
@@ -301,21 +301,11 @@ def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> in
 def actions_approved_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
     """Queue again the sends of actions approved long ago and still not claimed; returns how many.
 
-    Their task was lost (a broker that forgot it, a worker that failed it every attempt). A second
-    task for an action whose first is merely late sends nothing: the claim lets one through.
+    A second task for an action whose first is merely late sends nothing: the claim lets one through.
     """
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=older_than_minutes or settings.REQUEUE_MINUTES)
-    waiting = list(
-        Action.objects.filter(status=Action.Status.APPROVED, updated_at__lt=cutoff)
-        .order_by("updated_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for action_id in waiting:
-        enqueue(EXECUTE_TASK, action_id)
-    if waiting:
-        logger.warning("action.requeued", extra={"count": len(waiting)})
-    return len(waiting)
+    cutoff = requeue_cutoff(older_than_minutes, now)
+    waiting = Action.objects.filter(status=Action.Status.APPROVED, updated_at__lt=cutoff).order_by("updated_at")
+    return requeue(EXECUTE_TASK, waiting.values_list("pk", flat=True))
 
 
 def retrying(call, *, attempts: int | None = None, delay: float | None = None):

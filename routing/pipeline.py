@@ -2,7 +2,6 @@
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -14,7 +13,7 @@ from approvals.models import Action, Workflow
 from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from config.queue import enqueue
+from config.queue import requeue, requeue_cutoff
 from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
@@ -331,21 +330,11 @@ def _hot_alert(lead: Lead, event: InboundEvent, before: dict) -> None:
 def events_unprocessed_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
     """Queue again the events captured long ago and still not processed; returns how many.
 
-    Their task was lost or failed every attempt; processing is safe to run twice (an event
-    already processed is left alone), so a late first task does no harm.
+    Processing is safe to run twice (an event already processed is left alone).
     """
-    now = now or timezone.now()
-    cutoff = now - timedelta(minutes=older_than_minutes or settings.REQUEUE_MINUTES)
-    waiting = list(
-        InboundEvent.objects.filter(processed_at=None, created_at__lt=cutoff)
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:500]
-    )
-    for event_id in waiting:
-        enqueue(PROCESS_TASK, event_id)
-    if waiting:
-        logger.warning("event.requeued", extra={"count": len(waiting)})
-    return len(waiting)
+    cutoff = requeue_cutoff(older_than_minutes, now)
+    waiting = InboundEvent.objects.filter(processed_at=None, created_at__lt=cutoff).order_by("created_at")
+    return requeue(PROCESS_TASK, waiting.values_list("pk", flat=True))
 
 
 def process_event(*, event_id: int) -> InboundEvent:

@@ -1,0 +1,122 @@
+#!/usr/bin/env python
+"""Where a lead's time goes: capture, process_event and execute_action, run one at a time in this process.
+
+Prepares the speed-to-lead database (demo data, first responses on auto, rules provider, locmem
+SMS), captures N leads through the API with the DRF client while no worker runs, then runs every
+queued process_event task and then every execute_action task through their task functions,
+counting queries and milliseconds per lead for each stage. With --profile it prints cProfile's
+top functions per stage (py-spy cannot read this machine's pyenv build).
+
+    .venv/bin/python bench/pipeline_profile.py [--leads 200] [--profile] [--sort tottime]
+
+Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nightshift_bench).
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.update(
+    {
+        "LLM_PROVIDER": "rules",
+        "SMS_BACKEND": "integrations.channels.LocmemSmsBackend",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_HTTPS": "false",
+        "DJANGO_SECRET_KEY": "bench-only-secret-key-not-for-production",
+        "LOG_LEVEL": "ERROR",
+    }
+)
+from bench.speed_to_lead import MESSAGE, prepare  # noqa: E402
+
+
+def measure(label: str, run, items: list, profile: bool, sort: str) -> None:
+    from django.db import connection
+
+    profiler = cProfile.Profile() if profile else None
+    queries, elapsed = 0, 0.0
+    connection.force_debug_cursor = True  # the query log, for counting
+    try:
+        for item in items:
+            connection.queries_log.clear()
+            started = time.perf_counter()
+            if profiler:
+                profiler.enable()
+            run(item)
+            if profiler:
+                profiler.disable()
+            elapsed += time.perf_counter() - started
+            queries += len(connection.queries_log)
+    finally:
+        connection.force_debug_cursor = False
+    per = len(items) or 1
+    print(f"{label:<15} {elapsed / per * 1000:7.2f} ms {queries / per:6.1f} queries  per lead")
+    if profiler:
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(sort).print_stats(30)
+        print(out.getvalue())
+
+
+def queued(name: str) -> list[tuple]:
+    """The queued calls of task ``name`` (ORM broker), removed from the queue."""
+    from django_q.models import OrmQ
+    from django_q.signing import SignedPackage
+
+    calls = []
+    for row in OrmQ.objects.order_by("id"):
+        task = SignedPackage.loads(row.payload)
+        if task["func"] == name:
+            calls.append((task["args"], task["kwargs"]))
+    OrmQ.objects.all().delete()
+    return calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--leads", type=int, default=200)
+    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="cumulative")
+    args = parser.parse_args()
+    key = prepare("orm")
+
+    from django.conf import settings
+    from django_q.conf import Conf
+    from rest_framework.test import APIClient
+
+    from integrations.tasks import execute_action
+    from routing.tasks import process_event
+
+    settings.ALLOWED_HOSTS = ["*"]
+    Conf.SYNC = False  # tasks wait in the queue, to be run one stage at a time below
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key}")
+
+    def capture(n: int) -> None:
+        body = {"channel": "form", "source": "profile", "phone": f"+1512{4_000_000 + n:07d}", "message": MESSAGE}
+        response = client.post("/api/v1/events/", body, format="json")
+        assert response.status_code == 202, response.content
+
+    for n in range(5):  # warm up: the first lead builds the snapshots
+        capture(n)
+    for args_, kwargs in queued("routing.tasks.process_event"):
+        process_event(*args_, **kwargs)
+    queued("integrations.tasks.execute_action")
+    measure("capture (API)", capture, list(range(10, 10 + args.leads)), args.profile, args.sort)
+    measure(
+        "process_event", lambda call: process_event(*call[0], **call[1]), queued("routing.tasks.process_event"),
+        args.profile, args.sort,
+    )  # fmt: skip
+    measure(
+        "execute_action", lambda call: execute_action(*call[0], **call[1]),
+        queued("integrations.tasks.execute_action"), args.profile, args.sort,
+    )  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
