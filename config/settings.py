@@ -306,5 +306,9 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")}},
+    "loggers": {
+        "django-q": {"level": env.str("Q_LOG_LEVEL", default="WARNING")},
+        # The SDK logs every request's query at INFO: a message list's is the lead's full number.
+        "twilio.http_client": {"level": "WARNING"},
+    },
 }

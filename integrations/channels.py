@@ -132,8 +132,11 @@ class TwilioSmsBackend(BaseSmsBackend):
         # Not filtered by DateSent on Twilio's side: a message still queued there has none yet.
         try:
             found = twilio_client().messages.list(to=to, limit=100)
-        except (TwilioRestException, RequestException) as exc:
-            raise ChannelError(f"Could not ask Twilio what it sent to {to}: {exc}") from exc
+        except TwilioRestException as exc:
+            # Not str(exc): it quotes the request URL, and with it the lead's full number.
+            raise ChannelError(f"Could not ask Twilio what it sent: {exc.status} error {exc.code}") from exc
+        except RequestException as exc:
+            raise ChannelError(f"Could not reach Twilio to ask what it sent: {exc.__class__.__name__}") from exc
         earliest = since - TWILIO_CLOCK_SKEW
         return [Sent(m.sid, m.body) for m in found if m.date_created is None or m.date_created >= earliest]
 

@@ -278,7 +278,8 @@ def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> in
         try:
             verdict, known = _interrupted_send(seen, message), True
         except Exception as exc:  # noqa: BLE001 - a provider that cannot be asked leaves it to a person
-            logger.info("action.stall_unknown", extra={"action_id": seen.pk, "why": str(exc)})
+            # The class only: a provider's message may quote the lead's number.
+            logger.info("action.stall_unknown", extra={"action_id": seen.pk, "why": exc.__class__.__name__})
             verdict, known = None, False
         with transaction.atomic():
             # Still the same claim: no other sweep settled it meanwhile.

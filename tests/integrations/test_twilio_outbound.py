@@ -95,6 +95,17 @@ def test_a_send_killed_mid_way_is_settled_by_asking_twilio(
     assert any(method == "GET" for method, *_ in fake_twilio.calls), "Twilio was asked what it has"
 
 
+def test_a_killed_send_twilio_cannot_be_asked_about_goes_to_a_person(fake_twilio, approved, settings, caplog):
+    killed_mid_send(approved, provider_got_it=False)
+    settings.TWILIO_API_URL = "http://127.0.0.1:9"  # Twilio unreachable while the sweep asks
+    with caplog.at_level("INFO"):
+        assert stalled_sends() == 1
+    action = Action.objects.get(pk=approved.pk)
+    assert (action.status, action.escalation_reason) == ("failed", "send interrupted")
+    assert fake_twilio.messages == []
+    assert "8670004" not in caplog.text, "no full number in the logs"
+
+
 def test_delivery_reports_move_the_message_forward_only(fake_twilio, approved):
     execute_action(approved.pk)
     sid = fake_twilio.messages[0]["sid"]
