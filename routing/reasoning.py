@@ -1,17 +1,15 @@
 """The pipeline's reasoning inputs: the active criteria, the configured provider, a lead's conversation.
 
 The embedding provider's centroids are built from IntentExample rows; each example's vector is
-computed once and stored, and the centroids are cached per process under a version token that
-changes whenever an example is saved or deleted (the same scheme as routing.directory).
+computed once and stored, and the centroids are a ``config.versions.Snapshot``, rebuilt when an
+example is saved or deleted.
 """
 
 import logging
 
 from django.conf import settings
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 
-from config.versions import SETTINGS_KEY, Snapshot, version_bump, version_get
+from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import Conversation, Criteria, RulesProvider, openai_provider_build, provider_name
 from integrations.llm.base import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
@@ -22,7 +20,6 @@ logger = logging.getLogger(__name__)
 
 EXAMPLES_VERSION_KEY = "reasoning:examples-version"
 HISTORY_MESSAGES = 5
-_centroids: dict[str, object] = {}
 
 
 def _criteria_build() -> Criteria:
@@ -38,12 +35,6 @@ def criteria_active() -> Criteria:
     return _criteria.get()
 
 
-@receiver(post_save, sender=IntentExample)
-@receiver(post_delete, sender=IntentExample)
-def _examples_changed(**kwargs) -> None:
-    version_bump(EXAMPLES_VERSION_KEY)
-
-
 def embedder():
     """The embedding model named by settings (the packaged all-MiniLM-L6-v2 int8 by default)."""
     from integrations.llm import embedding
@@ -54,15 +45,11 @@ def embedder():
     )
 
 
-def intent_centroids():
-    """Centroids over every IntentExample; vectors missing from rows are computed now and stored."""
+def _centroids_build():
     import numpy as np
 
     from integrations.llm.embedding import Centroids
 
-    version = version_get(EXAMPLES_VERSION_KEY)
-    if version in _centroids:
-        return _centroids[version]
     model = embedder()
     rows = list(IntentExample.objects.only("id", "intent", "text", "vector"))
     todo = [row for row in rows if not row.vector]
@@ -72,10 +59,15 @@ def intent_centroids():
             row.vector = vector.tobytes()
             # update(), not save(): storing a vector must not bump the version being built.
             IntentExample.objects.filter(pk=row.pk, text=row.text).update(vector=row.vector)
-    centroids = Centroids.build([(row.intent, np.frombuffer(bytes(row.vector), dtype=np.float32)) for row in rows])
-    _centroids.clear()
-    _centroids[version] = centroids
-    return centroids
+    return Centroids.build([(row.intent, np.frombuffer(bytes(row.vector), dtype=np.float32)) for row in rows])
+
+
+_centroids = Snapshot(EXAMPLES_VERSION_KEY, _centroids_build, (IntentExample,))
+
+
+def intent_centroids():
+    """Centroids over every IntentExample; vectors missing from rows are computed now and stored."""
+    return _centroids.get()
 
 
 def provider_get():
