@@ -95,7 +95,7 @@ def _fail(action: Action, message: Message | None, error: str, *, reason: str = 
     logger.warning("action.failed", extra={"action_id": action.pk, "error": error})
 
 
-def _complete(action: Action, message: Message, provider_id: str, duration_ms: float) -> None:
+def _complete(action: Action, message: Message, provider_id: str, duration_ms: float, note: str = "") -> None:
     now = timezone.now()
     with transaction.atomic():
         message.status = Message.Status.SENT
@@ -141,7 +141,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             lead=lead,
             action=action,
             output={"message": message.pk, "provider_id": provider_id},
-            reasoning=f"{action.get_kind_display()} handed to the {action.channel} backend.",
+            reasoning=f"{action.get_kind_display()} handed to the {action.channel} backend.{note}",
             duration_ms=duration_ms,
         )
         if action.decided_by_id is not None:
@@ -239,14 +239,8 @@ def _interrupted_send(action: Action, message: Message | None) -> channels.SendR
 def _settle(action: Action, message: Message | None, verdict: channels.SendResult | None) -> None:
     """Record what the provider has, or send again when it surely has nothing, or hand it to a person."""
     if verdict is not None:
-        _complete(action, message, verdict.provider_id, 0.0)
-        decision_record(
-            step=Decision.Step.EXECUTE,
-            lead=action.lead,
-            action=action,
-            output={"provider_id": verdict.provider_id},
-            reasoning="The worker stopped mid-send; the provider had the message, so it is recorded, not sent again.",
-        )
+        note = " The worker stopped mid-send; the provider had the message, so it is recorded, not sent again."
+        _complete(action, message, verdict.provider_id, 0.0, note)
         return
     if action.attempts >= settings.SEND_ATTEMPTS:
         _fail(action, message, STALLED, reason="send interrupted")

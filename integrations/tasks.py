@@ -38,5 +38,5 @@ def send_invite(appointment_id: int) -> str:
 
 @one_configuration
 def stalled_sends() -> int:
-    """Scheduled every 5 minutes (migration integrations 0007): sends a dead worker left half-done go to a person."""
+    """Scheduled every 5 minutes (migration integrations 0007): sends a dead worker left half-done are settled."""
     return executions_stalled()

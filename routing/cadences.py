@@ -48,9 +48,12 @@ class CadenceBook:
     quiet_hours: dict[str, timing.Window]
 
 
+def _steps():
+    return CadenceStep.objects.select_related("template").order_by("position", "id")
+
+
 def _book_build() -> CadenceBook:
-    steps = CadenceStep.objects.select_related("template").order_by("position", "id")
-    cadences = Cadence.objects.prefetch_related(Prefetch("steps", queryset=steps)).order_by("pk")
+    cadences = Cadence.objects.prefetch_related(Prefetch("steps", queryset=_steps())).order_by("pk")
     return CadenceBook(
         cadences={c.pk: (c, list(c.steps.all())) for c in cadences},
         holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
@@ -81,7 +84,7 @@ class Rules:
         found = self._book.cadences.get(cadence_id)
         if found is None:  # made after this pass began
             cadence = Cadence.objects.get(pk=cadence_id)
-            found = cadence, list(cadence.steps.select_related("template").order_by("position", "id"))
+            found = cadence, list(_steps().filter(cadence=cadence))
         return found
 
     @property
