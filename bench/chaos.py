@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-from bench.ingest import PYTHON, free_port, start_server  # noqa: E402
+from bench.ingest import free_port, start_cluster, start_server  # noqa: E402
 from bench.speed_to_lead import MESSAGE, prepare, stack_env  # noqa: E402
 from tests.fakes.twilio_server import ACCOUNT_SID, AUTH_TOKEN, FakeTwilio  # noqa: E402
 
@@ -55,9 +55,7 @@ class Worker:
         threading.Thread(target=self._supervise, daemon=True).start()
 
     def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL
-        )
+        self.proc = start_cluster(self.env)
 
     def _supervise(self) -> None:
         while not self._stopping.wait(1.0):

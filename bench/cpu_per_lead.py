@@ -15,7 +15,6 @@ Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nigh
 import argparse
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -24,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import nearest_rank  # noqa: E402
-from bench.ingest import PYTHON, free_port, start_server  # noqa: E402
+from bench.ingest import free_port, start_cluster, start_server  # noqa: E402
 from bench.speed_to_lead import backlog, latencies, post_at_rate, prepare, stack_env  # noqa: E402
 
 KINDS = ("gunicorn", "qcluster", "postgres", "redis")
@@ -63,9 +62,7 @@ def main() -> None:
     env = {**stack_env(args.broker), "Q_WORKERS": args.workers}
     port = free_port()
     server = start_server(port, 2, env)
-    worker = subprocess.Popen(
-        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
-    )
+    worker = start_cluster(env)
     try:
         time.sleep(4)
         tag = f"cpu-{args.broker}-{args.rate}"

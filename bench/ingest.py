@@ -82,6 +82,14 @@ def start_server(port: int, workers: int, env: dict | None = None) -> subprocess
     raise SystemExit("gunicorn did not start")
 
 
+def start_cluster(env: dict | None = None, **popen) -> subprocess.Popen:
+    """A qcluster with ``env`` (default: server_env()) in its own process group, so a kill takes all of it."""
+    popen.setdefault("stdout", subprocess.DEVNULL)
+    return subprocess.Popen(
+        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env or server_env(), start_new_session=True, **popen
+    )
+
+
 def body(kind: str, n: int) -> bytes:
     return json.dumps(
         {

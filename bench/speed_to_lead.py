@@ -20,7 +20,6 @@ import http.client
 import json
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import database_recreate, django_setup, nearest_rank  # noqa: E402
-from bench.ingest import DB_URL, PYTHON, free_port, manage, server_env, start_server  # noqa: E402
+from bench.ingest import DB_URL, free_port, manage, server_env, start_cluster, start_server  # noqa: E402
 
 REDIS_URL = "redis://127.0.0.1:6379/14"
 RESULTS = ROOT / "bench" / "results"
@@ -145,9 +144,7 @@ def run_broker(broker: str, rates: list[int], seconds: int) -> list[dict]:
     env = stack_env(broker)
     port = free_port()
     server = start_server(port, 2, env)
-    worker = subprocess.Popen(
-        [PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=env, start_new_session=True, stdout=subprocess.DEVNULL
-    )
+    worker = start_cluster(env)
     rows = []
     try:
         time.sleep(3)  # the cluster's workers start

@@ -17,7 +17,6 @@ import http.client
 import os
 import random
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -27,7 +26,7 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 from bench.common import django_setup, nearest_rank  # noqa: E402
-from bench.ingest import DB_URL, PYTHON, free_port, manage, server_env, start_server  # noqa: E402
+from bench.ingest import DB_URL, free_port, manage, start_cluster, start_server  # noqa: E402
 
 TOKEN = "bench-twilio-auth-token"
 PUBLIC = "https://sms.bench.example.com"
@@ -119,7 +118,7 @@ def main() -> None:
     random.Random(7).shuffle(requests)
     port = free_port()
     server = start_server(port, args.workers)
-    worker = subprocess.Popen([PYTHON, "manage.py", "qcluster"], cwd=ROOT, env=server_env(), start_new_session=True)
+    worker = start_cluster(stdout=None)
     try:
         # Warm-up: the first 50 messages once more, so they arrive three times in all.
         post_all(port, callbacks(50), args.concurrency)
