@@ -24,7 +24,7 @@ from approvals.models import Action, BusinessHours, Policy, PolicyGate, Reviewer
 from approvals.selectors import graduation_stats
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from config.queue import enqueue_on_commit
+from config.queue import enqueue_on_commit, run_after_commit
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.models import Lead, Message, VipAccount
@@ -167,6 +167,7 @@ def action_propose(
     amount: Decimal | None = None,
     proposed_by=None,
     policy: Policy | None = None,
+    send_here: bool = False,
 ) -> Action:
     """Create the action ``content`` describes and apply the workflow's Policy to it.
 
@@ -175,6 +176,8 @@ def action_propose(
     gate that holds makes it wait for its reviewer whatever the mode. ``proposed_by`` marks a
     person's own message: only gates stop it. Idempotent per (event, workflow). A caller
     proposing many actions (the cadence scheduler) may pass the ``policy`` it already read.
+    With ``send_here`` an approved action is sent by this process right after commit instead of
+    through the queue (the pipeline's first answer, where every second counts).
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
@@ -231,7 +234,7 @@ def action_propose(
         outcome=Decision.Outcome.ESCALATED if escalation else Decision.Outcome.OK,
     )
     if approved:
-        enqueue_on_commit(EXECUTE_TASK, action.pk)
+        (run_after_commit if send_here else enqueue_on_commit)(EXECUTE_TASK, action.pk)
         _announce_approved(action)
     elif escalation and status == Action.Status.PENDING:
         slack_alert(

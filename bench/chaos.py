@@ -12,8 +12,10 @@ that every request that got a 202 was processed once it was back.
 
 A send a kill interrupted stays "executing" until the stalled-send sweep (scheduled every 5 minutes;
 run here directly once EXECUTE_STALL_MINUTES=1 has passed) asks Twilio whether it has the message:
-recorded if so, sent again if surely not. At the end, counted at Twilio and in the database: every
-lead has exactly one first response (zero lost, zero duplicates), and every action is final.
+recorded if so, sent again if surely not. A first answer approved by a worker killed before it sent
+it waits, approved, for the requeue sweep (run here too, with REQUEUE_MINUTES=1). At the end, counted
+at Twilio and in the database: every lead has exactly one first response (zero lost, zero
+duplicates), and every action is final.
 
     .venv/bin/python bench/chaos.py [--leads 500] [--kills 10] [--stop-postgres]
 
@@ -133,6 +135,7 @@ def main() -> None:
         "TWILIO_FROM_NUMBER": "+15125550000",
         "TWILIO_API_URL": twilio.url,
         "EXECUTE_STALL_MINUTES": "1",
+        "REQUEUE_MINUTES": "1",
     }
     os.environ.update(provider)  # this process runs the stalled-send sweep with the same settings
     key = prepare("orm")
@@ -170,14 +173,17 @@ def main() -> None:
         connections.close_all()
         from integrations.services import executions_stalled
         from leads.models import Lead
+        from routing.tasks import requeue_lost
 
         # Tasks a killed worker held come back after the broker's retry delay (Q_CLUSTER["retry"], 90 s);
-        # sends it cut short are settled by the sweep once they are a minute old.
-        deadline, settled = time.monotonic() + 400, 0
+        # sends it cut short are settled by the sweep once they are a minute old, and first answers it
+        # approved but died before sending are queued again by the requeue sweep.
+        deadline, settled, requeued = time.monotonic() + 400, 0, 0
         while time.monotonic() < deadline:
             if not Lead.objects.filter(source="chaos", first_response_at__isnull=True).exists():
                 break
             settled += executions_stalled()
+            requeued += requeue_lost()["actions"]
             time.sleep(5)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -230,7 +236,8 @@ def main() -> None:
         f"at Twilio: {len(at_twilio)} numbers texted, {sum(at_twilio.values())} messages, "
         f"{sum(1 for c in at_twilio.values() if c > 1)} numbers texted twice, "
         f"{len(texted - set(at_twilio))} accepted leads never texted; interrupted sends settled by the sweep: "
-        f"{settled} ({recorded} found at Twilio and recorded, {resent} sent again)"
+        f"{settled} ({recorded} found at Twilio and recorded, {resent} sent again); approved sends queued again "
+        f"by the requeue sweep: {requeued}"
     )
     ok = (
         lost == 0

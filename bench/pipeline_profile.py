@@ -1,13 +1,13 @@
 #!/usr/bin/env python
-"""Where a lead's time goes: capture, process_event and execute_action, run one at a time in this process.
+"""Where a lead's time goes: capture, then process_event (which sends the first answer), one at a time.
 
 Prepares the speed-to-lead database (demo data, first responses on auto, rules provider, locmem
 SMS), captures N leads through the API with the DRF client while no worker runs, then runs every
-queued process_event task and then every execute_action task through their task functions,
-counting queries and milliseconds per lead for each stage. With --profile it prints cProfile's
-top functions per stage (py-spy cannot read this machine's pyenv build).
+queued process_event task through its task function (the automatic first answer is sent by that
+task, right after its commit), counting queries and milliseconds per lead for each stage. With
+--profile it prints cProfile's top functions per stage (py-spy cannot read this machine's pyenv build).
 
-    .venv/bin/python bench/pipeline_profile.py [--leads 200] [--profile] [--sort tottime]
+    .venv/bin/python bench/pipeline_profile.py [--leads 200] [--profile] [--sort tottime] [--sql]
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nightshift_bench).
 """
@@ -36,7 +36,7 @@ os.environ.update(
 from bench.speed_to_lead import MESSAGE, prepare  # noqa: E402
 
 
-def measure(label: str, run, items: list, profile: bool, sort: str) -> None:
+def measure(label: str, run, items: list, profile: bool, sort: str, sql: bool = False) -> None:
     from django.db import connection
 
     profiler = cProfile.Profile() if profile else None
@@ -53,6 +53,9 @@ def measure(label: str, run, items: list, profile: bool, sort: str) -> None:
                 profiler.disable()
             elapsed += time.perf_counter() - started
             queries += len(connection.queries_log)
+            if sql and item is items[-1]:
+                for query in connection.queries_log:
+                    print(f"    {query['sql'][:160]}")
     finally:
         connection.force_debug_cursor = False
     per = len(items) or 1
@@ -82,6 +85,7 @@ def main() -> None:
     parser.add_argument("--leads", type=int, default=200)
     parser.add_argument("--profile", action="store_true")
     parser.add_argument("--sort", default="cumulative")
+    parser.add_argument("--sql", action="store_true", help="print the last lead's queries for each stage")
     args = parser.parse_args()
     key = prepare("orm")
 
@@ -89,7 +93,6 @@ def main() -> None:
     from django_q.conf import Conf
     from rest_framework.test import APIClient
 
-    from integrations.tasks import execute_action
     from routing.tasks import process_event
 
     settings.ALLOWED_HOSTS = ["*"]
@@ -106,15 +109,10 @@ def main() -> None:
         capture(n)
     for args_, kwargs in queued("routing.tasks.process_event"):
         process_event(*args_, **kwargs)
-    queued("integrations.tasks.execute_action")
-    measure("capture (API)", capture, list(range(10, 10 + args.leads)), args.profile, args.sort)
+    measure("capture (API)", capture, list(range(10, 10 + args.leads)), args.profile, args.sort, args.sql)
     measure(
         "process_event", lambda call: process_event(*call[0], **call[1]), queued("routing.tasks.process_event"),
-        args.profile, args.sort,
-    )  # fmt: skip
-    measure(
-        "execute_action", lambda call: execute_action(*call[0], **call[1]),
-        queued("integrations.tasks.execute_action"), args.profile, args.sort,
+        args.profile, args.sort, args.sql,
     )  # fmt: skip
 
 

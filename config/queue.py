@@ -2,11 +2,12 @@
 
 import logging
 from datetime import datetime, timedelta
-from functools import cache
+from functools import cache, partial
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.tasks import async_task
@@ -41,6 +42,17 @@ def enqueue_on_commit(func: str, *args) -> None:
         enqueue(func, *args)
     else:
         transaction.on_commit(lambda: enqueue(func, *args))
+
+
+def run_after_commit(func: str, *args) -> None:
+    """Run the task at dotted path ``func`` in this process as soon as the current transaction commits.
+
+    For work that must follow its task at once (the pipeline's automatic first answer): no queue
+    round trip and no second task. If the process dies before it runs, the work is still waiting in
+    the database and the requeue sweep queues it (``func`` must be safe to run twice, as every task
+    is). An error in it is logged, not raised: the transaction it follows has committed.
+    """
+    transaction.on_commit(partial(import_string(func), *args), robust=True)
 
 
 def requeue_cutoff(older_than_minutes: int | None = None, now: datetime | None = None) -> datetime:

@@ -226,6 +226,7 @@ def _respond(
         confidence=qualification.confidence,
         reasoning=qualification.reasoning + asking,
         event=event,
+        send_here=True,
     )
 
 

@@ -4,11 +4,14 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from django_q.conf import Conf
+from django_q.models import OrmQ
+from django_q.signing import SignedPackage
 
 from approvals.models import Action, Policy
 from integrations.tasks import execute_action
 from leads.models import InboundEvent
-from routing.tasks import requeue_lost
+from routing.tasks import process_event, requeue_lost
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +41,41 @@ def test_an_event_whose_task_was_lost_is_processed_and_answered_once(
     assert event.processed_at is not None
     assert [m["to"] for m in sms_outbox] == ["+15128670021"]
     assert requeue_lost() == {"events": 0, "actions": 0}
+
+
+def queued() -> list[tuple[str, list]]:
+    """What waits in the ORM broker's queue: (task, args)."""
+    return [(task["func"], list(task["args"])) for task in (SignedPackage.loads(q.payload) for q in OrmQ.objects.all())]
+
+
+@pytest.mark.parametrize("worker_survives", [True, False])
+def test_the_first_answer_is_sent_by_the_task_that_approved_it(
+    demo, api, sms_outbox, django_capture_on_commit_callbacks, monkeypatch, worker_survives
+):
+    """No second task between approval and send; a worker that dies in between leaves it to the sweep."""
+    monkeypatch.setattr(Conf, "SYNC", False)  # the ORM broker's queue, as in production
+    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    body = {"channel": "form", "source": "website", "phone": "+15128670023", "message": "Roof quote please 30301"}
+    event_id = api.post("/api/v1/events/", body, format="json").json()["event"]
+    assert queued() == [("routing.tasks.process_event", [event_id])]
+    OrmQ.objects.all().delete()  # taken by a worker
+
+    with django_capture_on_commit_callbacks(execute=worker_survives):
+        process_event(event_id)
+    action = Action.objects.get(event_id=event_id)
+    assert queued() == [], "nothing more is queued for the send"
+    if worker_survives:
+        assert action.status == Action.Status.DONE
+        assert [m["to"] for m in sms_outbox] == ["+15128670023"]
+        return
+    # The worker died between the commit and the send: the action waits, approved, for the sweep.
+    assert action.status == Action.Status.APPROVED and sms_outbox == []
+    aged(Action.objects.filter(pk=action.pk), "updated_at")
+    assert requeue_lost() == {"events": 0, "actions": 1}
+    assert queued() == [("integrations.tasks.execute_action", [action.pk])]
+    assert execute_action(action.pk) == Action.Status.DONE
+    assert execute_action(action.pk) == "skipped"
+    assert [m["to"] for m in sms_outbox] == ["+15128670023"]
 
 
 def test_an_approved_send_whose_task_was_lost_goes_out_once(demo, capture, sms_outbox):
