@@ -126,6 +126,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env.bool("DB_PREPARED_STATEMENTS", True):
+    # Parameters bound by the server, and each statement prepared once a connection has run it five
+    # times: PostgreSQL stops parsing and planning the same few dozen queries on every lead, and
+    # psycopg stops quoting values into SQL text. Behind a transaction-pooling PgBouncer (which
+    # cannot keep prepared statements) set DB_PREPARED_STATEMENTS=false.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"server_side_binding": True, "prepare_threshold": 5})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env.str("REDIS_URL", default="")
