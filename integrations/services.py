@@ -59,8 +59,10 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
         action.save(update_fields=["status", "attempts", "updated_at"])
         if not action.to_lead:
             return action, None
-        # The action's row lock keeps any other claim out: no savepointed update_or_create needed.
-        message = Message.objects.filter(action=action).first() or Message(action=action)
+        # The action's row lock keeps any other claim out: no savepointed update_or_create needed. Only a
+        # claim makes an action's Message (attempts is never reset), so the first claim has none to reuse.
+        earlier = Message.objects.filter(action=action).first() if action.attempts > 1 else None
+        message = earlier or Message(action=action)
         message.lead = lead
         message.direction = Message.Direction.OUTBOUND
         message.channel = action.channel

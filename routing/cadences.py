@@ -398,6 +398,8 @@ def enrollments_stop(
     *, lead: Lead, kind: str, reason: str, user=None, where=None, appointment: Appointment | None = None
 ) -> list[Enrollment]:
     """Stop the lead's running enrollments that ``where(cadence)`` accepts, now; what they had waiting is cancelled."""
+    if where is not None and not any(where(cadence) for cadence, _ in _book.get().cadences.values()):
+        return []  # no cadence (the book holds them all, active or not) stops on this: nothing to look up
     filters = {"lead": lead} if appointment is None else {"appointment": appointment}
     stopped = []
     for enrollment in _running(**filters):

@@ -269,9 +269,12 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         # the lock waited for another event's routing, PostgreSQL re-reads the lead row but not the joined
         # owner, so owner_id would be new and owner None; the owner is read after the lock instead.
         lead = Lead.objects.select_for_update(of=("self",)).get(pk=prepared.event.lead_id)
-        event = InboundEvent.objects.select_for_update().get(pk=prepared.event.pk)
-        if event.processed_at is not None:
-            return event
+        # Marked processed first, in the same transaction: the update locks the event's row, and finding it
+        # already marked means another run got here first. Nothing else of an event changes after capture.
+        event, now = prepared.event, timezone.now()
+        if not InboundEvent.objects.filter(pk=event.pk, processed_at=None).update(processed_at=now):
+            return InboundEvent.objects.get(pk=event.pk)
+        event.processed_at, event.lead = now, lead
         if enrichment.facts != _contact_facts(lead):
             enrichment = enrichment_read(lead)
         current = conversation_for(lead, message=event.message, channel=event.channel, event=event)
@@ -299,8 +302,6 @@ def event_apply(prepared: Prepared) -> InboundEvent:
             # A call is answered by a person or, when missed, by the text-back (integrations.voice).
             if event.channel != Channel.CALL:
                 _respond(lead, event, conversation, qualification, criteria)
-        event.processed_at = timezone.now()
-        event.save(update_fields=["processed_at"])
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})
     return event
 
