@@ -25,6 +25,7 @@ from approvals.selectors import graduation_stats
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
 from config.queue import enqueue_on_commit, run_after_commit
+from config.versions import SETTINGS_KEY, Snapshot
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.models import Lead, Message, VipAccount
@@ -39,10 +40,15 @@ MAX_SNOOZE_MINUTES = 7 * 24 * 60
 MAX_BULK = 100
 
 
+# Every proposal reads its workflow's policy: kept per process, rebuilt when a policy or gate is saved.
+_policies = Snapshot(
+    SETTINGS_KEY, lambda: {p.workflow: p for p in Policy.objects.prefetch_related("gates")}, (Policy, PolicyGate)
+)
+
+
 def policy_for(workflow: str) -> Policy:
-    """The workflow's Policy with its gates; one nobody configured waits for a person, the safe end of the dial."""
-    policy = Policy.objects.filter(workflow=workflow).prefetch_related("gates").first()
-    return policy or Policy(workflow=workflow, mode=Policy.Mode.DRAFT)
+    """The workflow's Policy with its gates (shared: read only); one nobody configured waits for a person."""
+    return _policies.get().get(workflow) or Policy(workflow=workflow, mode=Policy.Mode.DRAFT)
 
 
 def gate_facts_for(

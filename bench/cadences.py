@@ -40,7 +40,9 @@ def seed(total: int, due: int, policy: str, rng: random.Random) -> None:
     from routing.models import Cadence, CadenceStep, Enrollment
 
     call_command("seed_demo", "--force", verbosity=0)
-    Policy.objects.filter(workflow="follow_up").update(mode=policy)
+    follow_up = Policy.objects.get(workflow="follow_up")
+    follow_up.mode = policy
+    follow_up.save()  # save(), not update(): running processes keep a policy snapshot until a save replaces it
     template = MessageTemplate.objects.get(name="Quote check-in (SMS)")
     cadence = Cadence.objects.create(name="Bench follow-up", trigger=Cadence.Trigger.MANUAL)
     for position, hours in enumerate((0, 24, 72)):

@@ -69,7 +69,9 @@ def prepare(broker: str) -> str:
     from approvals.models import Policy, PolicyGate
     from integrations.models import ApiKey
 
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy = Policy.objects.get(workflow="first_response")
+    policy.mode, policy.min_confidence = Policy.Mode.AUTO, 0
+    policy.save()  # save(), not update(): running processes keep a policy snapshot until a save replaces it
     PolicyGate.objects.filter(policy__workflow="first_response").delete()
     return ApiKey.issue(f"bench-{broker}")[1]
 

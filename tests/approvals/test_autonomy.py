@@ -14,7 +14,7 @@ from approvals.models import Action, BusinessHours, Policy, PolicyGate, Reviewer
 from approvals.selectors import graduation_stats
 from audit.models import Decision
 from leads.models import Message, VipAccount
-from tests.conftest import user
+from tests.conftest import policy_set, user
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -60,7 +60,7 @@ def test_the_rep_cannot_decide_what_a_gate_sent_to_managers(lead, django_capture
 
 
 def test_a_gate_wins_over_auto(lead):
-    Policy.objects.filter(workflow="quote").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy_set("quote", mode=Policy.Mode.AUTO, min_confidence=0)
     services.gate_add(workflow="quote", user=user("manager"), name="Big", conditions_text="amount > 5000")
     action = services.system_message_propose(lead_id=lead.pk, workflow="quote", body="Quote", amount=9000)
     assert action.status == Action.Status.PENDING and action.escalation_reason.startswith("gate 'Big'")
@@ -69,7 +69,7 @@ def test_a_gate_wins_over_auto(lead):
 def test_any_refund_and_any_contract_always_wait(lead):
     # Seeded: the refund and contract policies each have a gate with no conditions.
     for workflow in ("refund", "contract"):
-        Policy.objects.filter(workflow=workflow).update(mode=Policy.Mode.AUTO)
+        policy_set(workflow, mode=Policy.Mode.AUTO)
         action = services.system_message_propose(lead_id=lead.pk, workflow=workflow, body="About your job")
         assert action.status == Action.Status.PENDING
         assert action.escalation_reason == f"gate 'Any {workflow}': every {workflow}"
@@ -77,7 +77,7 @@ def test_any_refund_and_any_contract_always_wait(lead):
 
 
 def test_first_message_to_a_vip_account_waits_but_not_the_second(lead, django_capture_on_commit_callbacks):
-    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy_set("follow_up", mode=Policy.Mode.AUTO, min_confidence=0)
     services.gate_add(
         workflow="follow_up", user=user("manager"), name="VIP first", conditions_text="vip is yes\nfirst_message is yes"
     )
@@ -100,7 +100,7 @@ def test_outside_business_hours_is_read_on_the_leads_clock(lead, monkeypatch):
     services.gate_add(
         workflow="follow_up", user=user("manager"), name="After hours", conditions_text="outside_business_hours is yes"
     )
-    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy_set("follow_up", mode=Policy.Mode.AUTO, min_confidence=0)
     lead.timezone = "America/Denver"
     lead.save()
     # Tuesday 2026-11-24 19:30 in Denver is 02:30 UTC on Wednesday: outside, on the lead's clock.
@@ -117,7 +117,7 @@ def test_outside_business_hours_is_read_on_the_leads_clock(lead, monkeypatch):
 def test_a_person_reply_is_sent_without_the_dial_but_observe_still_never_acts_alone(
     lead, sms_outbox, django_capture_on_commit_callbacks
 ):
-    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.OBSERVE)
+    policy_set("follow_up", mode=Policy.Mode.OBSERVE)
     with django_capture_on_commit_callbacks(execute=True):
         reply = services.message_propose(lead_id=lead.pk, user=user("rep1"), body="On my way")
         shadow = services.system_message_propose(lead_id=lead.pk, workflow="follow_up", body="System idea")
@@ -161,7 +161,7 @@ def decide(n, workflow="first_response", **fields):
 
 
 def test_graduation_counts_unchanged_edited_rejected_over_the_window(demo):
-    Policy.objects.filter(workflow="first_response").update(graduation_window=20, graduation_bar=0.75)
+    policy_set("first_response", graduation_window=20, graduation_bar=0.75)
     decide(2)  # the oldest two: the 20 newer rows below push them out of the window
     decide(14)
     decide(3, edited=True, edit_distance=0.2)
@@ -177,7 +177,7 @@ def test_graduation_counts_unchanged_edited_rejected_over_the_window(demo):
 
 
 def test_graduate_is_offered_only_above_the_bar_and_logged(demo):
-    Policy.objects.filter(workflow="first_response").update(graduation_window=10, graduation_bar=0.9)
+    policy_set("first_response", graduation_window=10, graduation_bar=0.9)
     manager = user("manager")
     decide(9)
     with pytest.raises(ValidationError, match="9 of 10 decisions so far"):

@@ -4,7 +4,7 @@ import pytest
 
 from approvals.models import Action, Policy, PolicyGate, Workflow
 from audit.models import Decision
-from tests.conftest import user
+from tests.conftest import policy_set, user
 from tests.factories import ActionFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db
@@ -76,7 +76,7 @@ def test_add_and_remove_a_gate(manager):
 
 
 def test_graduate_button_appears_above_the_bar_and_graduates(manager):
-    Policy.objects.filter(workflow="follow_up").update(graduation_window=10, graduation_bar=0.9)
+    policy_set("follow_up", graduation_window=10, graduation_bar=0.9)
     lead = LeadFactory(owner=user("rep1"))
     for _ in range(10):
         ActionFactory(lead=lead, workflow="follow_up", status=Action.Status.DONE, decided_by=user("rep1"))

@@ -2,6 +2,7 @@ import pytest
 
 from approvals.models import Action, Policy
 from audit.models import Decision
+from tests.conftest import policy_set
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +15,7 @@ LEAD = {
 
 
 def set_policy(mode, min_confidence=0.5):
-    Policy.objects.filter(workflow="first_response").update(mode=mode, min_confidence=min_confidence)
+    policy_set("first_response", mode=mode, min_confidence=min_confidence)
 
 
 def test_auto_sends_without_a_person(demo, capture, sms_outbox):

@@ -9,7 +9,7 @@ from approvals.models import Action, Policy
 from approvals.services import action_approve
 from integrations.models import ChatWidget
 from leads.models import Lead
-from tests.conftest import user
+from tests.conftest import policy_set, user
 from tests.e2e.conftest import ARTIFACTS
 from tests.fakes.http_server import BackgroundServer
 
@@ -42,7 +42,7 @@ def customer_site(live_server):
 
 
 def test_a_visitor_chats_and_sees_the_approved_reply(page, demo, customer_site):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     ChatWidget.objects.create(slug="site", name="Acme chat", source="website-chat", allowed_origins=customer_site)
     page.goto(customer_site)
     page.get_by_role("button", name="Chat with us").click()

@@ -5,7 +5,7 @@ from approvals.models import Action, Policy
 from approvals.services import action_approve
 from integrations.models import ChatSession, ChatWidget
 from leads.models import InboundEvent, Lead
-from tests.conftest import user
+from tests.conftest import policy_set, user
 
 pytestmark = pytest.mark.django_db
 URL = "/integrations/chat/site/messages/"
@@ -14,7 +14,7 @@ ORIGIN = "https://www.acmeroofing.example"
 
 @pytest.fixture
 def widget(demo):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     return ChatWidget.objects.create(slug="site", name="Acme chat", source="website-chat", allowed_origins=ORIGIN)
 
 

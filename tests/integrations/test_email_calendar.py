@@ -8,7 +8,7 @@ from approvals.models import Action, Policy
 from integrations.tasks import execute_action, send_invite
 from leads.models import Appointment, Lead, Message
 from leads.services import appointment_book, appointment_cancel, appointment_reschedule
-from tests.conftest import user, user_client
+from tests.conftest import policy_set, user, user_client
 from tests.fakes.smtp_server import SmtpServer
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def lead(demo):
 
 
 def test_an_approved_email_goes_out_over_smtp(demo, capture, smtp):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(email="kim@example.com", name="Kim", message="Roof quote please, 30301").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     assert action.kind == Action.Kind.SEND_EMAIL
@@ -49,7 +49,7 @@ def test_an_approved_email_goes_out_over_smtp(demo, capture, smtp):
 
 
 def test_a_refused_recipient_fails_the_action_with_the_servers_answer(demo, capture, smtp):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(email="nobody@example.com", name="No", message="Roof quote please, 30301").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)

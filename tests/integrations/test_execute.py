@@ -4,7 +4,7 @@ from approvals.models import Action, Policy
 from integrations.channels import ChannelError, LocmemSmsBackend
 from integrations.tasks import execute_action, stalled_sends
 from leads.models import Lead, Message
-from tests.conftest import killed_mid_send, user_client
+from tests.conftest import killed_mid_send, policy_set, user_client
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ class FailingSmsBackend(LocmemSmsBackend):
 
 @pytest.fixture
 def approved(demo, capture):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(phone="+15128670004", name="Lu Xin", message="Roof install quote").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)

@@ -9,6 +9,7 @@ from approvals.models import Action, Policy
 from integrations.models import InboundWebhook
 from integrations.tasks import execute_action
 from leads.models import InboundEvent, Lead, Message
+from tests.conftest import policy_set
 from tests.fakes.imap_server import ImapServer
 
 pytestmark = pytest.mark.django_db
@@ -77,7 +78,7 @@ def test_a_wrong_secret_or_an_empty_post_stores_nothing(demo, secret):
 def test_a_reply_threads_to_its_lead_by_in_reply_to_even_from_another_address(
     demo, capture, secret, django_capture_on_commit_callbacks
 ):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(email="wen@example.com", name="Wen", message="Roof quote please, 30301").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)

@@ -7,6 +7,7 @@ import pytest
 
 from approvals.models import Action, Policy
 from integrations.llm import Conversation, Criteria, openai_provider_build
+from tests.conftest import policy_set
 from tests.fakes.openai_server import FakeOpenAI, completion, error
 
 pytestmark = pytest.mark.django_db
@@ -149,7 +150,7 @@ def test_inbound_text_is_quoted_as_data_and_no_secret_reaches_the_prompt(fake):
 
 @pytest.fixture
 def auto_first_response(demo):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0.1)
+    policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0.1)
 
 
 def test_a_draft_the_model_rewrites_with_a_price_waits_for_a_person_even_on_auto(fake, auto_first_response, capture):

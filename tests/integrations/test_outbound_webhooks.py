@@ -10,7 +10,7 @@ from integrations.outbound import deliveries_due
 from integrations.signatures import outbound_signature_valid
 from leads.models import Lead
 from routing.models import Team
-from tests.conftest import user, user_client
+from tests.conftest import policy_set, user, user_client
 from tests.fakes.http_server import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -103,7 +103,7 @@ def test_an_unreachable_endpoint_is_logged_not_raised(demo, capture, settings):
 def test_the_crm_changes_a_stage_over_the_api_and_what_the_stage_triggers_happens(
     demo, crm, capture, api, django_capture_on_commit_callbacks
 ):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(phone="+15128670304", name="Ed", message="Roof quote 30301").json()["lead"]
     waiting = Action.objects.get(lead_id=lead_id)
     assert waiting.status == Action.Status.PENDING
@@ -140,7 +140,7 @@ def test_slack_hears_hot_leads_and_escalations_on_the_teams_channel(demo, captur
         for team in Team.objects.all():  # saved, as the admin does: the routing snapshot hears of it
             team.slack_webhook_url = slack.url + "/services/T0/B0/x"
             team.save()
-        Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0.99)
+        policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0.99)
         capture(phone="+15128670306", name="Gil", message="Urgent: roof leaking, need replacement asap, 30301")
         texts = [body["text"] for _, _, _, body in slack.calls]
     assert any(t.startswith(":fire: Hot lead: Gil") for t in texts), texts

@@ -4,7 +4,7 @@ from django.test import Client
 from approvals.models import Action, Policy
 from integrations.tasks import execute_action, stalled_sends
 from leads.models import Message
-from tests.conftest import killed_mid_send
+from tests.conftest import killed_mid_send, policy_set
 from tests.fakes.twilio_server import FakeTwilio, twilio_error
 from tests.integrations.twilio_helpers import PUBLIC, signed_post, twilio_settings  # noqa: F401
 
@@ -23,7 +23,7 @@ def fake_twilio(twilio_settings):  # noqa: F811
 
 @pytest.fixture
 def approved(demo, capture):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(
         phone="+15128670004", email="lu@example.com", name="Lu Xin", message="Roof install quote 30301"
     ).json()["lead"]
@@ -134,7 +134,7 @@ def test_an_undelivered_text_fails_its_action_visibly_and_proposes_it_by_email(
 
 
 def test_no_email_fallback_when_the_policy_says_not_to(fake_twilio, approved):
-    Policy.objects.filter(workflow="first_response").update(fallback_to_email=False)
+    policy_set("first_response", fallback_to_email=False)
     execute_action(approved.pk)
     report(fake_twilio.messages[0]["sid"], "failed", ErrorCode="30005")
     assert not Action.objects.filter(kind=Action.Kind.SEND_EMAIL).exists()

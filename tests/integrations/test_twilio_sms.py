@@ -6,7 +6,7 @@ from approvals.models import Action, Policy
 from integrations import channels
 from integrations.models import InboundWebhook
 from leads.models import InboundEvent, Lead, SmsOptOut
-from tests.conftest import user
+from tests.conftest import policy_set, user
 from tests.fakes.twilio_server import AUTH_TOKEN
 from tests.integrations.twilio_helpers import PUBLIC, signed_post, sms_params, twilio_settings  # noqa: F401
 
@@ -85,7 +85,7 @@ def test_media_urls_are_kept_and_replies_attach_to_the_same_lead(text):
 
 @pytest.mark.parametrize("word", ["STOP", " stop ", "Unsubscribe", "quit", "StopAll", "cancel", "END"])
 def test_stop_words_opt_the_number_out_of_every_sms(text, word, sms_outbox):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     text(sid="SM1")
     lead = Lead.objects.get()
     waiting = lead.actions.get()

@@ -19,7 +19,7 @@ from routing.cadences import cadence_pass, enrollment_create, enrollment_skip, e
 from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun, Team
 from routing.selectors import cadence_report
 from routing.services import lead_reassign
-from tests.conftest import user
+from tests.conftest import policy_set, user
 from tests.fakes.http_server import Receiver
 
 LEAD = {
@@ -388,7 +388,7 @@ def test_business_days_skip_listed_holidays(lead):
 
 @pytest.mark.django_db
 def test_a_slack_nudge_reaches_the_team_and_is_no_message_to_the_lead(lead, drain, all_day, sms_outbox):
-    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO)
+    policy_set("follow_up", mode=Policy.Mode.AUTO)
     with Receiver() as slack:
         for team in Team.objects.all():  # saved, as the admin does: the routing snapshot hears of it
             team.slack_webhook_url = slack.url + "/services/T0/B0/x"
@@ -404,7 +404,7 @@ def test_a_slack_nudge_reaches_the_team_and_is_no_message_to_the_lead(lead, drai
 
 @pytest.mark.django_db
 def test_a_call_task_is_emailed_to_the_rep_with_the_lead(lead, drain, all_day, mailoutbox):
-    Policy.objects.filter(workflow="follow_up").update(mode=Policy.Mode.AUTO)
+    policy_set("follow_up", mode=Policy.Mode.AUTO)
     drain(enrolled_long_ago(lead, Cadence.objects.get(name="Quote follow-up")))
     task = next(m for m in mailoutbox if m.to == ["rep1@example.com"])
     assert task.subject == "Call Dana Diaz"

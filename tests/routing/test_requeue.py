@@ -12,6 +12,7 @@ from approvals.models import Action, Policy
 from integrations.tasks import execute_action
 from leads.models import InboundEvent
 from routing.tasks import process_event, requeue_lost
+from tests.conftest import policy_set
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +24,7 @@ def aged(queryset, field: str, minutes: int = 11) -> None:
 def test_an_event_whose_task_was_lost_is_processed_and_answered_once(
     demo, api, sms_outbox, django_capture_on_commit_callbacks
 ):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0)
     # Captured and committed, but its task never reached a worker (nothing runs the on-commit queue here).
     response = api.post(
         "/api/v1/events/",
@@ -54,7 +55,7 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
 ):
     """No second task between approval and send; a worker that dies in between leaves it to the sweep."""
     monkeypatch.setattr(Conf, "SYNC", False)  # the ORM broker's queue, as in production
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.AUTO, min_confidence=0)
+    policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0)
     body = {"channel": "form", "source": "website", "phone": "+15128670023", "message": "Roof quote please 30301"}
     event_id = api.post("/api/v1/events/", body, format="json").json()["event"]
     assert queued() == [("routing.tasks.process_event", [event_id])]
@@ -79,7 +80,7 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
 
 
 def test_an_approved_send_whose_task_was_lost_goes_out_once(demo, capture, sms_outbox):
-    Policy.objects.filter(workflow="first_response").update(mode=Policy.Mode.DRAFT)
+    policy_set("first_response", mode=Policy.Mode.DRAFT)
     lead_id = capture(phone="+15128670022", message="Roof install quote").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)  # approved; its task lost

@@ -6,12 +6,13 @@ from django.test import Client
 from django.utils import timezone
 from django_q.models import Schedule
 
-from approvals.models import Action, Policy
+from approvals.models import Action
 from audit.models import Decision
 from leads.models import Lead, Message
 from routing import tasks
 from routing.models import Assignment, Team
 from routing.sla import sla_sweep
+from tests.conftest import policy_set
 
 LEAD = {"name": "Dana", "phone": "(415) 555-0101", "message": "Need a new roof, budget $12k", "postal_code": "30301"}
 
@@ -121,7 +122,7 @@ def test_a_message_a_rep_approved_is_a_touch_but_an_automatic_one_is_not(
     lead.refresh_from_db()
     assert lead.first_touch_at is not None
 
-    Policy.objects.filter(workflow="first_response").update(mode="auto", min_confidence=0)
+    policy_set("first_response", mode="auto", min_confidence=0)
     auto = Lead.objects.get(pk=capture(**{**LEAD, "phone": "(415) 555-0102"}).json()["lead"])
     assert auto.messages.get().status == "sent"
     assert auto.first_touch_at is None and auto.assignments.get().sla_due_at is not None

@@ -2,10 +2,9 @@ import pytest
 from django.apps import apps
 from django.test import Client
 
-from approvals.models import Policy
 from leads.models import Lead
 from routing.models import Rep, RoutingRule, Team
-from tests.conftest import user_client
+from tests.conftest import policy_set, user_client
 
 TEXAS = {
     "channel": "sms",
@@ -23,7 +22,7 @@ def row_counts() -> dict[str, int]:
 
 @pytest.mark.django_db
 def test_simulate_answers_the_whole_decision_and_stores_nothing(demo, api):
-    Policy.objects.filter(workflow="first_response").update(mode="auto", min_confidence=0.95)
+    policy_set("first_response", mode="auto", min_confidence=0.95)
     before, cursor = row_counts(), Team.objects.get().last_assigned_rep_id
     response = api.post("/api/v1/simulate/", TEXAS, format="json")
     assert response.status_code == 200, response.content
