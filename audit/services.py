@@ -1,8 +1,13 @@
 """Writing the audit trail. Called inside each service's transaction, so the log and the change commit together."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from datetime import timedelta
 from time import perf_counter
 
+from django.db import connection
 from django.utils import timezone
 
 from audit.metrics import step_observe
@@ -31,7 +36,7 @@ def decision_record(
     if actor_type is None:
         actor_type = Decision.ActorType.PERSON if actor is not None else Decision.ActorType.SYSTEM
     step_observe(step, duration_ms, model)
-    return Decision.objects.create(
+    decision = Decision(
         step=step,
         lead=lead,
         action=action,
@@ -48,6 +53,48 @@ def decision_record(
         tokens_in=tokens_in,
         tokens_out=tokens_out,
     )
+    batch = _batch.get()
+    if batch is not None and batch.depth == _savepoint_depth():
+        batch.pending.append(decision)
+    else:
+        decision.save()
+    return decision
+
+
+def _savepoint_depth() -> int:
+    # Blocks entered with savepoint=False roll back with their transaction, so they do not count.
+    return sum(1 for sid in connection.savepoint_ids if sid)
+
+
+@dataclass
+class _Batch:
+    pending: list[Decision]
+    depth: int
+
+
+_batch: ContextVar[_Batch | None] = ContextVar("decision_batch", default=None)
+
+
+@contextmanager
+def decisions_batched() -> Iterator[None]:
+    """Write the Decisions recorded in the block with one INSERT when it ends; use it inside the transaction.
+
+    A task that records several steps saves a round trip for each. Only steps recorded at the
+    block's own savepoint depth wait: one recorded inside a nested savepoint is written at once,
+    so a savepoint rolled back takes its Decision with it. If the block raises, nothing waiting is
+    written (its transaction is rolled back anyway). Until the block ends, a waiting Decision has no pk.
+    """
+    if _batch.get() is not None:
+        yield
+        return
+    batch = _Batch([], _savepoint_depth())
+    token = _batch.set(batch)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    if batch.pending:
+        Decision.objects.bulk_create(batch.pending)
 
 
 class Stopwatch:

@@ -13,7 +13,7 @@ from approvals.drafting import DraftContent
 from approvals.models import Action, Policy, Workflow
 from approvals.services import EXECUTE_TASK, action_propose
 from audit.models import Decision
-from audit.services import Stopwatch, decision_record
+from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import enqueue_on_commit, requeue, requeue_cutoff
 from integrations import channels
 from integrations.models import CrmEvent
@@ -99,7 +99,7 @@ def _fail(action: Action, message: Message | None, error: str, *, reason: str = 
 
 def _complete(action: Action, message: Message, provider_id: str, duration_ms: float, note: str = "") -> None:
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(), decisions_batched():
         message.status = Message.Status.SENT
         message.provider_id = provider_id
         # An email's provider id is its Message-ID: replies thread back to the lead by it.

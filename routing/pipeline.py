@@ -12,7 +12,7 @@ from approvals.drafting import draft_compose
 from approvals.models import Action, Workflow
 from approvals.services import action_propose
 from audit.models import Decision
-from audit.services import Stopwatch, decision_record
+from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import requeue, requeue_cutoff
 from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
@@ -264,7 +264,7 @@ def event_apply(prepared: Prepared) -> InboundEvent:
     """
     criteria, enrichment, conversation = prepared.criteria, prepared.enrichment, prepared.conversation
     qualification, ms = prepared.qualification, prepared.ms
-    with transaction.atomic():
+    with transaction.atomic(), decisions_batched():
         # The lead's row lock is taken before the event's, as capture does. No select_related("owner"): when
         # the lock waited for another event's routing, PostgreSQL re-reads the lead row but not the joined
         # owner, so owner_id would be new and owner None; the owner is read after the lock instead.
