@@ -137,7 +137,8 @@ def main() -> None:
         "EXECUTE_STALL_MINUTES": "1",
         "REQUEUE_MINUTES": "1",
     }
-    os.environ.update(provider)  # this process runs the stalled-send sweep with the same settings
+    # This process runs the sweeps with the stack's settings; the tasks it queues are signed with its key.
+    os.environ.update({**provider, "DJANGO_SECRET_KEY": stack_env("orm")["DJANGO_SECRET_KEY"]})
     key = prepare("orm")
     env = {**stack_env("orm"), **provider}
     port = free_port()
@@ -183,7 +184,7 @@ def main() -> None:
             if not Lead.objects.filter(source="chaos", first_response_at__isnull=True).exists():
                 break
             settled += executions_stalled()
-            requeued += requeue_lost()["actions"]
+            requeued += sum(requeue_lost().values())
             time.sleep(5)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
@@ -236,8 +237,8 @@ def main() -> None:
         f"at Twilio: {len(at_twilio)} numbers texted, {sum(at_twilio.values())} messages, "
         f"{sum(1 for c in at_twilio.values() if c > 1)} numbers texted twice, "
         f"{len(texted - set(at_twilio))} accepted leads never texted; interrupted sends settled by the sweep: "
-        f"{settled} ({recorded} found at Twilio and recorded, {resent} sent again); approved sends queued again "
-        f"by the requeue sweep: {requeued}"
+        f"{settled} ({recorded} found at Twilio and recorded, {resent} sent again); events and approved sends "
+        f"queued again by the requeue sweep: {requeued}"
     )
     ok = (
         lost == 0
