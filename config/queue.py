@@ -2,7 +2,7 @@
 
 import logging
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
@@ -52,7 +52,13 @@ def run_after_commit(func: str, *args) -> None:
     the database and the requeue sweep queues it (``func`` must be safe to run twice, as every task
     is). An error in it is logged, not raised: the transaction it follows has committed.
     """
-    transaction.on_commit(partial(import_string(func), *args), robust=True)
+    task = import_string(func)
+
+    def run() -> None:  # named: Django's robust on_commit logs a failure by the callback's __qualname__
+        task(*args)
+
+    run.__qualname__ = func
+    transaction.on_commit(run, robust=True)
 
 
 def requeue_cutoff(older_than_minutes: int | None = None, now: datetime | None = None) -> datetime:

@@ -41,3 +41,21 @@ def test_history_rows_share_one_manager_class_per_model(demo):
     lead.save()
     assert type(Lead.history) is type(Lead.history) is type(lead.history)
     assert [row.stage for row in lead.history.order_by("history_id")] == ["new", "contacted"]
+
+
+def failing_task(lead_id: int) -> None:
+    raise RuntimeError(f"the send for lead {lead_id} failed")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_run_after_commit_that_fails_is_logged_and_the_committed_task_stands(demo, caplog):
+    from django.db import transaction
+
+    from config.queue import run_after_commit
+
+    with transaction.atomic():
+        lead = Lead.objects.create(phone="+15128670903", name="Committed")
+        run_after_commit("tests.test_database.failing_task", lead.pk)
+    assert Lead.objects.filter(pk=lead.pk).exists()
+    assert "Error calling tests.test_database.failing_task in on_commit()" in caplog.text
+    assert f"the send for lead {lead.pk} failed" in caplog.text
