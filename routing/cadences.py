@@ -333,7 +333,12 @@ def cadences_on_sent(*, action: Action) -> None:
     if not no_reply:
         return
     lead = action.lead
-    own = set(StepRun.objects.filter(action=action).values_list("enrollment__cadence_id", flat=True))
+    # A cadence step proposes without an event (_step_run): an answer to an event is never a cadence's own message.
+    own = (
+        set()
+        if action.event_id is not None
+        else set(StepRun.objects.filter(action=action).values_list("enrollment__cadence_id", flat=True))
+    )
     rules = Rules()
     for cadence in no_reply:
         if cadence.pk in own:
