@@ -24,6 +24,7 @@ from audit.services import decision_record
 from leads.choices import Channel
 from leads.models import InboundEvent, Lead, Message
 from leads.services import CaptureEvent, lead_capture
+from routing.directory import owner_first_name
 from routing.models import Rep, Team
 from routing.sla import lead_touch
 
@@ -98,7 +99,7 @@ def _text_back(lead: Lead, event: InboundEvent) -> Action | None:
             outcome=Decision.Outcome.SKIPPED,
         )
         return None
-    rep_name = (lead.owner.first_name or lead.owner.get_username()) if lead.owner_id else "our team"
+    rep_name = owner_first_name(lead.owner_id) or "our team"
     content = draft_compose(lead=lead, workflow=Workflow.MISSED_CALL, rep_name=rep_name)
     if content is None or content.kind != Action.Kind.SEND_SMS:
         body = render_text(

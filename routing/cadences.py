@@ -32,6 +32,7 @@ from leads.models import Appointment, InboundEvent, Lead
 from leads.permissions import is_manager
 from leads.selectors import sms_opt_outs
 from routing import timing
+from routing.directory import owner_first_name
 from routing.exceptions import EnrollmentNotFound
 from routing.models import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
 from routing.models.cadences import WAITING
@@ -654,10 +655,9 @@ def _stop_now(enrollment: Enrollment, cadence: Cadence) -> tuple[str, str] | Non
 
 def _variables(enrollment: Enrollment, cadence: Cadence) -> dict:
     lead = enrollment.lead
-    owner = lead.owner
     variables = {
         "first_name": lead.first_name or "there",
-        "rep_name": (owner.first_name or owner.get_username()) if owner else "our team",
+        "rep_name": owner_first_name(lead.owner_id) or "our team",
         "business_name": settings.BUSINESS_NAME,
         "link": cadence.link,
     }

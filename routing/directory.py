@@ -9,6 +9,7 @@ here: they are read under row locks.
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
 from django.db.models.signals import post_save
 from django.dispatch import receiver
@@ -107,7 +108,7 @@ def _build() -> RoutingConfig:
         sla={t.pk: TeamSla(t.sla_minutes, t.sla_action, t.sla_max_hops) for t in teams},
         rep_by_user={r.user_id: r.id for r in directory.reps.values()},
         slack_urls={t.pk: t.slack_webhook_url for t in teams if t.slack_webhook_url},
-        first_names={r.user_id: r.user.first_name or r.user.get_username() for r in reps},
+        first_names={r.user_id: first_name(r.user) for r in reps},
     )
 
 
@@ -117,3 +118,16 @@ _snapshot = Snapshot(VERSION_KEY, _build, WATCHED)
 def routing_config() -> RoutingConfig:
     """The current routing configuration, rebuilt only when a routing record changed."""
     return _snapshot.get()
+
+
+def first_name(user) -> str:
+    """How a message to a lead names one of our people: their first name, else their username."""
+    return user.first_name or user.get_username()
+
+
+def owner_first_name(user_id: int | None) -> str:
+    """How a message names the lead's owner ("" when it has none): from the snapshot when they are a rep."""
+    if user_id is None:
+        return ""
+    name = routing_config().first_names.get(user_id)
+    return name if name is not None else first_name(get_user_model().objects.get(pk=user_id))

@@ -4,7 +4,6 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -23,12 +22,11 @@ from leads.choices import Channel, Stage
 from leads.models import InboundEvent, Lead
 from leads.services import PROCESS_TASK
 from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage, lead_stage_moved
-from routing.directory import routing_config
+from routing.directory import owner_first_name
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
 
 logger = logging.getLogger(__name__)
-User = get_user_model()
 
 
 def qualification_compute(conversation: Conversation, criteria: Criteria | None = None) -> tuple[Qualification, float]:
@@ -175,17 +173,6 @@ def draft_for(
     )
 
 
-def _first_name(user_id: int | None) -> str:
-    """How a message names the lead's owner: from the routing snapshot when they are a rep."""
-    if user_id is None:
-        return ""
-    name = routing_config().first_names.get(user_id)
-    if name is None:
-        owner = User.objects.get(pk=user_id)
-        name = owner.first_name or owner.get_username()
-    return name
-
-
 def _respond(
     lead: Lead, event: InboundEvent, conversation: Conversation, qualification: Qualification, criteria: Criteria
 ) -> Action | None:
@@ -207,7 +194,7 @@ def _respond(
     if step.asks_for:
         lead.qualification = {**lead.qualification, "asked": [*asked, step.asks_for]}
         lead.save(update_fields=["qualification", "updated_at"])
-    rep_name = _first_name(lead.owner_id)
+    rep_name = owner_first_name(lead.owner_id)
     content = draft_for(lead, step, conversation, criteria, rep_name)
     if content is None:
         decision_record(

@@ -12,7 +12,7 @@ from leads.models import InboundEvent, Lead
 from leads.selectors import lead_get_by_contact
 from leads.services import FILLABLE_FIELDS, CaptureEvent, capture_clean
 from routing import assign, engine
-from routing.directory import RoutingConfig, routing_config
+from routing.directory import RoutingConfig, owner_first_name, routing_config
 from routing.models import Rep, RoutingRule
 from routing.pipeline import draft_for, lead_answered, next_step, qualification_compute
 from routing.reasoning import conversation_for, criteria_active
@@ -61,7 +61,7 @@ def simulate_event(event: CaptureEvent) -> dict:
     )
     rep_name = ""
     if existing is not None and existing.owner_id:
-        rep_name = existing.owner.first_name or existing.owner.get_username()
+        rep_name = owner_first_name(existing.owner_id)
         answer["route"] = {"rule": None, "rep": None, "reason": f"already owned by {existing.owner}; not re-routed"}
     else:
         decision = route_decide(lead=lead, facts=facts, lock=False)
@@ -72,7 +72,7 @@ def simulate_event(event: CaptureEvent) -> dict:
             "rules_tried": decision.match.tried,
             "reason": decision.reason,
         }
-        rep_name = decision.pick.rep.name.split()[0] if decision.pick.rep else ""
+        rep_name = owner_first_name(decision.pick.rep.user_id) if decision.pick.rep else ""
     asked = existing.qualification.get("asked", []) if existing is not None else []
     step = next_step(
         answered=existing is not None and lead_answered(existing),

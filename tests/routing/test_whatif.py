@@ -55,6 +55,18 @@ def test_simulate_matches_what_the_pipeline_then_does(demo, api, capture):
 
 
 @pytest.mark.django_db
+def test_simulate_names_the_rep_as_the_sent_message_does(demo, api, capture):
+    policy_set("first_response", mode="draft")
+    for rep in Rep.objects.select_related("user"):  # no first name: messages fall back to the username
+        rep.user.first_name = ""
+        rep.user.save()
+    predicted = api.post("/api/v1/simulate/", {**TEXAS, "postal_code": "30301"}, format="json").json()
+    lead = Lead.objects.get(pk=capture(**{**TEXAS, "postal_code": "30301"}).json()["lead"])
+    assert predicted["first_response"]["draft"]["body"] == lead.actions.get().body
+    assert lead.owner.username in lead.actions.get().body
+
+
+@pytest.mark.django_db
 def test_simulate_says_noise_is_not_routed(demo, api):
     answer = api.post("/api/v1/simulate/", {**TEXAS, "message": "STOP"}, format="json").json()
     assert answer["route"]["reason"] == "not routed: intent is opt_out" and answer["first_response"] is None
