@@ -73,13 +73,8 @@ def measure(label: str, run, items: list, profile: bool, sort: str, sql: bool = 
 def queued(name: str) -> list[tuple]:
     """The queued calls of task ``name`` (ORM broker), removed from the queue."""
     from django_q.models import OrmQ
-    from django_q.signing import SignedPackage
 
-    calls = []
-    for row in OrmQ.objects.order_by("id"):
-        task = SignedPackage.loads(row.payload)
-        if task["func"] == name:
-            calls.append((task["args"], task["kwargs"]))
+    calls = [(row.task["args"], row.task["kwargs"]) for row in OrmQ.objects.order_by("id") if row.task["func"] == name]
     OrmQ.objects.all().delete()
     return calls
 
