@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -25,14 +26,20 @@ def lead_list_by_contact(*, phone: str, email: str) -> list[Lead]:
     parameterized, with quoted identifiers. Columns are named, not ``*``: PostgreSQL prepares the
     statement, and a prepared ``*`` fails once a migration adds a column under a running process.
     """
-    quote = connection.ops.quote_name
     keys = [(column, value) for column, value in (("phone", phone), ("email", email)) if value]
     if not keys:
         return []
-    where = " OR ".join(f"{quote(column)} = %s" for column, _ in keys)
+    columns, values = zip(*keys, strict=True)
+    return list(Lead.objects.raw(_by_contact_sql(columns), list(values)))
+
+
+@cache
+def _by_contact_sql(keys: tuple[str, ...]) -> str:
+    # Built once per set of keys (phone, email, or both): capture runs it on every event.
+    quote = connection.ops.quote_name
+    where = " OR ".join(f"{quote(key)} = %s" for key in keys)
     columns = ", ".join(quote(field.column) for field in Lead._meta.concrete_fields)
-    sql = f"SELECT {columns} FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - constants
-    return list(Lead.objects.raw(sql, [value for _, value in keys]))
+    return f"SELECT {columns} FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - constants
 
 
 def lead_get_by_contact(*, phone: str, email: str) -> Lead | None:
