@@ -16,6 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from approvals.drafting import DraftContent, channel_for
 from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateError
@@ -24,7 +25,7 @@ from approvals.models import Action, BusinessHours, Policy, PolicyGate, Reviewer
 from approvals.selectors import graduation_stats
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from config.queue import enqueue_on_commit, run_after_commit
+from config.queue import enqueue_on_commit
 from config.versions import SETTINGS_KEY, Snapshot
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
@@ -35,6 +36,9 @@ from routing import engine
 logger = logging.getLogger(__name__)
 
 EXECUTE_TASK = "integrations.tasks.execute_action"
+# Claims an action in the transaction that approved it and sends it after commit, in this process. By path:
+# the executor (integrations) builds on this module.
+SEND_AFTER_COMMIT = "integrations.services.action_send_after_commit"
 SNOOZE_CHOICES = {15: "15 minutes", 60: "1 hour", 240: "4 hours", 1440: "Tomorrow"}
 MAX_SNOOZE_MINUTES = 7 * 24 * 60
 MAX_BULK = 100
@@ -182,8 +186,9 @@ def action_propose(
     gate that holds makes it wait for its reviewer whatever the mode. ``proposed_by`` marks a
     person's own message: only gates stop it. Idempotent per (event, workflow). A caller
     proposing many actions (the cadence scheduler) may pass the ``policy`` it already read.
-    With ``send_here`` an approved action is sent by this process right after commit instead of
-    through the queue (the pipeline's first answer, where every second counts).
+    With ``send_here`` an approved action is claimed in this transaction and sent by this process
+    right after commit instead of through the queue (the pipeline's first answer, where every
+    second counts).
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
@@ -240,8 +245,11 @@ def action_propose(
         outcome=Decision.Outcome.ESCALATED if escalation else Decision.Outcome.OK,
     )
     if approved:
-        (run_after_commit if send_here else enqueue_on_commit)(EXECUTE_TASK, action.pk)
-        _announce_approved(action)
+        _announce_approved(action)  # before a claim here moves it on to executing
+        if send_here:
+            import_string(SEND_AFTER_COMMIT)(action)
+        else:
+            enqueue_on_commit(EXECUTE_TASK, action.pk)
     elif escalation and status == Action.Status.PENDING:
         slack_alert(
             lead=lead,

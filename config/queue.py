@@ -1,13 +1,13 @@
 """Enqueueing django-q2 tasks so that workers only ever see committed data."""
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import cache
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, transaction
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django_q.brokers import get_broker
 from django_q.conf import Conf
 from django_q.tasks import async_task
@@ -44,20 +44,19 @@ def enqueue_on_commit(func: str, *args) -> None:
         transaction.on_commit(lambda: enqueue(func, *args))
 
 
-def run_after_commit(func: str, *args) -> None:
-    """Run the task at dotted path ``func`` in this process as soon as the current transaction commits.
+def run_after_commit(func: Callable, *args) -> None:
+    """Call ``func(*args)`` in this process as soon as the current transaction commits.
 
     For work that must follow its task at once (the pipeline's automatic first answer): no queue
-    round trip and no second task. If the process dies before it runs, the work is still waiting in
-    the database and the requeue sweep queues it (``func`` must be safe to run twice, as every task
-    is). An error in it is logged, not raised: the transaction it follows has committed.
+    round trip and no second task. The caller leaves a trace in the committed data that a sweep
+    finds if the process dies before ``func`` runs. An error in it is logged, not raised: the
+    transaction it follows has committed.
     """
-    task = import_string(func)
 
     def run() -> None:  # named: Django's robust on_commit logs a failure by the callback's __qualname__
-        task(*args)
+        func(*args)
 
-    run.__qualname__ = func
+    run.__qualname__ = f"{func.__module__}.{func.__qualname__}"
     transaction.on_commit(run, robust=True)
 
 

@@ -14,7 +14,7 @@ from approvals.models import Action, Policy, Workflow
 from approvals.services import EXECUTE_TASK, action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record, decisions_batched
-from config.queue import enqueue_on_commit, requeue, requeue_cutoff
+from config.queue import enqueue_on_commit, requeue, requeue_cutoff, run_after_commit
 from integrations import channels
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
@@ -30,8 +30,6 @@ logger = logging.getLogger(__name__)
 def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     """Move an approved action to executing and create its outbound Message, in one committed transaction.
 
-    A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead.
-
     Returns None when there is nothing to send (not approved any more, already sent, opted out).
     """
     with transaction.atomic():
@@ -41,37 +39,46 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
                 "action.execute_skipped", extra={"action_id": action_id, "status": getattr(action, "status", None)}
             )
             return None
-        lead = action.lead
-        if action.kind == Action.Kind.SEND_SMS and (lead.opted_out or sms_opted_out(action.payload.get("to", ""))):
-            action.status = Action.Status.CANCELLED
-            action.error = "The lead opted out of SMS."
-            action.save(update_fields=["status", "error", "updated_at"])
-            decision_record(
-                step=Decision.Step.EXECUTE,
-                lead=lead,
-                action=action,
-                reasoning="Not sent: the lead opted out of SMS after the action was approved.",
-                outcome=Decision.Outcome.SKIPPED,
-            )
-            return None
-        action.status = Action.Status.EXECUTING
-        action.attempts += 1
-        action.save(update_fields=["status", "attempts", "updated_at"])
-        if not action.to_lead:
-            return action, None
-        # The action's row lock keeps any other claim out: no savepointed update_or_create needed. Only a
-        # claim makes an action's Message (attempts is never reset), so the first claim has none to reuse.
-        earlier = Message.objects.filter(action=action).first() if action.attempts > 1 else None
-        message = earlier or Message(action=action)
-        message.lead = lead
-        message.direction = Message.Direction.OUTBOUND
-        message.channel = action.channel
-        message.to = action.payload.get("to", "")
-        message.subject = action.payload.get("subject", "")
-        message.body = action.body
-        message.status = Message.Status.SENDING
-        message.error = ""
-        message.save()
+        return _claim_approved(action)
+
+
+def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
+    """Approved -> executing, with its outbound Message; the caller holds the action (row lock, or its creation).
+
+    A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead. Returns
+    None, with the action cancelled, when the lead opted out of SMS since it was approved.
+    """
+    lead = action.lead
+    if action.kind == Action.Kind.SEND_SMS and (lead.opted_out or sms_opted_out(action.payload.get("to", ""))):
+        action.status = Action.Status.CANCELLED
+        action.error = "The lead opted out of SMS."
+        action.save(update_fields=["status", "error", "updated_at"])
+        decision_record(
+            step=Decision.Step.EXECUTE,
+            lead=lead,
+            action=action,
+            reasoning="Not sent: the lead opted out of SMS after the action was approved.",
+            outcome=Decision.Outcome.SKIPPED,
+        )
+        return None
+    action.status = Action.Status.EXECUTING
+    action.attempts += 1
+    action.save(update_fields=["status", "attempts", "updated_at"])
+    if not action.to_lead:
+        return action, None
+    # The action is held (row lock or creation): no savepointed update_or_create needed. Only a claim makes
+    # an action's Message (attempts is never reset), so the first claim has none to reuse.
+    earlier = Message.objects.filter(action=action).first() if action.attempts > 1 else None
+    message = earlier or Message(action=action)
+    message.lead = lead
+    message.direction = Message.Direction.OUTBOUND
+    message.channel = action.channel
+    message.to = action.payload.get("to", "")
+    message.subject = action.payload.get("subject", "")
+    message.body = action.body
+    message.status = Message.Status.SENDING
+    message.error = ""
+    message.save()
     return action, message
 
 
@@ -200,7 +207,24 @@ def action_execute(*, action_id: int) -> Action | None:
     claimed = _claim(action_id)
     if claimed is None:
         return None
-    action, message = claimed
+    return _carry_out(*claimed)
+
+
+def action_send_after_commit(action: Action) -> None:
+    """Claim ``action``, approved in the current transaction, and send it from this process once that commits.
+
+    For the pipeline's automatic first answer: no second task and no second claim transaction. The
+    claim commits with the approval, so no other worker can take the action; a process that dies
+    before the send leaves it ``executing``, which the stalled-send sweep settles as it does a
+    worker killed mid-send (it asks the provider, then sends again or hands it to a person).
+    """
+    claimed = _claim_approved(action)
+    if claimed is not None:
+        run_after_commit(_carry_out, *claimed)
+
+
+def _carry_out(action: Action, message: Message | None) -> Action:
+    """Send a claimed action outside any transaction, then record the provider id (or the failure)."""
     send = _sender(action, message)
     try:
         with Stopwatch() as timer:

@@ -55,7 +55,7 @@ def test_work_run_after_commit_that_fails_is_logged_and_the_committed_task_stand
 
     with transaction.atomic():
         lead = Lead.objects.create(phone="+15128670903", name="Committed")
-        run_after_commit("tests.test_database.failing_task", lead.pk)
+        run_after_commit(failing_task, lead.pk)
     assert Lead.objects.filter(pk=lead.pk).exists()
     assert "Error calling tests.test_database.failing_task in on_commit()" in caplog.text
     assert f"the send for lead {lead.pk} failed" in caplog.text

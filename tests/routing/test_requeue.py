@@ -8,8 +8,9 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from approvals.models import Action, Policy
+from integrations.services import executions_stalled
 from integrations.tasks import execute_action
-from leads.models import InboundEvent
+from leads.models import InboundEvent, Message
 from routing.tasks import process_event, requeue_lost
 from tests.conftest import policy_set
 
@@ -68,14 +69,19 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
         assert action.status == Action.Status.DONE
         assert [m["to"] for m in sms_outbox] == ["+15128670023"]
         return
-    # The worker died between the commit and the send: the action waits, approved, for the sweep.
-    assert action.status == Action.Status.APPROVED and sms_outbox == []
+    # The worker died between the commit and the send: the claim committed with the approval, so the action
+    # waits as an interrupted send. The stalled-send sweep finds nothing at the provider and sends it, once.
+    assert action.status == Action.Status.EXECUTING and sms_outbox == []
+    assert Message.objects.get(action=action).status == Message.Status.SENDING
     aged(Action.objects.filter(pk=action.pk), "updated_at")
-    assert requeue_lost() == {"events": 0, "actions": 1}
+    assert requeue_lost() == {"events": 0, "actions": 0}, "claimed: not for the approved-actions sweep"
+    assert executions_stalled() == 1
     assert queued() == [("integrations.tasks.execute_action", [action.pk])]
     assert execute_action(action.pk) == Action.Status.DONE
     assert execute_action(action.pk) == "skipped"
+    assert executions_stalled(now=timezone.now() + timedelta(hours=1)) == 0
     assert [m["to"] for m in sms_outbox] == ["+15128670023"]
+    assert Message.objects.filter(action=action).count() == 1
 
 
 def test_an_approved_send_whose_task_was_lost_goes_out_once(demo, capture, sms_outbox):
