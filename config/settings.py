@@ -192,7 +192,9 @@ SPECTACULAR_SETTINGS = {
 }
 
 # django-q2. save_limit=-1 removes the per-result scan of stored results (the throughput
-# bottleneck measured in RECIPES.md); retry must exceed timeout on the ORM broker.
+# bottleneck measured in RECIPES.md); retry must exceed timeout on the ORM broker. bulk: the ORM
+# broker reads up to that many waiting tasks per query (one SELECT for four tasks under load; the
+# pusher still locks each with its own UPDATE); Redis ignores it.
 Q_CLUSTER = {
     "name": "nightshift",
     "workers": env.int("Q_WORKERS", default=2),
@@ -201,6 +203,7 @@ Q_CLUSTER = {
     "max_attempts": 5,
     "save_limit": -1,
     "poll": env.float("Q_POLL", default=0.1),
+    "bulk": env.int("Q_BULK", default=4),
     "catch_up": False,
     "sync": env.bool("Q_SYNC", default=False),
 }

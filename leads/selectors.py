@@ -125,16 +125,23 @@ def lead_changes(*, lead: Lead) -> list[TimelineEntry]:
     owner_ids = {r.owner_id for r in records if r.owner_id}
     names = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.filter(pk__in=owner_ids)}
     entries = []
-    for previous, record in zip(records, records[1:], strict=False):
-        delta = record.diff_against(previous, excluded_fields=QUIET_FIELDS)
-        changes = tuple(
-            (
-                c.field.replace("_", " "),
-                _shown(names.get(c.old, c.old) if c.field == "owner" else c.old),
-                _shown(names.get(c.new, c.new) if c.field == "owner" else c.new),
+    for previous, record in zip([None, *records], records, strict=False):
+        if previous is not None:
+            changes = tuple(
+                (
+                    c.field.replace("_", " "),
+                    _shown(names.get(c.old, c.old) if c.field == "owner" else c.old),
+                    _shown(names.get(c.new, c.new) if c.field == "owner" else c.new),
+                )
+                for c in record.diff_against(previous, excluded_fields=QUIET_FIELDS).changes
             )
-            for c in delta.changes
-        )
+        elif record.history_type == "~" and record.owner_id:
+            # A captured lead's history starts at its first update (capture writes no creation row): the
+            # pipeline's, which stores the qualification and, in the same save, the owner routing gave
+            # it. A captured lead has no owner, so that is a change; the rest is told by the decisions.
+            changes = (("owner", "–", _shown(names.get(record.owner_id))),)
+        else:
+            continue
         if not changes:
             continue
         entries.append(

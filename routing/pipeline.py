@@ -274,15 +274,21 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         # After the postal code: a ZIP's time zone beats a phone number's area code.
         changed += _enrichment_apply(lead, enrichment)
         lead._change_reason = f"qualified by the {qualification.provider} provider"
-        lead.save(update_fields=[*dict.fromkeys(changed), "updated_at"])
+        unsaved = [*dict.fromkeys(changed), "updated_at"]
         _qualification_record(lead, event, qualification, ms)
         _announce(lead, event, before)
         if "opted_out" in changed:
             cadences_on_opt_out(leads=[lead], reason="The lead asked not to be contacted.")
-        if qualification.intent not in NOISE_INTENTS:
-            if lead.owner_id is None:
-                facts = lead_facts(lead, qualification.as_dict(), event)
-                lead_route(lead=lead, facts=facts)  # sets lead.owner_id, which drops a stale cached owner
+        worth_answering = qualification.intent not in NOISE_INTENTS
+        if worth_answering and lead.owner_id is None:
+            facts = lead_facts(lead, qualification.as_dict(), event)
+            # Routing saves the qualification with the owner: one lead update and one history row, not two.
+            # It sets lead.owner_id, which drops a stale cached owner.
+            if lead_route(lead=lead, facts=facts, unsaved=unsaved) is not None:
+                unsaved = []
+        if unsaved:
+            lead.save(update_fields=unsaved)
+        if worth_answering:
             if event.lead_created:
                 cadences_on_lead_created(lead=lead)
             _hot_alert(lead, event, before)

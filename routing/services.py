@@ -6,6 +6,7 @@ without locks and store nothing.
 """
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -203,8 +204,13 @@ def _assignment_write(
     rule=None,
     hop: int = 0,
     user=None,
+    unsaved: Sequence[str] = (),
 ) -> Assignment:
-    """Give ``lead`` to a rep: the Assignment (with its first-touch clock if nobody touched the lead), the owner."""
+    """Give ``lead`` to a rep: the Assignment (with its first-touch clock if nobody touched the lead), the owner.
+
+    ``unsaved`` names fields of ``lead`` the caller changed and has not saved: they are saved with the
+    owner, as one change in the lead's history.
+    """
     due = timezone.now() + timedelta(minutes=sla_minutes) if sla_minutes and lead.first_touch_at is None else None
     if kind != Assignment.Kind.ROUTE:
         # Only the newest assignment's clock runs.
@@ -215,8 +221,10 @@ def _assignment_write(
     lead.owner_id = user_id
     if user is not None:
         lead._history_user = user
-    lead._change_reason = f"{Assignment.Kind(kind).label} to {rep_name}"[:100]
-    lead.save(update_fields=["owner", "updated_at"])
+    routed = f"{Assignment.Kind(kind).label} to {rep_name}"
+    earlier = getattr(lead, "_change_reason", "") if unsaved else ""
+    lead._change_reason = (f"{earlier}; {routed[0].lower()}{routed[1:]}" if earlier else routed)[:100]
+    lead.save(update_fields=[*dict.fromkeys([*unsaved, "owner", "updated_at"])])
     if kind != Assignment.Kind.ROUTE:
         cadences_on_reassign(lead=lead, rep=rep_name)
     crm_event_emit(
@@ -236,8 +244,12 @@ def lead_route(
     kind: str = Assignment.Kind.ROUTE,
     hop: int = 0,
     exclude: frozenset[int] = frozenset(),
+    unsaved: Sequence[str] = (),
 ) -> Assignment | None:
     """Match the lead against the active rules and give it to a rep, with the reason in words.
+
+    ``unsaved``: fields of ``lead`` changed and not saved yet, saved with the new owner (one history
+    row); when nobody takes the lead (None) they are left for the caller to save.
 
     Team rows are locked while rotation state moves and capacity is counted, so concurrent
     workers never give two leads the same turn or overfill a rep. A broken rule is skipped (a
@@ -273,6 +285,7 @@ def lead_route(
         reason=decision.reason,
         rule=rule,
         hop=hop,
+        unsaved=unsaved,
     )
     decision_record(
         step=Decision.Step.ROUTE,
