@@ -12,8 +12,10 @@ that every request that got a 202 was processed once it was back.
 
 A send a kill interrupted stays "executing" until the stalled-send sweep (scheduled every 5 minutes;
 run here directly once EXECUTE_STALL_MINUTES=1 has passed) asks Twilio whether it has the message:
-recorded if so, sent again if surely not. A first answer approved by a worker killed before it sent
-it waits, approved, for the requeue sweep (run here too, with REQUEUE_MINUTES=1). At the end, counted
+recorded if so, sent again if surely not. A first answer is claimed in the transaction that approves
+it, so a worker killed between that commit and the send leaves it "executing" too, for the same sweep;
+events a killed cluster left unprocessed go to the requeue sweep (run here too, with
+REQUEUE_MINUTES=1). At the end, counted
 at Twilio and in the database: every lead has exactly one first response (zero lost, zero
 duplicates), and every action is final.
 
@@ -177,8 +179,8 @@ def main() -> None:
         from routing.tasks import requeue_lost
 
         # Tasks a killed worker held come back after the broker's retry delay (Q_CLUSTER["retry"], 90 s);
-        # sends it cut short are settled by the sweep once they are a minute old, and first answers it
-        # approved but died before sending are queued again by the requeue sweep.
+        # sends it cut short (first answers it claimed and did not send among them) are settled by the sweep
+        # once they are a minute old, and events it never processed are queued again by the requeue sweep.
         deadline, settled, requeued = time.monotonic() + 400, 0, 0
         while time.monotonic() < deadline:
             if not Lead.objects.filter(source="chaos", first_response_at__isnull=True).exists():
