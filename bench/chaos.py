@@ -238,8 +238,9 @@ def main() -> None:
     print(
         f"at Twilio: {len(at_twilio)} numbers texted, {sum(at_twilio.values())} messages, "
         f"{sum(1 for c in at_twilio.values() if c > 1)} numbers texted twice, "
-        f"{len(texted - set(at_twilio))} accepted leads never texted; interrupted sends settled by the sweep: "
-        f"{settled} ({recorded} found at Twilio and recorded, {resent} sent again); events and approved sends "
+        f"{len(texted - set(at_twilio))} accepted leads never texted; interrupted sends settled: "
+        f"{recorded + resent} ({recorded} found at Twilio and recorded, {resent} sent again; {settled} by this "
+        f"script's sweeps, the rest by the cluster's own schedule); events and approved sends "
         f"queued again by the requeue sweep: {requeued}"
     )
     ok = (
