@@ -194,7 +194,10 @@ SPECTACULAR_SETTINGS = {
 # django-q2. save_limit=-1 removes the per-result scan of stored results (the throughput
 # bottleneck measured in RECIPES.md); retry must exceed timeout on the ORM broker. bulk: the ORM
 # broker reads up to that many waiting tasks per query (one SELECT for four tasks under load; the
-# pusher still locks each with its own UPDATE); Redis ignores it.
+# pusher still locks each with its own UPDATE); Redis ignores it. recycle: a worker starts afresh
+# after that many tasks or once it holds max_rss; django-q2's 500 restarted both workers together
+# every 20 s at 50 leads/s, each time a latency spike of ~1 s (bench/speed_to_lead.py's plot), so
+# memory, not a task count, is what recycles them.
 Q_CLUSTER = {
     "name": "nightshift",
     "workers": env.int("Q_WORKERS", default=2),
@@ -204,6 +207,8 @@ Q_CLUSTER = {
     "save_limit": -1,
     "poll": env.float("Q_POLL", default=0.1),
     "bulk": env.int("Q_BULK", default=4),
+    "recycle": env.int("Q_RECYCLE", default=10_000),
+    "max_rss": env.int("Q_MAX_RSS_MB", default=400) * 1024,
     "catch_up": False,
     "sync": env.bool("Q_SYNC", default=False),
 }
