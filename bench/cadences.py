@@ -32,17 +32,19 @@ os.environ.setdefault("CADENCE_QUIET_HOURS", "00:00-23:59:59.999999")
 
 
 def seed(total: int, due: int, policy: str, rng: random.Random) -> None:
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.utils import timezone
 
-    from approvals.models import MessageTemplate, Policy
+    from approvals.models import MessageTemplate
+    from approvals.services import policy_update
     from leads.models import Lead
     from routing.models import Cadence, CadenceStep, Enrollment
 
     call_command("seed_demo", "--force", verbosity=0)
-    follow_up = Policy.objects.get(workflow="follow_up")
-    follow_up.mode = policy
-    follow_up.save()  # save(), not update(): running processes keep a policy snapshot until a save replaces it
+    # As a manager turns the dial: every process's policy snapshot hears the save.
+    manager = get_user_model().objects.get(username="manager")
+    policy_update(workflow="follow_up", user=manager, mode=policy)
     template = MessageTemplate.objects.get(name="Quote check-in (SMS)")
     cadence = Cadence.objects.create(name="Bench follow-up", trigger=Cadence.Trigger.MANUAL)
     for position, hours in enumerate((0, 24, 72)):

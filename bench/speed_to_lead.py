@@ -70,13 +70,16 @@ def prepare(broker: str) -> str:
 
         redis.Redis.from_url(REDIS_URL).flushdb()
     django_setup(DB_URL)
+    from django.contrib.auth import get_user_model
+
     from approvals.models import Policy, PolicyGate
+    from approvals.services import policy_update
     from integrations.models import ApiKey
 
-    policy = Policy.objects.get(workflow="first_response")
-    policy.mode, policy.min_confidence = Policy.Mode.AUTO, 0
-    policy.save()  # save(), not update(): running processes keep a policy snapshot until a save replaces it
     PolicyGate.objects.filter(policy__workflow="first_response").delete()
+    # As a manager turns the dial: every process's policy snapshot hears the save.
+    manager = get_user_model().objects.get(username="manager")
+    policy_update(workflow="first_response", user=manager, mode=Policy.Mode.AUTO, min_confidence=0)
     return ApiKey.issue(f"bench-{broker}")[1]
 
 
