@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import connection
@@ -125,23 +126,8 @@ def lead_changes(*, lead: Lead) -> list[TimelineEntry]:
     owner_ids = {r.owner_id for r in records if r.owner_id}
     names = {u.pk: u.get_full_name() or u.get_username() for u in get_user_model().objects.filter(pk__in=owner_ids)}
     entries = []
-    for previous, record in zip([None, *records], records, strict=False):
-        if previous is not None:
-            changes = tuple(
-                (
-                    c.field.replace("_", " "),
-                    _shown(names.get(c.old, c.old) if c.field == "owner" else c.old),
-                    _shown(names.get(c.new, c.new) if c.field == "owner" else c.new),
-                )
-                for c in record.diff_against(previous, excluded_fields=QUIET_FIELDS).changes
-            )
-        elif record.history_type == "~" and record.owner_id:
-            # A captured lead's history starts at its first update (capture writes no creation row): the
-            # pipeline's, which stores the qualification and, in the same save, the owner routing gave
-            # it. A captured lead has no owner, so that is a change; the rest is told by the decisions.
-            changes = (("owner", "–", _shown(names.get(record.owner_id))),)
-        else:
-            continue
+    for previous, record in pairwise([None, *records]):
+        changes = _changes(previous, record, names)
         if not changes:
             continue
         entries.append(
@@ -156,6 +142,24 @@ def lead_changes(*, lead: Lead) -> list[TimelineEntry]:
             )
         )
     return entries
+
+
+def _changes(previous, record, names: dict) -> tuple[tuple[str, str, str], ...]:
+    """(field, before, after) for each column ``record`` changed since ``previous``, owners by name."""
+    if previous is None:
+        # A captured lead's history starts at its first update (capture writes no creation row): the
+        # pipeline's, which stores the qualification and, in the same save, the owner routing gave
+        # it. A captured lead has no owner, so that is a change; the rest is told by the decisions.
+        routed = record.history_type == "~" and record.owner_id
+        return (("owner", "–", _shown(names.get(record.owner_id))),) if routed else ()
+    return tuple(
+        (
+            c.field.replace("_", " "),
+            _shown(names.get(c.old, c.old) if c.field == "owner" else c.old),
+            _shown(names.get(c.new, c.new) if c.field == "owner" else c.new),
+        )
+        for c in record.diff_against(previous, excluded_fields=QUIET_FIELDS).changes
+    )
 
 
 def _shown(value) -> str:

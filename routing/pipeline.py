@@ -284,9 +284,8 @@ def event_apply(prepared: Prepared) -> InboundEvent:
             facts = lead_facts(lead, qualification.as_dict(), event)
             # Routing saves the qualification with the owner: one lead update and one history row, not two.
             # It sets lead.owner_id, which drops a stale cached owner.
-            if lead_route(lead=lead, facts=facts, unsaved=unsaved) is not None:
-                unsaved = []
-        if unsaved:
+            lead_route(lead=lead, facts=facts, unsaved=unsaved)
+        else:
             lead.save(update_fields=unsaved)
         if worth_answering:
             if event.lead_created:

@@ -248,8 +248,8 @@ def lead_route(
 ) -> Assignment | None:
     """Match the lead against the active rules and give it to a rep, with the reason in words.
 
-    ``unsaved``: fields of ``lead`` changed and not saved yet, saved with the new owner (one history
-    row); when nobody takes the lead (None) they are left for the caller to save.
+    ``unsaved``: fields of ``lead`` the caller changed and has not saved; they are saved here, with
+    the new owner when someone takes the lead (one history row), alone when nobody does.
 
     Team rows are locked while rotation state moves and capacity is counted, so concurrent
     workers never give two leads the same turn or overfill a rep. A broken rule is skipped (a
@@ -273,6 +273,8 @@ def lead_route(
             outcome=Decision.Outcome.ESCALATED,
         )
         logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": decision.reason})
+        if unsaved:
+            lead.save(update_fields=list(unsaved))
         return None
     sla = decision.config.sla.get(rep.team_id)
     assignment = _assignment_write(
