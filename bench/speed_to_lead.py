@@ -170,16 +170,21 @@ def backlog_trend(row: dict) -> float:
     return statistics.linear_regression([i * SAMPLE_SECONDS for i in range(len(samples))], samples).slope
 
 
-def backlog_grows(row: dict, target: float) -> bool:
-    """Whether work piles up rather than passes through.
+def backlog_limits(rate: int, target: float) -> tuple[float, float]:
+    """Before the backlog counts as growing: the most leads that may wait at once, and its fastest rise (leads/s).
 
-    Growth: the backlog rises by more than 5 % of the arrival rate a second, or at some moment holds
-    more leads than arrive within the latency target (then those leads wait longer than the target,
-    by Little's law), or it does not drain.
+    More leads waiting than arrive within the latency target wait longer than the target (Little's
+    law); a rise of 5 % of the arrival rate a second is a queue that will not drain while leads come.
     """
+    return target * rate, 0.05 * rate
+
+
+def backlog_grows(row: dict, target: float) -> bool:
+    """Whether work piles up rather than passes through: a limit of ``backlog_limits`` passed, or no drain."""
+    most, rise = backlog_limits(row["rate"], target)
     return (
-        backlog_trend(row) > 0.05 * row["rate"]
-        or max(row["backlog_samples"], default=row["backlog_end"]) > target * row["rate"]
+        backlog_trend(row) > rise
+        or max(row["backlog_samples"], default=row["backlog_end"]) > most
         or row["backlog_after"] > 0
     )
 
@@ -295,10 +300,11 @@ def main() -> None:
         if at_50:
             grows = backlog_grows(at_50, target)
             met = at_50["p95"] <= target and not grows
+            most, rise = backlog_limits(50, target)
             print(
                 f"{broker} at 50/s: p95 {at_50['p95']:.2f} s (target <= {target:g} s); backlog at most "
-                f"{max(at_50['backlog_samples'], default=0)} (limit {target * 50:.0f}), trend "
-                f"{backlog_trend(at_50):+.2f} leads/s (limit +2.5): {'grows' if grows else 'no growth'} "
+                f"{max(at_50['backlog_samples'], default=0)} (limit {most:.0f}), trend "
+                f"{backlog_trend(at_50):+.2f} leads/s (limit +{rise:g}): {'grows' if grows else 'no growth'} "
                 f"-> {'met' if met else 'NOT MET'}"
             )
 
