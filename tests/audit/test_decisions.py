@@ -43,7 +43,9 @@ def test_a_step_inside_a_savepoint_that_rolls_back_is_not_written(lead):
 
 
 def test_a_block_that_raises_writes_nothing(lead):
-    with pytest.raises(RuntimeError), transaction.atomic(), decisions_batched():
+    # pytest.raises inside the transaction handles the error, so the transaction commits: only the batch can keep
+    # the step out.
+    with transaction.atomic(), pytest.raises(RuntimeError), decisions_batched():
         decision_record(step="qualify", lead=lead)
         raise RuntimeError("the task failed")
     assert not Decision.objects.filter(lead=lead).exists()
