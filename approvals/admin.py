@@ -5,7 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from approvals.gates import GATE_FIELDS
 from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate
 from approvals.services import action_approve_many
-from routing.forms import ConditionsModelForm
+from leads.forms import ConditionsModelForm
 
 
 class PolicyGateForm(ConditionsModelForm):

@@ -1,15 +1,22 @@
-"""Actions over the API: list, propose, approve, edit, reject, snooze, regenerate: the portal's services."""
+"""Actions over the API: list, propose, approve, edit, reject, snooze (regenerate is routing.api's)."""
 
-import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, permissions, serializers, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from approvals import services
-from approvals.models import Action, Reviewer, Workflow
+from approvals.filters import ActionFilter
+from approvals.models import Action, Workflow
 from approvals.selectors import action_list
-from config.filters import IdFilter
+
+
+def decision_answer(request, pk, input_class, operation, **fixed) -> Response:
+    """Validate ``input_class`` from the body, run one decision on the action, answer it as it now stands."""
+    data = input_class(data=request.data)
+    data.is_valid(raise_exception=True)
+    result = operation(action_id=int(pk), user=request.user, **fixed, **data.validated_data)
+    return Response(ActionOutputSerializer(result).data)
 
 
 class IsPerson(permissions.BasePermission):
@@ -93,18 +100,6 @@ class ProposeInputSerializer(serializers.Serializer):
     amount = serializers.DecimalField(max_digits=12, decimal_places=2, required=False, min_value=0)
 
 
-class ActionFilter(django_filters.FilterSet):
-    status = django_filters.ChoiceFilter(choices=Action.Status.choices)
-    workflow = django_filters.ChoiceFilter(choices=Workflow.choices)
-    lead = IdFilter(field_name="lead_id")
-    escalated = django_filters.BooleanFilter()
-    review_by = django_filters.ChoiceFilter(choices=Reviewer.choices)
-
-    class Meta:
-        model = Action
-        fields = ["status", "workflow", "lead", "escalated", "review_by"]
-
-
 class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Actions the system proposed, scoped like leads: a rep sees their own leads' actions.
 
@@ -123,10 +118,7 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
         return action_list(user=self.request.user)
 
     def _decide(self, request, pk, input_class, operation, **fixed):
-        data = input_class(data=request.data)
-        data.is_valid(raise_exception=True)
-        result = operation(action_id=int(pk), user=request.user, **fixed, **data.validated_data)
-        return Response(ActionOutputSerializer(result).data)
+        return decision_answer(request, pk, input_class, operation, **fixed)
 
     @extend_schema(request=ProposeInputSerializer, responses={201: ActionOutputSerializer}, summary="Propose")
     def create(self, request):
@@ -167,8 +159,3 @@ class ActionViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.G
     @action(detail=True, methods=["post"], permission_classes=[IsPerson])
     def snooze(self, request, pk=None):
         return self._decide(request, pk, SnoozeInputSerializer, services.action_snooze)
-
-    @extend_schema(request=RegenerateInputSerializer, responses={200: ActionOutputSerializer}, summary="Regenerate")
-    @action(detail=True, methods=["post"], permission_classes=[IsPerson])
-    def regenerate(self, request, pk=None):
-        return self._decide(request, pk, RegenerateInputSerializer, services.action_regenerate)

@@ -1,10 +1,10 @@
-"""Approval gates' facts and explanations. Pure: the services gather the facts, the routing engine evaluates them."""
+"""Approval gates' facts and explanations. Pure: services gather the facts, leads.conditions evaluates them."""
 
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from routing import engine
+from leads import conditions as language
 
 GATE_FIELDS = (
     "workflow",
@@ -53,7 +53,7 @@ def gate_explain(name: str, conditions: dict, facts: GateFacts, workflow_label: 
     for cond in conditions.get("conditions", []):
         field, op, value = cond.get("field", ""), cond.get("op", ""), cond.get("value")
         label = f"{workflow_label.lower()} amount" if field == "amount" else field.replace("_", " ")
-        word = engine.OPERATOR_WORDS.get(op, op)
+        word = language.OPERATOR_WORDS.get(op, op)
         if op in ("gt", "lt"):
             parts.append(f"{label} {_number_text(facts.get(field))} {word} {_number_text(value)}")
         elif op == "between":
@@ -62,6 +62,6 @@ def gate_explain(name: str, conditions: dict, facts: GateFacts, workflow_label: 
                 f"{_number_text(value[1])}"
             )
         else:
-            parts.append(engine.format_condition({**cond, "field": label}))
+            parts.append(language.format_condition({**cond, "field": label}))
     joiner = " or " if conditions.get("match") == "any" else " and "
     return f"gate '{name}': " + (joiner.join(parts) if parts else f"every {workflow_label.lower()}")

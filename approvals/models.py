@@ -8,7 +8,7 @@ from django.template import Context, Template, TemplateSyntaxError
 
 from approvals.gates import GATE_FIELDS
 from audit.history import History
-from routing.engine import describe, empty_conditions, validate_conditions
+from leads.conditions import describe, empty_conditions, validate_conditions
 
 
 class Workflow(models.TextChoices):

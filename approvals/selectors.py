@@ -33,19 +33,11 @@ def action_list(*, user) -> QuerySet[Action]:
     return scope_to_user(Action.objects.select_related("lead", "decided_by"), user, owner_path="lead__owner")
 
 
-def action_queue(
-    *,
-    user,
-    rep_user_id: int | None = None,
-    workflow: str = "",
-    escalation: str = "",
-    sort: str = "oldest",
-    now=None,
-) -> QuerySet[Action]:
-    """What waits for a person: pending actions (not snoozed) and failed sends.
+def action_queue(*, user, sort: str = "oldest", now=None) -> QuerySet[Action]:
+    """What waits for a person: pending actions (not snoozed) and failed sends, oldest or hottest first.
 
-    Reps see their own leads' actions that a rep may decide; managers see every queue and
-    filter it by rep, workflow and escalation reason.
+    Reps see their own leads' actions that a rep may decide; managers see every queue. The queue's
+    filters (rep, workflow, escalation) are approvals.filters.ActionFilter, shared with the API.
     """
     now = now or timezone.now()
     queryset = action_list(user=user).filter(
@@ -54,12 +46,6 @@ def action_queue(
     )
     if not is_manager(user):
         queryset = queryset.filter(review_by=Reviewer.REP)
-    if rep_user_id:
-        queryset = queryset.filter(lead__owner_id=rep_user_id)
-    if workflow in Workflow.values:
-        queryset = queryset.filter(workflow=workflow)
-    if escalation in ESCALATIONS:
-        queryset = queryset.filter(ESCALATIONS[escalation][1])
     return queryset.select_related("lead__owner", "event").order_by(*QUEUE_SORTS.get(sort, QUEUE_SORTS["oldest"]))
 
 

@@ -11,7 +11,6 @@ portal_patterns = [
     path("actions/<int:action_id>/reject/", views.action_reject, name="action-reject"),
     path("actions/<int:action_id>/retry/", views.action_retry, name="action-retry"),
     path("actions/<int:action_id>/snooze/", views.action_snooze, name="action-snooze"),
-    path("actions/<int:action_id>/regenerate/", views.action_regenerate, name="action-regenerate"),
     path("autonomy/", views.autonomy, name="autonomy"),
     path("autonomy/<slug:workflow>/", views.policy_change, name="policy-change"),
     path("autonomy/<slug:workflow>/graduate/", views.policy_graduate, name="policy-graduate"),

@@ -12,6 +12,7 @@ from django_htmx.http import trigger_client_event
 
 from approvals import services
 from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateError
+from approvals.filters import ActionFilter
 from approvals.models import Policy, Reviewer, Workflow
 from approvals.selectors import ESCALATIONS, QUEUE_SORTS, action_list, action_queue, autonomy_overview
 from config.exceptions import validation_text
@@ -22,7 +23,8 @@ AUTONOMY_TEMPLATE = "approvals/autonomy.html"
 QUEUE_PAGE_SIZE = 50
 
 
-def _version(request) -> int | None:
+def version_posted(request) -> int | None:
+    """The action's version the page showed (a stale page answers 409), or None when the form sent none."""
     value = request.POST.get("version", "")
     return int(value) if value.isdigit() else None
 
@@ -46,7 +48,10 @@ def queue(request) -> HttpResponse:
     """Pending drafts and failed sends, oldest or hottest first; managers see and filter every rep's."""
     manager = is_manager(request.user)
     filters = _queue_filters(request, manager)
-    actions = action_queue(user=request.user, **filters)
+    data = request.GET.copy()
+    if not manager:
+        data.pop("rep", None)  # a rep's queue is their own
+    actions = ActionFilter(data, queryset=action_queue(user=request.user, sort=filters["sort"])).qs
     page = Paginator(actions, QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -82,7 +87,7 @@ def _row(request, action_id: int, *, error: str = "", notice: str = "", editing:
     return render(request, QUEUE_TEMPLATE + "#action-row", context, status=status)
 
 
-def _decide(request, action_id: int, operation, **kwargs) -> HttpResponse:
+def decision_response(request, action_id: int, operation, **kwargs) -> HttpResponse:
     """Run one queue operation and answer with the row as it now stands, errors shown in place."""
     try:
         action = operation(action_id=action_id, user=request.user, **kwargs)
@@ -105,27 +110,27 @@ def _decide(request, action_id: int, operation, **kwargs) -> HttpResponse:
 @require_POST
 def action_approve(request, action_id: int) -> HttpResponse:
     body = request.POST.get("body")
-    return _decide(request, action_id, services.action_approve, body=body, version=_version(request))
+    return decision_response(request, action_id, services.action_approve, body=body, version=version_posted(request))
 
 
 @login_required
 @require_POST
 def action_edit(request, action_id: int) -> HttpResponse:
     body = request.POST.get("body", "")
-    return _decide(request, action_id, services.action_edit, body=body, version=_version(request))
+    return decision_response(request, action_id, services.action_edit, body=body, version=version_posted(request))
 
 
 @login_required
 @require_POST
 def action_reject(request, action_id: int) -> HttpResponse:
     reason = request.POST.get("reason", "")
-    return _decide(request, action_id, services.action_reject, reason=reason, version=_version(request))
+    return decision_response(request, action_id, services.action_reject, reason=reason, version=version_posted(request))
 
 
 @login_required
 @require_POST
 def action_retry(request, action_id: int) -> HttpResponse:
-    return _decide(request, action_id, services.action_retry)
+    return decision_response(request, action_id, services.action_retry)
 
 
 @login_required
@@ -133,14 +138,9 @@ def action_retry(request, action_id: int) -> HttpResponse:
 def action_snooze(request, action_id: int) -> HttpResponse:
     minutes = request.POST.get("minutes", "")
     minutes = int(minutes) if minutes.isdigit() else 0
-    return _decide(request, action_id, services.action_snooze, minutes=minutes, version=_version(request))
-
-
-@login_required
-@require_POST
-def action_regenerate(request, action_id: int) -> HttpResponse:
-    instruction = request.POST.get("instruction", "")
-    return _decide(request, action_id, services.action_regenerate, instruction=instruction, version=_version(request))
+    return decision_response(
+        request, action_id, services.action_snooze, minutes=minutes, version=version_posted(request)
+    )
 
 
 @login_required

@@ -11,7 +11,8 @@ from django.db import connection
 from django.utils import timezone
 
 from audit.metrics import step_observe
-from audit.models import Decision
+from audit.models import Decision, ReportSettings
+from audit.periods import baseline_period
 
 
 def decision_record(
@@ -117,10 +118,6 @@ def decisions_prunable(*, older_than_days: int, now=None):
     the baseline period (every report compares with it). Every other report reads leads,
     actions, messages and step runs, which are not pruned.
     """
-    # Imported here: every app imports this module, and the reports import those apps' models.
-    from audit.models import ReportSettings
-    from audit.reports import baseline_period
-
     now = now or timezone.now()
     old = Decision.objects.filter(created_at__lt=now - timedelta(days=older_than_days)).filter(model="")
     baseline = baseline_period(ReportSettings.objects.filter(pk=1).first())

@@ -2,10 +2,10 @@
 
 from django.conf import settings
 
-from audit.services import decisions_prune
+from audit import services
 
 
-def prune_log() -> int:
-    """Scheduled daily (migration audit 0008): the log's retention; 0 keeps it for ever."""
+def decisions_prune() -> int:
+    """Scheduled daily (migrations audit 0008, routing 0012): the log's retention; 0 keeps it for ever."""
     days = settings.DECISION_RETENTION_DAYS
-    return decisions_prune(older_than_days=days) if days else 0
+    return services.decisions_prune(older_than_days=days) if days else 0

@@ -21,8 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from approvals.models import Workflow
 from audit import reports, tables
-from audit.metrics import metrics_text
 from audit.models import Decision, ReportSettings
+from audit.scrape import metrics_text
 from config.queue import broker
 from integrations.signatures import secret_equal
 from leads.permissions import is_manager

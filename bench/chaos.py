@@ -174,9 +174,9 @@ def main() -> None:
         from django.db import connections
 
         connections.close_all()
-        from integrations.services import executions_stalled
+        from approvals.services import executions_stalled
         from leads.models import Lead
-        from routing.tasks import requeue_lost
+        from routing.tasks import lost_work_requeue
 
         # Tasks a killed worker held come back after the broker's retry delay (Q_CLUSTER["retry"], 90 s);
         # sends it cut short (first answers it claimed and did not send among them) are settled by the sweep
@@ -186,7 +186,7 @@ def main() -> None:
             if not Lead.objects.filter(source="chaos", first_response_at__isnull=True).exists():
                 break
             settled += executions_stalled()
-            requeued += sum(requeue_lost().values())
+            requeued += sum(lost_work_requeue().values())
             time.sleep(5)
     finally:
         os.killpg(server.pid, signal.SIGTERM)

@@ -1,9 +1,9 @@
 #!/usr/bin/env python
-"""Where a lead's time goes: capture, then process_event (which sends the first answer), one at a time.
+"""Where a lead's time goes: capture, then event_process (which sends the first answer), one at a time.
 
 Prepares the speed-to-lead database (demo data, first responses on auto, rules provider, locmem
 SMS), captures N leads through the API with the DRF client while no worker runs, then runs every
-queued process_event task through its task function (the automatic first answer is sent by that
+queued event_process task through its task function (the automatic first answer is sent by that
 task, right after its commit), counting queries and milliseconds per lead for each stage. With
 --profile it prints cProfile's top functions per stage (py-spy cannot read this machine's pyenv build).
 
@@ -98,7 +98,7 @@ def main() -> None:
     from django_q.conf import Conf
     from rest_framework.test import APIClient
 
-    from routing.tasks import process_event
+    from routing.tasks import event_process
 
     settings.ALLOWED_HOSTS = ["*"]
     Conf.SYNC = False  # tasks wait in the queue, to be run one stage at a time below
@@ -112,11 +112,11 @@ def main() -> None:
 
     for n in range(5):  # warm up: the first lead builds the snapshots
         capture(n)
-    for args_, kwargs in queued("routing.tasks.process_event"):
-        process_event(*args_, **kwargs)
+    for args_, kwargs in queued("routing.tasks.event_process"):
+        event_process(*args_, **kwargs)
     measure("capture (API)", capture, list(range(10, 10 + args.leads)), args.profile, args.sort, args.sql)
     measure(
-        "process_event", lambda call: process_event(*call[0], **call[1]), queued("routing.tasks.process_event"),
+        "process_event", lambda call: event_process(*call[0], **call[1]), queued("routing.tasks.event_process"),
         args.profile, args.sort, args.sql,
     )  # fmt: skip
 

@@ -10,10 +10,10 @@ from approvals.urls import portal_patterns as approval_portal_patterns
 from audit.urls import portal_patterns as audit_portal_patterns
 from audit.views import healthz, metrics
 from leads.api import EventCreateApi, LeadViewSet
-from leads.urls import portal_patterns as lead_portal_patterns
 from leads.views import capture_form
-from routing.api import CadenceViewSet, EnrollmentViewSet, SimulateApi
+from routing.api import ActionRegenerateApi, CadenceViewSet, EnrollmentViewSet, SimulateApi
 from routing.urls import portal_patterns as routing_portal_patterns
+from routing.urls import webhook_patterns as routing_webhook_patterns
 
 router = DefaultRouter()
 router.register("leads", LeadViewSet, basename="lead")
@@ -24,13 +24,13 @@ router.register("enrollments", EnrollmentViewSet, basename="enrollment")
 api_patterns = [
     path("events/", EventCreateApi.as_view(), name="event-create"),
     path("simulate/", SimulateApi.as_view(), name="simulate"),
+    path("actions/<int:pk>/regenerate/", ActionRegenerateApi.as_view(), name="action-regenerate"),
     *router.urls,
 ]
 
 portal_patterns = [
     path("", RedirectView.as_view(pattern_name="portal:queue"), name="home"),
     *approval_portal_patterns,
-    *lead_portal_patterns,
     *routing_portal_patterns,
     *audit_portal_patterns,
 ]
@@ -44,6 +44,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("capture/form/<slug:slug>/", capture_form, name="capture-form"),
     path("integrations/", include("integrations.urls")),
+    path("integrations/", include(routing_webhook_patterns)),
     path("portal/", include((portal_patterns, "portal"))),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

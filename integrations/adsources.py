@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import requests
 from django.conf import settings
-from jsonpath_ng.exceptions import JsonPathParserError
 from jsonpath_ng.ext import parse as jsonpath
 
+from integrations.fieldmap import MAPPED_FIELDS
 from integrations.inbound import Ignored, parser_register, webhook_receive
 from integrations.models import InboundWebhook, LeadSource
 from integrations.signatures import hmac_sha256, hub_signature_valid, secret_equal
@@ -22,7 +22,6 @@ from leads.services import CaptureEvent
 
 logger = logging.getLogger(__name__)
 
-MAPPED_FIELDS = ("name", "email", "phone", "company", "message", "postal_code", "external_id")
 # Facebook's standard question keys, and Google's column ids, for the capture's fields.
 FACEBOOK_FIELDS = {
     "full_name": "name",
@@ -47,21 +46,6 @@ class Refused(Exception):
     def __init__(self, message: str, status: int = 403):
         super().__init__(message)
         self.status = status
-
-
-def field_map_errors(field_map) -> list[str]:
-    """What is wrong with a generic source's mapping (unknown fields, paths that do not parse); empty when fine."""
-    if not isinstance(field_map, dict) or not field_map:
-        return ['Map at least "email" or "phone", e.g. {"email": "$.email"}.']
-    errors = [f"'{name}' is not one of: {', '.join(MAPPED_FIELDS)}." for name in field_map if name not in MAPPED_FIELDS]
-    for name, path in field_map.items():
-        try:
-            jsonpath(str(path))
-        except (JsonPathParserError, Exception) as exc:  # noqa: BLE001 - the parser raises several kinds
-            errors.append(f"{name}: '{path}' is not a JSONPath ({exc}).")
-    if not {"email", "phone"} & set(field_map):
-        errors.append('Map "email" or "phone": a lead needs a way to be reached.')
-    return errors
 
 
 @dataclass(frozen=True)

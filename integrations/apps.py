@@ -7,3 +7,10 @@ class IntegrationsConfig(AppConfig):
     def ready(self):
         # Each channel module registers its webhook parser on import.
         from integrations import adsources, mail  # noqa: F401
+
+        # What integrations does about things that happen to leads below it (config.reactions).
+        from integrations.outbound import crm_appointment_announce, crm_stage_announce
+        from leads import reactions
+
+        reactions.LEAD_STAGE_CHANGED.connect(crm_stage_announce, app=self.label)
+        reactions.APPOINTMENT_BOOKED.connect(crm_appointment_announce, app=self.label)

@@ -18,6 +18,7 @@ from audit.models import Decision
 from audit.services import decision_record
 from integrations.channels import ChannelError
 from leads.choices import Channel
+from leads.lock_objects import appointment_lock
 from leads.models import Appointment, Message
 
 logger = logging.getLogger(__name__)
@@ -71,11 +72,8 @@ def invite_send(*, appointment_id: int) -> Message | None:
     the same invite.
     """
     with transaction.atomic():
-        appointment = (
-            Appointment.objects.select_for_update(of=("self",))
-            .select_related("lead__owner", "booked_by")
-            .get(pk=appointment_id)
-        )
+        # The owner and the booker only name guests: a stale join of them while the lock waited is harmless.
+        appointment = appointment_lock(appointment_id).select_related("lead__owner", "booked_by").get()
         if appointment.invite_sent_sequence >= appointment.sequence:
             return None
         lead = appointment.lead

@@ -34,7 +34,7 @@ COMPANY_SUFFIXES = {"co", "inc", "llc", "ltd", "corp", "group", "hq"}
 
 
 @dataclass(frozen=True)
-class LeadFacts:
+class ContactFacts:
     """What an enricher may read: the lead's own contact fields."""
 
     phone: str
@@ -52,7 +52,7 @@ class PhoneNumberEnricher:
 
     source = "phonenumbers"
 
-    def enrich(self, facts: LeadFacts) -> dict:
+    def enrich(self, facts: ContactFacts) -> dict:
         if not facts.phone:
             return {}
         try:
@@ -76,7 +76,7 @@ class EmailDomainEnricher:
 
     source = "email domain"
 
-    def enrich(self, facts: LeadFacts) -> dict:
+    def enrich(self, facts: ContactFacts) -> dict:
         domain = facts.email.rpartition("@")[2].lower()
         if not domain or domain in FREE_EMAIL_DOMAINS:
             return {}
@@ -93,7 +93,7 @@ class TwilioLookupEnricher:
 
     source = "twilio lookup"
 
-    def enrich(self, facts: LeadFacts) -> dict:
+    def enrich(self, facts: ContactFacts) -> dict:
         if not facts.phone:
             return {}
         from twilio.base.exceptions import TwilioException
@@ -115,7 +115,7 @@ def enrichers() -> list:
     return [import_string(path)() for path in settings.ENRICHMENT_PROVIDERS]
 
 
-def enrichment_compute(facts: LeadFacts) -> tuple[dict, list[str]]:
+def enrichment_compute(facts: ContactFacts) -> tuple[dict, list[str]]:
     """Ask every configured enricher; later ones don't replace what an earlier one found. Returns (found, errors)."""
     found: dict[str, dict] = {}
     errors = []

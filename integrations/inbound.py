@@ -6,33 +6,22 @@ the provider gets its answer in milliseconds. ``webhook_process`` parses the sto
 the parser registered for its kind and hands the result to ``leads.services.lead_capture``.
 """
 
-import contextlib
 import logging
 from collections.abc import Callable
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from approvals.models import Action
-from approvals.services import actions_cancel_waiting
-from audit.models import Decision
-from audit.services import decision_record
 from config.queue import enqueue_on_commit
+from integrations.lock_objects import webhook_lock, webhooks_lock
 from integrations.models import InboundWebhook
 from leads.choices import Channel
-from leads.models import Lead, SmsOptOut
-from leads.normalize import normalize_phone
-from leads.services import CaptureEvent, lead_capture
-from routing.cadences import cadences_on_opt_out
+from leads.services import CaptureEvent, lead_capture, sms_keyword
 
 logger = logging.getLogger(__name__)
 
-# Carrier keywords (CTIA): matched on the whole message, any case, surrounding spaces ignored.
-STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
-START_WORDS = frozenset({"START", "UNSTOP"})
-HELP_WORDS = frozenset({"HELP"})
+PROCESS_TASK = "integrations.tasks.webhook_process"
 
 
 class Ignored(Exception):
@@ -48,7 +37,7 @@ def webhook_receive(*, kind: str, source: str, external_id: str, payload: dict) 
     try:
         with transaction.atomic():
             row = InboundWebhook.objects.create(kind=kind, source=source, external_id=external_id, payload=payload)
-            enqueue_on_commit("integrations.tasks.process_webhook", row.pk)
+            enqueue_on_commit(PROCESS_TASK, row.pk)
     except IntegrityError:
         return InboundWebhook.objects.get(source=source, external_id=external_id), False
     return row, True
@@ -109,7 +98,7 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
         problem = f"Malformed {row.get_kind_display()} payload: {exc!r}"
         event, status = None, InboundWebhook.Status.FAILED
     with transaction.atomic():
-        row = InboundWebhook.objects.select_for_update().get(pk=webhook_id)
+        row = webhook_lock(webhook_id)
         if row.status != InboundWebhook.Status.RECEIVED:
             return row
         if event is None:
@@ -126,56 +115,9 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
 @transaction.atomic
 def webhook_retry(*, ids: list[int]) -> int:
     """Queue failed deliveries again (after a mapping or a lead was fixed); returns how many."""
-    rows = list(InboundWebhook.objects.select_for_update().filter(pk__in=ids, status=InboundWebhook.Status.FAILED))
+    rows = list(webhooks_lock(ids, status=InboundWebhook.Status.FAILED))
     for row in rows:
         row.status, row.error, row.processed_at = InboundWebhook.Status.RECEIVED, "", None
         row.save(update_fields=["status", "error", "processed_at"])
-        enqueue_on_commit("integrations.tasks.process_webhook", row.pk)
+        enqueue_on_commit(PROCESS_TASK, row.pk)
     return len(rows)
-
-
-def sms_keyword(body: str) -> str:
-    """'stop', 'start', 'help' or '' for an inbound text."""
-    word = (body or "").strip().upper()
-    if word in STOP_WORDS:
-        return "stop"
-    if word in START_WORDS:
-        return "start"
-    return "help" if word in HELP_WORDS else ""
-
-
-@transaction.atomic
-def sms_consent_set(*, phone: str, keyword: str) -> None:
-    """Opt the number out of every SMS (STOP…) or back in (START/UNSTOP), and say so on its lead's timeline.
-
-    Waiting SMS actions for the number are cancelled with the reason, so no one approves a text
-    that can no longer go.
-    """
-    # A short code or an alphanumeric sender does not normalize: it is kept as Twilio gave it.
-    with contextlib.suppress(ValidationError):
-        phone = normalize_phone(phone, region=settings.DEFAULT_PHONE_REGION) or phone
-    opting_out = keyword.upper() in STOP_WORDS
-    if opting_out:
-        SmsOptOut.objects.get_or_create(phone=phone, defaults={"keyword": keyword.upper()})
-    else:
-        SmsOptOut.objects.filter(phone=phone).delete()
-    for lead in Lead.objects.select_for_update().filter(phone=phone):
-        if lead.opted_out != opting_out:
-            lead.opted_out = opting_out
-            lead._change_reason = f"texted {keyword.upper()}"
-            lead.save(update_fields=["opted_out", "updated_at"])
-        cancelled = 0
-        if opting_out:
-            reason = f"The number texted {keyword.upper()}."
-            cancelled = actions_cancel_waiting(lead=lead, reason=reason, kind=Action.Kind.SEND_SMS)
-            cadences_on_opt_out(leads=[lead], reason=reason)
-        decision_record(
-            step=Decision.Step.CONSENT,
-            lead=lead,
-            input_summary=keyword,
-            output={"opted_out": opting_out, "cancelled": cancelled},
-            reasoning=f"Texted {keyword.upper()}: "
-            + ("no SMS will be sent to this number" if opting_out else "SMS allowed again")
-            + (f"; {cancelled} waiting text(s) cancelled." if cancelled else "."),
-        )
-    logger.info("sms.consent", extra={"opted_out": opting_out, "keyword": keyword.upper()})

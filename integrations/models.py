@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.history import History
+from integrations.fieldmap import field_map_errors
 
 KEY_PREFIX = "ns_"
 
@@ -235,8 +236,6 @@ class LeadSource(models.Model):
         return self.name
 
     def clean(self):
-        from integrations.adsources import field_map_errors
-
         if self.kind == self.Kind.GENERIC and (errors := field_map_errors(self.field_map)):
             raise ValidationError({"field_map": errors})
         if self.kind == self.Kind.FACEBOOK and not (self.verify_token and self.access_token):

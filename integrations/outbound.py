@@ -21,13 +21,15 @@ from django.db import transaction
 from django.utils import timezone
 
 from config.queue import enqueue_on_commit
+from config.reactions import Reaction
 from config.versions import SETTINGS_KEY, Snapshot
+from integrations.lock_objects import delivery_lock, delivery_lock_or_skip
 from integrations.models import CrmEvent, WebhookAttempt, WebhookDelivery, WebhookSubscription
 from integrations.signatures import outbound_signature
 
 logger = logging.getLogger(__name__)
 
-DELIVER_TASK = "integrations.tasks.deliver_webhook"
+DELIVER_TASK = "integrations.tasks.webhook_deliver"
 # While one worker holds a delivery's POST in flight, no other picks it up.
 LEASE = timedelta(minutes=2)
 
@@ -83,21 +85,38 @@ def crm_event_emit(event: str, *, lead=None, data: Callable[[], dict]) -> list[W
     ]
 
 
-def lead_stage_changed(lead, *, before: str, by: str) -> None:
-    """The one announcement of a stage change, whoever made it (a person, the pipeline, a send, the CRM)."""
-    if before != lead.stage:
-        crm_event_emit(
-            CrmEvent.LEAD_STAGE_CHANGED, lead=lead, data=lambda: {"lead": lead_data(lead), "before": before, "by": by}
-        )
+def crm_stage_announce(*, lead, before: str, by: str) -> None:
+    """Receiver of leads.reactions.LEAD_STAGE_CHANGED: the one announcement of a stage change, whoever made it."""
+    crm_event_emit(
+        CrmEvent.LEAD_STAGE_CHANGED, lead=lead, data=lambda: {"lead": lead_data(lead), "before": before, "by": by}
+    )
+
+
+def crm_appointment_announce(*, appointment, user=None) -> None:
+    """Receiver of leads.reactions.APPOINTMENT_BOOKED: subscribed CRMs hear of the booking."""
+    lead = appointment.lead
+    crm_event_emit(
+        CrmEvent.APPOINTMENT_BOOKED,
+        lead=lead,
+        data=lambda: {
+            "lead": lead_data(lead),
+            "appointment": {
+                "id": appointment.pk,
+                "starts_at": appointment.starts_at.isoformat(),
+                "duration_minutes": appointment.duration_minutes,
+                "location": appointment.location,
+            },
+        },
+    )
+
+
+# lead: the Slack incoming-webhook URL of the team that owns the lead, or "" (routing knows the teams).
+SLACK_CHANNEL_FOR = Reaction("slack.channel_for", order=("routing",))
 
 
 def _slack_url(lead) -> str:
-    from routing.directory import routing_config
-
     if lead is not None and lead.owner_id:
-        config = routing_config()
-        rep_id = config.rep_by_user.get(lead.owner_id)
-        url = config.slack_urls.get(config.directory.reps[rep_id].team_id) if rep_id else ""
+        url = next(filter(None, SLACK_CHANNEL_FOR.send(lead=lead)), "")
         if url:
             return url
     return settings.SLACK_WEBHOOK_URL
@@ -116,12 +135,7 @@ def slack_alert(*, lead, event: str, text: str) -> WebhookDelivery | None:
 
 def _claim(delivery_id: int, now) -> WebhookDelivery | None:
     with transaction.atomic():
-        delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
-            .select_related("subscription")
-            .filter(pk=delivery_id, status=WebhookDelivery.Status.PENDING)
-            .first()
-        )
+        delivery = delivery_lock_or_skip(delivery_id)
         if delivery is None or (delivery.next_attempt_at and delivery.next_attempt_at > now):
             return None
         delivery.next_attempt_at = now + LEASE
@@ -162,7 +176,7 @@ def webhook_deliver(*, delivery_id: int, now=None) -> WebhookDelivery | None:
         return None
     status_code, error, ms = _post(delivery)
     with transaction.atomic():
-        delivery = WebhookDelivery.objects.select_for_update().get(pk=delivery_id)
+        delivery = delivery_lock(delivery_id)
         WebhookAttempt.objects.create(delivery=delivery, status_code=status_code, error=error, duration_ms=ms)
         delivery.attempts += 1
         delivery.last_status_code = status_code

@@ -5,8 +5,6 @@ from integrations import views
 urlpatterns = [
     path("twilio/sms/", views.twilio_sms, name="twilio-sms"),
     path("twilio/status/", views.twilio_status, name="twilio-status"),
-    path("twilio/voice/", views.twilio_voice, name="twilio-voice"),
-    path("twilio/voice/status/", views.twilio_voice_status, name="twilio-voice-status"),
     path("webhooks/<slug:slug>/", views.source_webhook, name="source-webhook"),
     path("email/inbound/", views.email_inbound, name="email-inbound"),
     path("chat/<slug:slug>/", views.chat_config, name="chat-config"),

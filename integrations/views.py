@@ -15,12 +15,12 @@ from twilio.twiml.messaging_response import MessagingResponse
 from config.ratelimit import rate_limited
 from integrations.adsources import Refused, facebook_challenge, source_receive
 from integrations.chat import ChatPost, ChatSessionUnknown, chat_post, chat_replies, chat_session_get
-from integrations.inbound import sms_consent_set, sms_keyword, webhook_receive
+from integrations.delivery import message_delivery_update
+from integrations.inbound import webhook_receive
 from integrations.mail import parse_form_message, raw_store
 from integrations.models import ChatWidget, InboundWebhook, LeadSource
-from integrations.services import message_delivery_update
 from integrations.signatures import secret_equal, twilio_signed
-from integrations.voice import call_answer, call_dial_result, voicemail_twiml
+from leads.services import sms_consent_set, sms_keyword
 
 logger = logging.getLogger(__name__)
 
@@ -114,31 +114,6 @@ def email_inbound(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"email": ["Send the raw message as 'email', or at least 'from' and 'text'."]}, status=400)
     row, created = raw_store(parse_form_message(request.POST))
     return JsonResponse({"stored": created, "id": row.pk})
-
-
-@csrf_exempt
-@require_POST
-@twilio_signed
-def twilio_voice(request: HttpRequest) -> HttpResponse:
-    """An inbound call: captured at once (the TwiML must name whom to ring), then dialled."""
-    if refused := missing(request, "CallSid", "From"):
-        return refused
-    try:
-        return HttpResponse(call_answer(request.POST.dict()), content_type="text/xml")
-    except ValidationError as exc:
-        # A withheld or unusable caller ID: still answer the call, into voicemail.
-        logger.warning("voice.uncapturable", extra={"errors": exc.message_dict})
-        return HttpResponse(voicemail_twiml(), content_type="text/xml")
-
-
-@csrf_exempt
-@require_POST
-@twilio_signed
-def twilio_voice_status(request: HttpRequest) -> HttpResponse:
-    """The dial's outcome (DialCallStatus) or a voicemail's RecordingUrl for a call we answered."""
-    if refused := missing(request, "CallSid"):
-        return refused
-    return HttpResponse(call_dial_result(request.POST.dict()), content_type="text/xml")
 
 
 def _cors(response: HttpResponse, origin: str) -> HttpResponse:

@@ -2,7 +2,6 @@
 
 from datetime import UTC, timedelta
 
-import django_filters
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import mixins, serializers, status, viewsets
@@ -10,9 +9,9 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.filters import IdFilter, UtcDateTimeFilter
 from leads.choices import Channel, Stage
-from leads.models import InboundEvent, Lead
+from leads.filters import LeadFilter
+from leads.models import Lead
 from leads.selectors import lead_list, lead_timeline
 from leads.services import CaptureEvent, CaptureResult, lead_capture, lead_stage_set, request_fingerprint
 
@@ -123,21 +122,6 @@ class TimelineEntrySerializer(serializers.Serializer):
     changes = serializers.ListField(
         child=serializers.ListField(child=serializers.CharField()), help_text="History diffs: [field, before, after]."
     )
-
-
-class LeadFilter(django_filters.FilterSet):
-    stage = django_filters.ChoiceFilter(choices=Stage.choices)
-    owner = IdFilter(field_name="owner_id")
-    channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel")
-    created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
-
-    class Meta:
-        model = Lead
-        fields = ["stage", "owner", "channel", "created_after", "created_before"]
-
-    def filter_channel(self, queryset, name, value):
-        return queryset.filter(pk__in=InboundEvent.objects.filter(channel=value).values("lead_id"))
 
 
 class LeadUpdateSerializer(serializers.Serializer):

@@ -24,6 +24,26 @@ class Stage(models.TextChoices):
     SPAM = "spam", "Spam"
 
 
+# What a person wants, as qualification labels it (every reasoning provider answers in these).
+INTENTS = (
+    "new_project",
+    "quote_request",
+    "appointment",
+    "question",
+    "existing_customer",
+    "complaint",
+    "job_seeker",
+    "vendor_pitch",
+    "spam",
+    "opt_out",
+    "other",
+)
+# Intents that never reach a rep's queue.
+NOISE_INTENTS = frozenset({"spam", "job_seeker", "vendor_pitch", "opt_out"})
+# Intents of a person who may buy: only these are asked clarifying questions.
+SALES_INTENTS = frozenset({"new_project", "quote_request", "appointment"})
+
+
 # Stages in which a lead still needs its rep: what capacity caps and least-loaded routing count.
 OPEN_STAGES = (Stage.NEW, Stage.CONTACTED, Stage.QUALIFIED, Stage.QUOTED, Stage.APPOINTMENT)
 

@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import ReadOnlyAdmin
+from leads.forms import ConditionsModelForm
 from routing import engine
-from routing.forms import ConditionsModelForm
 from routing.models import (
     Absence,
     Assignment,

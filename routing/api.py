@@ -8,11 +8,13 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from approvals.api import ActionOutputSerializer, IsPerson, RegenerateInputSerializer, decision_answer
 from config.filters import IdFilter
 from leads.api import CaptureInputSerializer
 from leads.permissions import is_manager, scope_to_user
 from routing import cadences
 from routing.models import Cadence, Enrollment
+from routing.regenerate import action_regenerate
 from routing.whatif import simulate_event
 
 
@@ -50,6 +52,17 @@ class SimulateApi(APIView):
         serializer = CaptureInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         return Response(simulate_event(serializer.to_capture_event()))
+
+
+class ActionRegenerateApi(APIView):
+    """A new draft of a pending action (POST /api/v1/actions/{id}/regenerate/): drafting is routing's, the
+    decision approvals'; a person's login is required, like every decision on an action."""
+
+    permission_classes = [IsPerson]
+
+    @extend_schema(request=RegenerateInputSerializer, responses={200: ActionOutputSerializer}, summary="Regenerate")
+    def post(self, request, pk: int):
+        return decision_answer(request, pk, RegenerateInputSerializer, action_regenerate)
 
 
 class CadenceOutputSerializer(serializers.ModelSerializer):

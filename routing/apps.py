@@ -5,5 +5,23 @@ class RoutingConfig(AppConfig):
     name = "routing"
 
     def ready(self):
-        # Connects the signals that invalidate the cached routing configuration.
-        from routing import directory, reasoning  # noqa: F401
+        # Importing directory and reasoning connects the signals that invalidate the cached configuration.
+        from approvals.reactions import ACTION_SENT
+        from integrations.outbound import SLACK_CHANNEL_FOR
+        from leads import reactions
+        from routing import cadences, directory, reasoning  # noqa: F401
+        from routing.sla import sla_on_first_touch
+
+        # What routing does about things that happen below it (config.reactions); tests/test_architecture.py
+        # pins every receiver and its order.
+
+        app = self.label
+        reactions.LEAD_REPLIED.connect(cadences.cadences_on_reply, app=app)
+        reactions.LEAD_STAGE_CHANGED.connect(cadences.cadences_on_stage, app=app)
+        reactions.LEAD_FIRST_TOUCH.connect(sla_on_first_touch, app=app)
+        reactions.LEAD_OPTED_OUT.connect(cadences.cadences_on_opt_out, app=app)
+        reactions.APPOINTMENT_BOOKED.connect(cadences.cadences_on_booking, app=app)
+        reactions.APPOINTMENT_MOVED.connect(cadences.cadences_on_appointment_moved, app=app)
+        reactions.APPOINTMENT_CANCELLED.connect(cadences.cadences_on_appointment_cancelled, app=app)
+        ACTION_SENT.connect(cadences.cadences_on_sent, app=app)
+        SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)

@@ -131,3 +131,10 @@ def owner_first_name(user_id: int | None) -> str:
         return ""
     name = routing_config().first_names.get(user_id)
     return name if name is not None else first_name(get_user_model().objects.get(pk=user_id))
+
+
+def team_slack_channel(*, lead) -> str:
+    """Receiver of integrations.outbound.SLACK_CHANNEL_FOR: the Slack webhook URL of the team of the lead's owner."""
+    config = routing_config()
+    rep_id = config.rep_by_user.get(lead.owner_id)
+    return config.slack_urls.get(config.directory.reps[rep_id].team_id, "") if rep_id else ""

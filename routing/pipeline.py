@@ -13,15 +13,16 @@ from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import requeue, requeue_cutoff
-from integrations.enrichment import LEAD_COLUMNS, LeadFacts, enrichment_compute
+from integrations.enrichment import LEAD_COLUMNS, ContactFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import NOISE_INTENTS, Status
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Channel, Stage
+from leads.lock_objects import lead_lock
 from leads.models import InboundEvent, Lead
-from leads.services import PROCESS_TASK
-from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage, lead_stage_moved
+from leads.services import PROCESS_TASK, lead_stage_changed
+from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage
 from routing.directory import owner_first_name
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
@@ -41,14 +42,14 @@ def qualification_compute(conversation: Conversation, criteria: Criteria | None 
 class Enrichment:
     """What the configured enrichers found for one set of contact facts, before it is applied to the lead."""
 
-    facts: LeadFacts
+    facts: ContactFacts
     found: dict
     errors: list[str]
     ms: float
 
 
-def _contact_facts(lead: Lead) -> LeadFacts:
-    return LeadFacts(phone=lead.phone, email=lead.email, postal_code=lead.postal_code, country=lead.country)
+def _contact_facts(lead: Lead) -> ContactFacts:
+    return ContactFacts(phone=lead.phone, email=lead.email, postal_code=lead.postal_code, country=lead.country)
 
 
 def enrichment_read(lead: Lead) -> Enrichment:
@@ -255,7 +256,7 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         # The lead's row lock is taken before the event's, as capture does. No select_related("owner"): when
         # the lock waited for another event's routing, PostgreSQL re-reads the lead row but not the joined
         # owner, so owner_id would be new and owner None; the owner is read after the lock instead.
-        lead = Lead.objects.select_for_update(of=("self",)).get(pk=prepared.event.lead_id)
+        lead = lead_lock(prepared.event.lead_id)
         # Marked processed first, in the same transaction: the update locks the event's row, and finding it
         # already marked means another run got here first. Nothing else of an event changes after capture.
         event, now = prepared.event, timezone.now()
@@ -278,7 +279,7 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         _qualification_record(lead, event, qualification, ms)
         _announce(lead, event, before)
         if "opted_out" in changed:
-            cadences_on_opt_out(leads=[lead], reason="The lead asked not to be contacted.")
+            cadences_on_opt_out(lead=lead, reason="The lead asked not to be contacted.")
         worth_answering = qualification.intent not in NOISE_INTENTS
         if worth_answering and lead.owner_id is None:
             facts = lead_facts(lead, qualification.as_dict(), event)
@@ -306,7 +307,7 @@ def _announce(lead: Lead, event: InboundEvent, before: dict) -> None:
         )
         cadences_on_stage(lead=lead, before=before["stage"], by="qualification")
     else:
-        lead_stage_moved(lead, before=before["stage"], by="nightshift")
+        lead_stage_changed(lead, before=before["stage"], by="nightshift")
 
 
 def _hot_alert(lead: Lead, event: InboundEvent, before: dict) -> None:
@@ -331,7 +332,7 @@ def events_unprocessed_requeue(*, older_than_minutes: int | None = None, now=Non
     return requeue(PROCESS_TASK, waiting.values_list("pk", flat=True))
 
 
-def process_event(*, event_id: int) -> InboundEvent:
+def event_process(*, event_id: int) -> InboundEvent:
     """Enrich and qualify the event's lead, route it if it has no owner, and answer it (or ask what is missing).
 
     The network calls (enrichers, the model) happen before any transaction; the results are

@@ -18,16 +18,18 @@ from django.utils import timezone
 
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record
-from integrations.llm.base import INTENTS, NOISE_INTENTS
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data
 from leads import geo
-from leads.choices import OPEN_STAGES, Stage
+from leads.choices import INTENTS, NOISE_INTENTS, OPEN_STAGES, Stage
+from leads.lock_objects import lead_lock
 from leads.models import InboundEvent, Lead
 from leads.normalize import FREE_EMAIL_DOMAINS
+from leads.permissions import is_manager
 from routing import assign, engine
 from routing.cadences import cadences_on_reassign
 from routing.directory import RoutingConfig, routing_config
+from routing.lock_objects import teams_lock
 from routing.models import Assignment, IntentExample, Rep, RoutingRule, Team
 
 logger = logging.getLogger(__name__)
@@ -124,9 +126,7 @@ def routing_state_read(
     With ``lock``, the team rows are locked first, in id order (so two workers needing the same
     teams queue rather than deadlock), and everything after is read under those locks.
     """
-    teams = Team.objects.filter(pk__in=team_ids).order_by("pk")
-    if lock:
-        teams = teams.select_for_update()
+    teams = teams_lock(team_ids) if lock else Team.objects.filter(pk__in=team_ids).order_by("pk")
     state = assign.RoutingState(cursors=dict(teams.values_list("pk", "last_assigned_rep_id")))
     reps = [r for r in config.directory.reps.values() if r.team_id in team_ids]
     if target is not None and target.strategy == assign.WEIGHTED:
@@ -321,7 +321,7 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
     """
     if intent not in INTENTS:
         raise ValidationError({"intent": f"Choose one of: {', '.join(INTENTS)}."})
-    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    lead = lead_lock(lead_id)
     before = (lead.qualification or {}).get("intent", "")
     lead.qualification = {**(lead.qualification or {}), "intent": intent, "relabelled_by": user.get_username()}
     changed = ["qualification", "stage"]
@@ -355,11 +355,9 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
 @transaction.atomic
 def lead_reassign(*, lead_id: int, rep_id: int, user) -> Assignment:
     """A manager gives the lead to another rep; the new rep's SLA clock starts if nobody has touched it yet."""
-    from leads.permissions import is_manager
-
     if not is_manager(user):
         raise ValidationError({"rep": "Only managers can reassign leads."})
-    lead = Lead.objects.select_for_update(of=("self",)).get(pk=lead_id)
+    lead = lead_lock(lead_id)
     rep = Rep.objects.select_related("user", "team").filter(pk=rep_id, active=True).first()
     if rep is None:
         raise ValidationError({"rep": "Choose an active rep."})

@@ -1,4 +1,4 @@
-"""First-touch SLA: a person's first touch stops the clock; the sweep reassigns or alerts on a breach."""
+"""First-touch SLA: a person's first touch (leads.services.lead_touch) stops the clock; the sweep handles breaches."""
 
 import logging
 from dataclasses import dataclass
@@ -12,43 +12,37 @@ from django.utils import timezone
 from audit.models import Decision
 from audit.services import decision_record
 from integrations.outbound import slack_alert
-from leads.models import Lead
+from leads.lock_objects import lead_lock_or_skip
 from leads.permissions import MANAGER_GROUP
+from routing.lock_objects import assignment_lock
 from routing.models import Assignment, Team
 from routing.services import lead_facts, lead_route
 
 logger = logging.getLogger(__name__)
 
 
-def lead_touch(*, lead, how: str, actor=None) -> bool:
-    """Record a person's first touch of ``lead`` (message sent, call logged, accepted); stops the SLA clock.
+def sla_on_first_touch(*, lead, how: str, actor=None, at) -> None:
+    """Receiver of leads.reactions.LEAD_FIRST_TOUCH: the SLA clock stops; the touch is logged against the SLA.
 
-    Returns False when the lead had been touched before (only the first touch is recorded).
+    ``at`` is when the lead was first touched (UTC); the minutes counted are from the current assignment.
     """
-    with transaction.atomic():
-        now = timezone.now()
-        touched = Lead.objects.filter(pk=lead.pk, first_touch_at__isnull=True).update(first_touch_at=now)
-        if not touched:
-            return False
-        lead.first_touch_at = now
-        current = Assignment.objects.filter(lead=lead).select_related("rep__team").first()
-        Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
-        minutes = (now - current.created_at).total_seconds() / 60 if current else None
-        within = ""
-        if current and current.rep.team.sla_minutes:
-            met = minutes <= current.rep.team.sla_minutes
-            within = f" ({'within' if met else 'outside'} the {current.rep.team.sla_minutes}-minute SLA)"
-        who = actor.get_username() if actor is not None else "the system"
-        decision_record(
-            step=Decision.Step.TOUCH,
-            lead=lead,
-            actor=actor,
-            reasoning=f"First touch: {how} by {who}"
-            + (f", {minutes:.1f} min after assignment" if current else "")
-            + within,
-            output={"how": how, "minutes_after_assignment": round(minutes, 2) if minutes is not None else None},
-        )
-    return True
+    current = Assignment.objects.filter(lead=lead).select_related("rep__team").first()
+    Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
+    minutes = (at - current.created_at).total_seconds() / 60 if current else None
+    within = ""
+    if current and current.rep.team.sla_minutes:
+        met = minutes <= current.rep.team.sla_minutes
+        within = f" ({'within' if met else 'outside'} the {current.rep.team.sla_minutes}-minute SLA)"
+    who = actor.get_username() if actor is not None else "the system"
+    decision_record(
+        step=Decision.Step.TOUCH,
+        lead=lead,
+        actor=actor,
+        reasoning=f"First touch: {how} by {who}"
+        + (f", {minutes:.1f} min after assignment" if current else "")
+        + within,
+        output={"how": how, "minutes_after_assignment": round(minutes, 2) if minutes is not None else None},
+    )
 
 
 @dataclass
@@ -78,10 +72,10 @@ def _breach_handle(assignment_id: int, now, result: SweepResult) -> None:
     with transaction.atomic():
         lead_id = Assignment.objects.values_list("lead_id", flat=True).filter(pk=assignment_id).first()
         # The pipeline holds the lead's row while it works on it: leave that lead to the next sweep.
-        lead = Lead.objects.select_for_update(skip_locked=True, of=("self",)).filter(pk=lead_id).first()
+        lead = lead_lock_or_skip(lead_id)
         if lead is None:
             return
-        assignment = Assignment.objects.select_for_update().select_related("rep__user").get(pk=assignment_id)
+        assignment = assignment_lock(assignment_id)
         if assignment.sla_due_at is None or assignment.sla_due_at > now or lead.first_touch_at is not None:
             return
         team = Team.objects.get(pk=assignment.rep.team_id)

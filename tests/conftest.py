@@ -81,14 +81,14 @@ def killed_mid_send(action, *, provider_got_it: bool) -> None:
     from django.utils import timezone
 
     from approvals.models import Action
+    from approvals.services.execution import _claim
+    from approvals.tasks import executions_stalled
     from integrations.channels import get_sms_backend
-    from integrations.services import _claim
-    from integrations.tasks import stalled_sends
 
     _, message = _claim(action.pk)
     if provider_got_it:
         get_sms_backend().send(to=message.to, body=message.body)
-    assert stalled_sends() == 0, "a send in progress is left alone"
+    assert executions_stalled() == 0, "a send in progress is left alone"
     Action.objects.filter(pk=action.pk).update(updated_at=timezone.now() - timedelta(minutes=11))
 
 

@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.adsources import _first, field_map_errors
+from integrations.adsources import _first
+from integrations.fieldmap import field_map_errors
+from leads import conditions as engine
 from leads.normalize import mask_phone, normalize_email, normalize_phone
-from routing import engine
 
 # Every test here is pure (no database); enough examples to find edge cases, few enough for CI.
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

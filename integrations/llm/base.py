@@ -5,23 +5,11 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-INTENTS = (
-    "new_project",
-    "quote_request",
-    "appointment",
-    "question",
-    "existing_customer",
-    "complaint",
-    "job_seeker",
-    "vendor_pitch",
-    "spam",
-    "opt_out",
-    "other",
-)
-# Intents that never reach a rep's queue.
-NOISE_INTENTS = frozenset({"spam", "job_seeker", "vendor_pitch", "opt_out"})
-# Intents of a person who may buy: only these are asked clarifying questions.
-SALES_INTENTS = frozenset({"new_project", "quote_request", "appointment"})
+# The intent vocabulary is the leads' (leads.choices); every provider answers in it.
+from leads.choices import INTENTS as INTENTS
+from leads.choices import NOISE_INTENTS as NOISE_INTENTS
+from leads.choices import SALES_INTENTS as SALES_INTENTS
+
 FACTS = ("budget", "postal_code", "timeline")
 
 Intent = Literal[INTENTS]  # the same list, as the type a model's answer must fit

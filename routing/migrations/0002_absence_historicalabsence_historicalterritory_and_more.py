@@ -2,7 +2,7 @@
 
 import django.core.validators
 import django.db.models.deletion
-import routing.engine
+import leads.conditions
 import routing.models
 import simple_history.models
 from django.conf import settings
@@ -326,7 +326,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='historicalroutingrule',
             name='conditions',
-            field=models.JSONField(blank=True, default=routing.engine.empty_conditions),
+            field=models.JSONField(blank=True, default=leads.conditions.empty_conditions),
         ),
         migrations.AlterField(
             model_name='historicalroutingrule',
@@ -346,7 +346,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='routingrule',
             name='conditions',
-            field=models.JSONField(blank=True, default=routing.engine.empty_conditions),
+            field=models.JSONField(blank=True, default=leads.conditions.empty_conditions),
         ),
         migrations.AlterField(
             model_name='routingrule',

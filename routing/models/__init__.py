@@ -1,13 +1,10 @@
-"""Routing's models: who gets a lead (rules.py) and how it is followed up (cadences.py)."""
+"""Routing's models: who can take leads (people.py), what qualification reads (reasoning.py), who gets a
+lead (rules.py) and how it is followed up (cadences.py)."""
 
 from routing.models.cadences import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
-from routing.models.rules import (
+from routing.models.people import (
     Absence,
-    Assignment,
-    IntentExample,
-    QualificationCriteria,
     Rep,
-    RoutingRule,
     Team,
     Territory,
     WorkingHours,
@@ -15,6 +12,8 @@ from routing.models.rules import (
     available_time_zones,
     skill_set,
 )
+from routing.models.reasoning import IntentExample, QualificationCriteria
+from routing.models.rules import Assignment, RoutingRule
 
 __all__ = [
     "Absence",

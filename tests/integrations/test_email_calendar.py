@@ -5,7 +5,8 @@ from django.utils import timezone
 from icalendar import Calendar
 
 from approvals.models import Action, Policy
-from integrations.tasks import execute_action, send_invite
+from approvals.tasks import action_execute
+from integrations.tasks import invite_send
 from leads.models import Appointment, Lead, Message
 from leads.services import appointment_book, appointment_cancel, appointment_reschedule
 from tests.conftest import policy_set, user, user_client
@@ -42,7 +43,7 @@ def test_an_approved_email_goes_out_over_smtp(demo, capture, smtp):
     action = Action.objects.get(lead_id=lead_id)
     assert action.kind == Action.Kind.SEND_EMAIL
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)
-    assert execute_action(action.pk) == "done"
+    assert action_execute(action.pk) == "done"
     (received,) = smtp.messages
     assert received["To"] == "kim@example.com"
     assert received["Message-ID"] == Message.objects.get(action=action).provider_id
@@ -54,7 +55,7 @@ def test_a_refused_recipient_fails_the_action_with_the_servers_answer(demo, capt
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)
     smtp.refuse = "550 5.1.1 No such user"
-    assert execute_action(action.pk) == "failed"
+    assert action_execute(action.pk) == "failed"
     action.refresh_from_db()
     assert "550" in action.error and "No such user" in action.error
     assert smtp.messages == []
@@ -93,7 +94,7 @@ def test_booking_moving_and_cancelling_send_one_invite_each_with_the_same_uid(
 def test_a_retried_invite_task_sends_nothing_new(lead, smtp, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         appointment = appointment_book(lead_id=lead.pk, user=user("rep1"), starts_at=timezone.now() + timedelta(days=1))
-    assert send_invite(appointment.pk) == "nothing new"
+    assert invite_send(appointment.pk) == "nothing new"
     assert len(smtp.messages) == 1
 
 

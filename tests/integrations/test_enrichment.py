@@ -3,7 +3,7 @@
 import pytest
 
 from audit.models import Decision
-from integrations.enrichment import EmailDomainEnricher, LeadFacts, PhoneNumberEnricher
+from integrations.enrichment import ContactFacts, EmailDomainEnricher, PhoneNumberEnricher
 from leads.models import Lead
 from tests.fakes.http_server import LocalJsonServer
 
@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 def facts(**kwargs):
-    return LeadFacts(**{"phone": "", "email": "", "postal_code": "", "country": "", **kwargs})
+    return ContactFacts(**{"phone": "", "email": "", "postal_code": "", "country": "", **kwargs})
 
 
 def test_phone_numbers_give_type_country_and_time_zone():

@@ -6,8 +6,8 @@ from django.core.management import CommandError, call_command
 from django.test import Client
 
 from approvals.models import Action, Policy
+from approvals.tasks import action_execute
 from integrations.models import InboundWebhook
-from integrations.tasks import execute_action
 from leads.models import InboundEvent, Lead, Message
 from tests.conftest import policy_set
 from tests.fakes.imap_server import ImapServer
@@ -82,7 +82,7 @@ def test_a_reply_threads_to_its_lead_by_in_reply_to_even_from_another_address(
     lead_id = capture(email="wen@example.com", name="Wen", message="Roof quote please, 30301").json()["lead"]
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)
-    execute_action(action.pk)
+    action_execute(action.pk)
     sent_id = Message.objects.get(action=action).message_id
     assert sent_id.startswith("<")
     reply = mime(

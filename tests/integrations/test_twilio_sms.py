@@ -74,9 +74,9 @@ def test_media_urls_are_kept_and_replies_attach_to_the_same_lead(text):
     params = {**sms_params(sid="SM2", body="Here are photos"), **media}
     response = signed_post(Client(), SMS, params)
     assert response.status_code == 200
-    from integrations.tasks import process_webhook
+    from integrations.tasks import webhook_process
 
-    process_webhook(InboundWebhook.objects.get(external_id="SM2").pk)
+    webhook_process(InboundWebhook.objects.get(external_id="SM2").pk)
     lead = Lead.objects.get()
     latest = lead.events.get(external_id="SM2")
     assert latest.payload["media"] == ["https://api.twilio.com/m/1.jpg", "https://api.twilio.com/m/2.jpg"]

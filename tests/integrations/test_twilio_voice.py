@@ -70,7 +70,7 @@ def test_an_answered_call_is_the_first_touch(ring, sms_outbox):
 
 
 def test_an_opted_out_caller_gets_no_text_back(ring, sms_outbox):
-    from integrations.inbound import sms_consent_set
+    from leads.services import sms_consent_set
 
     ring(VOICE, call("CA1"))
     sms_consent_set(phone="+15128670600", keyword="STOP")

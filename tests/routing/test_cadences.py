@@ -11,9 +11,8 @@ from django_q.models import Schedule
 from approvals.models import Action, MessageTemplate, Policy, Workflow
 from approvals.services import action_approve
 from audit.models import Decision
-from integrations.inbound import sms_consent_set
 from leads.models import InboundEvent, Lead, Message
-from leads.services import appointment_book, appointment_cancel, appointment_reschedule, lead_stage_set
+from leads.services import appointment_book, appointment_cancel, appointment_reschedule, lead_stage_set, sms_consent_set
 from routing import tasks, timing
 from routing.cadences import cadence_pass, enrollment_create, enrollment_skip, enrollment_stop
 from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun, Team

@@ -65,7 +65,7 @@ def test_noise_gets_no_question_and_no_rep(asks, capture):
 
 def test_an_answer_prepared_before_a_newer_event_was_applied_is_asked_again(asks, capture, api):
     from leads.models import InboundEvent
-    from routing.pipeline import event_apply, event_prepare, process_event
+    from routing.pipeline import event_apply, event_prepare, event_process
 
     def post(message):
         body = {"channel": "sms", "source": "twilio", "phone": PHONE, "message": message}
@@ -76,7 +76,7 @@ def test_an_answer_prepared_before_a_newer_event_was_applied_is_asked_again(asks
     first, second = InboundEvent.objects.order_by("received_at", "id")
     stale = event_prepare(first.pk)  # the model is asked; meanwhile another worker applies the reply
     assert stale.qualification.budget_amount is None
-    process_event(event_id=second.pk)
+    event_process(event_id=second.pk)
     event_apply(stale)
     lead = Lead.objects.get(pk=first.lead_id)
     # Applied as prepared, the first answer would have wiped the budget the reply gave.

@@ -8,10 +8,10 @@ from django_q.conf import Conf
 from django_q.models import OrmQ
 
 from approvals.models import Action, Policy
-from integrations.services import executions_stalled
-from integrations.tasks import execute_action
+from approvals.services import executions_stalled
+from approvals.tasks import action_execute
 from leads.models import InboundEvent, Message
-from routing.tasks import process_event, requeue_lost
+from routing.tasks import event_process, lost_work_requeue
 from tests.conftest import policy_set
 
 pytestmark = pytest.mark.django_db
@@ -34,14 +34,14 @@ def test_an_event_whose_task_was_lost_is_processed_and_answered_once(
     assert response.status_code == 202
     event = InboundEvent.objects.get(pk=response.json()["event"])
     assert event.processed_at is None
-    assert requeue_lost() == {"events": 0, "actions": 0}, "ten minutes' grace: a task may just be late"
+    assert lost_work_requeue() == {"events": 0, "actions": 0}, "ten minutes' grace: a task may just be late"
     aged(InboundEvent.objects.filter(pk=event.pk), "created_at")
     with django_capture_on_commit_callbacks(execute=True):  # the send processing queues
-        assert requeue_lost()["events"] == 1
+        assert lost_work_requeue()["events"] == 1
     event.refresh_from_db()
     assert event.processed_at is not None
     assert [m["to"] for m in sms_outbox] == ["+15128670021"]
-    assert requeue_lost() == {"events": 0, "actions": 0}
+    assert lost_work_requeue() == {"events": 0, "actions": 0}
 
 
 def queued() -> list[tuple[str, list]]:
@@ -58,11 +58,11 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
     policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0)
     body = {"channel": "form", "source": "website", "phone": "+15128670023", "message": "Roof quote please 30301"}
     event_id = api.post("/api/v1/events/", body, format="json").json()["event"]
-    assert queued() == [("routing.tasks.process_event", [event_id])]
+    assert queued() == [("routing.tasks.event_process", [event_id])]
     OrmQ.objects.all().delete()  # taken by a worker
 
     with django_capture_on_commit_callbacks(execute=worker_survives):
-        process_event(event_id)
+        event_process(event_id)
     action = Action.objects.get(event_id=event_id)
     assert queued() == [], "nothing more is queued for the send"
     if worker_survives:
@@ -74,11 +74,11 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
     assert action.status == Action.Status.EXECUTING and sms_outbox == []
     assert Message.objects.get(action=action).status == Message.Status.SENDING
     aged(Action.objects.filter(pk=action.pk), "updated_at")
-    assert requeue_lost() == {"events": 0, "actions": 0}, "claimed: not for the approved-actions sweep"
+    assert lost_work_requeue() == {"events": 0, "actions": 0}, "claimed: not for the approved-actions sweep"
     assert executions_stalled() == 1
-    assert queued() == [("integrations.tasks.execute_action", [action.pk])]
-    assert execute_action(action.pk) == Action.Status.DONE
-    assert execute_action(action.pk) == "skipped"
+    assert queued() == [("approvals.tasks.action_execute", [action.pk])]
+    assert action_execute(action.pk) == Action.Status.DONE
+    assert action_execute(action.pk) == "skipped"
     assert executions_stalled(now=timezone.now() + timedelta(hours=1)) == 0
     assert [m["to"] for m in sms_outbox] == ["+15128670023"]
     assert Message.objects.filter(action=action).count() == 1
@@ -90,8 +90,8 @@ def test_an_approved_send_whose_task_was_lost_goes_out_once(demo, capture, sms_o
     action = Action.objects.get(lead_id=lead_id)
     Action.objects.filter(pk=action.pk).update(status=Action.Status.APPROVED)  # approved; its task lost
     aged(Action.objects.filter(pk=action.pk), "updated_at")
-    assert requeue_lost() == {"events": 0, "actions": 1}
+    assert lost_work_requeue() == {"events": 0, "actions": 1}
     assert Action.objects.get(pk=action.pk).status == Action.Status.DONE
-    assert execute_action(action.pk) == "skipped", "the late first task finds it claimed"
+    assert action_execute(action.pk) == "skipped", "the late first task finds it claimed"
     assert len(sms_outbox) == 1
-    assert requeue_lost() == {"events": 0, "actions": 0}
+    assert lost_work_requeue() == {"events": 0, "actions": 0}

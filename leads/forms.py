@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.html import format_html
 
-from routing import engine
+from leads import conditions as language
 
 
 def conditions_help(fields, examples) -> str:
@@ -12,14 +12,14 @@ def conditions_help(fields, examples) -> str:
         "a custom field. Operators: {}. No lines: always matches.",
         " · ".join(examples),
         ", ".join(fields),
-        ", ".join(engine.OPERATOR_WORDS.values()),
+        ", ".join(language.OPERATOR_WORDS.values()),
     )
 
 
 class ConditionsModelForm(forms.ModelForm):
     """A model form whose ``conditions`` JSON is edited as text; errors name the line."""
 
-    condition_fields = engine.FIELDS
+    condition_fields = language.FIELDS
     condition_examples = (
         "channel is sms",
         "score > 60",
@@ -41,15 +41,15 @@ class ConditionsModelForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        conditions = self.instance.conditions or engine.empty_conditions()
+        conditions = self.instance.conditions or language.empty_conditions()
         self.fields["match"].initial = conditions.get("match", "all")
-        self.fields["conditions_text"].initial = engine.format_lines(conditions)
+        self.fields["conditions_text"].initial = language.format_lines(conditions)
         self.fields["conditions_text"].help_text = conditions_help(self.condition_fields, self.condition_examples)
 
     def clean(self):
         cleaned = super().clean()
         try:
-            self.instance.conditions = engine.parse_lines(
+            self.instance.conditions = language.parse_lines(
                 cleaned.get("conditions_text", ""), match=cleaned.get("match", "all"), fields=self.condition_fields
             )
         except ValueError as exc:

@@ -1,4 +1,9 @@
-"""Carrying out approved actions through the channel backends, exactly once."""
+"""Carrying out approved actions through the channel backends, exactly once.
+
+The claim locks the action and moves it approved -> executing in a committed transaction; the send
+happens outside any transaction; the outcome (provider id, or the failure) is recorded after. A
+second run finds the action no longer approved and sends nothing.
+"""
 
 import logging
 import time
@@ -9,9 +14,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.drafting import DraftContent
-from approvals.models import Action, Policy, Workflow
-from approvals.services import EXECUTE_TASK, action_propose
+from approvals.lock_objects import action_lock, action_lock_or_skip
+from approvals.models import Action, Workflow
+from approvals.reactions import ACTION_SENT
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import enqueue_on_commit, requeue, requeue_cutoff, run_after_commit
@@ -19,12 +24,14 @@ from integrations import channels
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Stage
+from leads.lock_objects import lead_lock
 from leads.models import Lead, Message
 from leads.selectors import sms_opted_out
-from routing.cadences import cadences_on_sent, lead_stage_moved
-from routing.sla import lead_touch
+from leads.services import lead_stage_changed, lead_touch
 
 logger = logging.getLogger(__name__)
+
+EXECUTE_TASK = "approvals.tasks.action_execute"
 
 
 def _claim(action_id: int) -> tuple[Action, Message | None] | None:
@@ -33,7 +40,7 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     Returns None when there is nothing to send (not approved any more, already sent, opted out).
     """
     with transaction.atomic():
-        action = Action.objects.select_for_update(of=("self",)).select_related("lead").filter(pk=action_id).first()
+        action = action_lock(action_id)
         if action is None or action.status != Action.Status.APPROVED:
             logger.info(
                 "action.execute_skipped", extra={"action_id": action_id, "status": getattr(action, "status", None)}
@@ -115,7 +122,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         message.save(update_fields=["status", "provider_id", "message_id", "sent_at"])
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
-        lead = Lead.objects.select_for_update().get(pk=action.lead_id)
+        lead = lead_lock(action.lead_id)
         lead.last_outbound_at = now
         before = lead.stage
         changed = []
@@ -136,7 +143,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
             # Not through save(): a send alone is not a change of the lead worth a history row.
             Lead.objects.filter(pk=lead.pk).update(last_outbound_at=now)
         if "stage" in changed:
-            lead_stage_moved(lead, before=before, by="nightshift")
+            lead_stage_changed(lead, before=before, by="nightshift")
         crm_event_emit(
             CrmEvent.MESSAGE_SENT,
             lead=lead,
@@ -156,7 +163,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         if action.decided_by_id is not None:
             # A message a person approved is their touch; one the policy sent alone is not.
             lead_touch(lead=lead, how=f"{action.get_kind_display().lower()} sent", actor=action.decided_by)
-        cadences_on_sent(action=action)
+        ACTION_SENT.send(action=action)
     logger.info("action.done", extra={"action_id": action.pk, "provider_id": provider_id})
 
 
@@ -303,12 +310,7 @@ def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> in
             verdict, known = None, False
         with transaction.atomic():
             # Still the same claim: no other sweep settled it meanwhile.
-            action = (
-                Action.objects.select_for_update(skip_locked=True, of=("self",))
-                .select_related("lead")
-                .filter(pk=seen.pk, status=Action.Status.EXECUTING, updated_at=seen.updated_at)
-                .first()
-            )
+            action = action_lock_or_skip(seen.pk, status=Action.Status.EXECUTING, updated_at=seen.updated_at)
             if action is None:
                 continue
             if known:
@@ -345,112 +347,3 @@ def retrying(call, *, attempts: int | None = None, delay: float | None = None):
             logger.info("send.retry", extra={"attempt": attempt, "error": str(exc)})
             time.sleep(delay * 2 ** (attempt - 1))
     raise AssertionError("unreachable")
-
-
-# Twilio's message states, and how far along each is: a late "sent" never overwrites "delivered".
-TWILIO_STATUS = {
-    "accepted": Message.Status.SENDING,
-    "scheduled": Message.Status.SENDING,
-    "queued": Message.Status.SENDING,
-    "sending": Message.Status.SENDING,
-    "sent": Message.Status.SENT,
-    "delivered": Message.Status.DELIVERED,
-    "read": Message.Status.DELIVERED,
-    "undelivered": Message.Status.UNDELIVERED,
-    "failed": Message.Status.FAILED,
-}
-PROGRESS = {
-    Message.Status.SENDING: 0,
-    Message.Status.SENT: 1,
-    Message.Status.DELIVERED: 2,
-    Message.Status.UNDELIVERED: 3,
-    Message.Status.FAILED: 3,
-}
-# The delivery errors reps meet most; others link to Twilio's error page.
-TWILIO_ERRORS = {
-    "21610": "the recipient has unsubscribed (texted STOP to this sender)",
-    "30003": "unreachable destination handset (phone off or out of coverage)",
-    "30004": "message blocked by the recipient",
-    "30005": "unknown destination handset (the number does not exist)",
-    "30006": "landline or unreachable carrier",
-    "30007": "filtered by the carrier as spam",
-    "30008": "unknown error from the carrier",
-}
-
-
-def twilio_error_text(code: str) -> str:
-    known = TWILIO_ERRORS.get(code)
-    return (
-        f"Twilio error {code}: {known}"
-        if known
-        else f"Twilio error {code} (https://www.twilio.com/docs/api/errors/{code})"
-    )
-
-
-def message_delivery_update(*, provider_id: str, status: str, error_code: str = "") -> Message | None:
-    """Apply a provider's delivery report to the outbound message it names.
-
-    Reports may arrive late or out of order; a message only moves forward. A message that
-    could not be delivered fails its action visibly (it waits in the queue with Retry) and, when
-    the workflow's policy allows, the same text is proposed by email.
-    """
-    new = TWILIO_STATUS.get(status)
-    if new is None:
-        logger.warning("delivery.unknown_status", extra={"provider_id": provider_id, "status": status})
-        return None
-    with transaction.atomic():
-        message = (
-            Message.objects.select_for_update()
-            .filter(provider_id=provider_id, direction=Message.Direction.OUTBOUND)
-            .first()
-        )
-        if message is None:
-            logger.info("delivery.unknown_message", extra={"provider_id": provider_id, "status": status})
-            return None
-        if PROGRESS.get(new, 0) <= PROGRESS.get(message.status, 0):
-            return message
-        message.status = new
-        message.error_code = error_code[:20]
-        failed = new in (Message.Status.UNDELIVERED, Message.Status.FAILED)
-        if failed:
-            message.error = twilio_error_text(error_code) if error_code else f"Twilio reported the message {status}."
-        message.save(update_fields=["status", "error_code", "error"])
-        if failed and message.action_id:
-            _delivery_failed(message)
-    return message
-
-
-def _delivery_failed(message: Message) -> None:
-    action = Action.objects.select_for_update(of=("self",)).select_related("lead").get(pk=message.action_id)
-    if action.status != Action.Status.DONE:
-        return
-    fallback = None
-    policy = Policy.objects.filter(workflow=action.workflow).first()
-    lead = action.lead
-    if action.kind == Action.Kind.SEND_SMS and lead.email and (policy is None or policy.fallback_to_email):
-        fallback = action_propose(
-            lead=lead,
-            workflow=action.workflow,
-            content=DraftContent(
-                kind=Action.Kind.SEND_EMAIL, to=lead.email, body=action.body, subject=settings.BUSINESS_NAME
-            ),
-            confidence=action.confidence,
-            reasoning=f"The text to {message.to} could not be delivered ({message.error}); the same message by email.",
-            proposed_by=action.proposed_by,
-        )
-    action.status = Action.Status.FAILED
-    action.error = message.error
-    action.escalated = True
-    action.escalation_reason = "not delivered" + (f"; sent by email instead (action {fallback.pk})" if fallback else "")
-    action.version += 1
-    action.save(update_fields=["status", "error", "escalated", "escalation_reason", "version", "updated_at"])
-    decision_record(
-        step=Decision.Step.DELIVERY,
-        lead=lead,
-        action=action,
-        output={"message": message.pk, "status": message.status, "error_code": message.error_code},
-        reasoning=f"Not delivered to {message.to}: {message.error}"
-        + (f" Proposed by email instead (action {fallback.pk})." if fallback else ""),
-        outcome=Decision.Outcome.FAILED,
-    )
-    slack_alert(lead=lead, event="send_failed", text=f":warning: Text to {lead} not delivered: {message.error}")

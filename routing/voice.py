@@ -22,11 +22,11 @@ from approvals.services import action_propose
 from audit.models import Decision
 from audit.services import decision_record
 from leads.choices import Channel
+from leads.lock_objects import lead_lock
 from leads.models import InboundEvent, Lead, Message
-from leads.services import CaptureEvent, lead_capture
+from leads.services import CaptureEvent, lead_capture, lead_touch
 from routing.directory import owner_first_name
 from routing.models import Rep, Team
-from routing.sla import lead_touch
 
 logger = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def call_dial_result(params: dict) -> str:
             logger.warning("voice.unknown_call", extra={"call_sid": call_sid})
             return _hangup()
         # The owner is read after the lock, not joined into it (see routing.pipeline.event_apply).
-        lead = Lead.objects.select_for_update(of=("self",)).get(pk=event.lead_id)
+        lead = lead_lock(event.lead_id)
         call, _ = Message.objects.get_or_create(
             lead=lead,
             channel=Channel.CALL,

@@ -1,0 +1,227 @@
+"""Proposing: every outbound action is created here and handed to its workflow's Policy (observe, draft, auto)."""
+
+import logging
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from approvals.drafting import DraftContent, channel_for
+from approvals.exceptions import ActionNotFound
+from approvals.lock_objects import actions_waiting_lock
+from approvals.models import Action, Policy, Workflow
+from approvals.services.execution import EXECUTE_TASK, action_send_after_commit
+from approvals.services.policy import gate_facts_for, policy_outcome
+from audit.models import Decision
+from audit.services import decision_record
+from config.queue import enqueue_on_commit
+from integrations.models import CrmEvent
+from integrations.outbound import crm_event_emit, lead_data, slack_alert
+from leads.models import Lead
+from leads.permissions import is_manager
+
+logger = logging.getLogger(__name__)
+
+
+# No savepoint of its own: the pipeline and the cadence pass call it inside theirs, once per lead.
+@transaction.atomic(savepoint=False)
+def action_propose(
+    *,
+    lead,
+    workflow: str,
+    content: DraftContent,
+    confidence: float | None,
+    reasoning: str,
+    event=None,
+    amount: Decimal | None = None,
+    proposed_by=None,
+    policy: Policy | None = None,
+    send_here: bool = False,
+) -> Action:
+    """Create the action ``content`` describes and apply the workflow's Policy to it.
+
+    observe: stored as shadow, never executed. draft: waits for a person. auto: approved and
+    queued, unless confidence is below the policy's threshold (then it waits, escalated). A
+    gate that holds makes it wait for its reviewer whatever the mode. ``proposed_by`` marks a
+    person's own message: only gates stop it. Idempotent per (event, workflow). A caller
+    proposing many actions (the cadence scheduler) may pass the ``policy`` it already read.
+    With ``send_here`` an approved action is claimed in this transaction and sent by this process
+    right after commit instead of through the queue (the pipeline's first answer, where every
+    second counts).
+    """
+    if event is not None:
+        existing = Action.objects.filter(event=event, workflow=workflow).first()
+        if existing is not None:
+            return existing
+    facts = gate_facts_for(
+        lead, workflow=workflow, channel=Action.kind_channel(content.kind), amount=amount, confidence=confidence
+    )
+    outcome = policy_outcome(
+        workflow=workflow,
+        confidence=confidence,
+        gate=content.gate,
+        facts=facts,
+        by_person=proposed_by is not None,
+        policy=policy,
+    )
+    status, escalation = outcome.status, outcome.escalation
+    approved = status == Action.Status.APPROVED
+    action = Action.objects.create(
+        lead=lead,
+        event=event,
+        workflow=workflow,
+        kind=content.kind,
+        payload={
+            "to": content.to,
+            "body": content.body,
+            "subject": content.subject,
+            "template": content.template_id,
+            "rewritten_by": content.rewritten_by,
+            "asks_for": content.asks_for,
+        },
+        status=status,
+        amount=amount,
+        confidence=confidence,
+        reasoning=reasoning,
+        escalated=bool(escalation),
+        escalation_reason=escalation[:300],
+        review_by=outcome.review_by,
+        proposed_by=proposed_by,
+        decided_by=proposed_by if approved else None,
+        decided_at=timezone.now() if approved else None,
+    )
+    who = f"{proposed_by} wrote it; " if proposed_by is not None else ""
+    decision_record(
+        step=Decision.Step.PROPOSE,
+        lead=lead,
+        action=action,
+        actor=proposed_by,
+        input_summary=content.body,
+        output={"action": action.pk, "kind": action.kind, "status": status, "policy_mode": outcome.mode},
+        reasoning=f"{who}Policy '{workflow}' is {outcome.mode}"
+        + (f"; escalated to {action.get_review_by_display().lower()}: {escalation}" if escalation else "."),
+        confidence=confidence,
+        outcome=Decision.Outcome.ESCALATED if escalation else Decision.Outcome.OK,
+    )
+    if approved:
+        action_approved_announce(action)  # before a claim here moves it on to executing
+        if send_here:
+            action_send_after_commit(action)
+        else:
+            enqueue_on_commit(EXECUTE_TASK, action.pk)
+    elif escalation and status == Action.Status.PENDING:
+        slack_alert(
+            lead=lead,
+            event="escalation",
+            text=f":raised_hand: {action.get_workflow_display()} for {lead} waits for "
+            f"{action.get_review_by_display().lower()}: {escalation}",
+        )
+    return action
+
+
+def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None, action_ids: list[int] | None = None) -> int:
+    """Cancel what still waits to go to ``lead`` (pending or approved; of one kind, or only ``action_ids``, if given).
+
+    Returns how many were cancelled. The executor locks the same rows, so a cancelled action is never sent.
+    """
+    waiting = actions_waiting_lock(lead)
+    if kind:
+        waiting = waiting.filter(kind=kind)
+    if action_ids is not None:
+        waiting = waiting.filter(pk__in=action_ids)
+    count = 0
+    for action in waiting:
+        action.status, action.error = Action.Status.CANCELLED, reason
+        action.version += 1
+        action._change_reason = reason[:100]
+        action.save(update_fields=["status", "error", "version", "updated_at"])
+        count += 1
+    return count
+
+
+def action_approved_announce(action: Action) -> None:
+    """Tell subscribed CRMs an action was approved (by a person, or by the policy alone)."""
+    crm_event_emit(
+        CrmEvent.ACTION_APPROVED,
+        lead=action.lead,
+        data=lambda: {
+            "action": {
+                "id": action.pk,
+                "workflow": action.workflow,
+                "kind": action.kind,
+                "body": action.body,
+                "decided_by": action.decided_by.get_username() if action.decided_by_id else None,
+            },
+            "lead": lead_data(action.lead),
+        },
+    )
+
+
+def body_validate(kind: str, body: str) -> str:
+    """A message body stripped and checked against its channel's limits; ValidationError names ``body``."""
+    body = (body or "").strip()
+    if not body:
+        raise ValidationError({"body": "The message may not be empty."})
+    if kind == Action.Kind.SEND_SMS and len(body) > settings.SMS_MAX_LENGTH:
+        raise ValidationError(
+            {"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters; this one has {len(body)}."}
+        )
+    return body
+
+
+def message_propose(*, lead_id: int, user, body: str, workflow: str = Workflow.FOLLOW_UP, amount=None) -> Action:
+    """A person's own message to the lead (a reply, a quote): sent at once unless a gate holds it for review."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None or not (is_manager(user) or lead.owner_id == user.pk):
+        raise ActionNotFound("Lead not found.")
+    return _message_propose(lead, workflow, body, amount, proposed_by=user, reasoning=f"Written by {user}.")
+
+
+def system_message_propose(*, lead_id: int, body: str, workflow: str, amount=None, source: str = "API") -> Action:
+    """A message an integration proposes (the CRM's quote…): the workflow's whole Policy applies, dial and gates."""
+    lead = Lead.objects.filter(pk=lead_id).first()
+    if lead is None:
+        raise ValidationError({"lead": f"No lead {lead_id}."})
+    return _message_propose(lead, workflow, body, amount, proposed_by=None, reasoning=f"Proposed through the {source}.")
+
+
+def workflow_check(workflow: str) -> None:
+    """Raise ValidationError (``workflow``) unless ``workflow`` is one of ours."""
+    if workflow not in Workflow.values:
+        raise ValidationError({"workflow": f"Unknown workflow '{workflow}'."})
+
+
+def _message_propose(lead: Lead, workflow: str, body: str, amount, *, proposed_by, reasoning: str) -> Action:
+    workflow_check(workflow)
+    reach = channel_for(lead)
+    if reach is None:
+        raise ValidationError({"body": "The lead has no phone number we may text and no email address."})
+    channel, kind, to = reach
+    body = body_validate(kind, body)
+    if amount is not None:
+        amount = Decimal(amount)
+        if amount <= 0:
+            raise ValidationError({"amount": "The amount must be more than zero."})
+    subject = f"Your {Workflow(workflow).label.lower()} from {settings.BUSINESS_NAME}" if channel == "email" else ""
+    return action_propose(
+        lead=lead,
+        workflow=workflow,
+        content=DraftContent(kind=kind, to=to, body=body, subject=subject),
+        confidence=None,
+        reasoning=reasoning,
+        amount=amount,
+        proposed_by=proposed_by,
+    )
+
+
+# The action kinds that reach a lead on each channel a person can opt out of.
+OPT_OUT_KINDS = {"sms": (Action.Kind.SEND_SMS,), "email": (Action.Kind.SEND_EMAIL,)}
+
+
+def actions_cancel_on_opt_out(*, lead, channel: str, reason: str) -> int:
+    """Cancel what waits to reach ``lead`` on ``channel`` ("" for every channel); returns how many were cancelled."""
+    if not channel:
+        return actions_cancel_waiting(lead=lead, reason=reason)
+    return sum(actions_cancel_waiting(lead=lead, reason=reason, kind=kind) for kind in OPT_OUT_KINDS.get(channel, ()))

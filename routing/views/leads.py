@@ -1,0 +1,259 @@
+"""The portal's lead screens: the list (with the Noise view) and a lead's page, where a person acts on the lead.
+
+The page spans the house (messages through approvals, reassigning through routing, cadences, appointments),
+so it lives on the top floor. Thin: validation here, work in services.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from approvals.drafting import channel_for
+from approvals.models import Action, Workflow
+from approvals.services import message_propose
+from config.exceptions import ApplicationError, Forbidden
+from leads.choices import INTENTS, Stage
+from leads.filters import STAGE_CHOICES, LeadFilter
+from leads.models import Appointment
+from leads.permissions import is_manager
+from leads.selectors import lead_list, lead_timeline
+from leads.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    lead_call_log,
+    lead_stage_set,
+    lead_touch,
+)
+from routing.models import Rep
+from routing.services import lead_reassign, lead_relabel
+from routing.views.cadences import enrollments_context
+
+
+@login_required
+@require_GET
+def lead_index(request: HttpRequest) -> HttpResponse:
+    manager = is_manager(request.user)
+    data = request.GET.copy()
+    if not manager:
+        data.pop("owner", None)  # a rep's list is their own
+    queryset = LeadFilter(data, queryset=lead_list(user=request.user)).qs
+    stage, search, owner = data.get("stage", ""), data.get("q", "").strip(), data.get("owner", "")
+    page = Paginator(queryset, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "leads/index.html",
+        {
+            "page": page,
+            "stages": STAGE_CHOICES,
+            "stage": stage,
+            "q": search,
+            "owner": owner,
+            "owners": _reps() if manager else [],
+            "query": query.urlencode(),
+            "is_manager": manager,
+        },
+    )
+
+
+def _reps():
+    return Rep.objects.filter(active=True).select_related("user").order_by("user__first_name", "user__username")
+
+
+def _lead_for(request: HttpRequest, lead_id: int):
+    lead = lead_list(user=request.user).filter(pk=lead_id).first()
+    if lead is None:
+        raise Http404("Lead not found.")
+    return lead
+
+
+def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=200) -> HttpResponse:
+    manager = is_manager(request.user)
+    context = {
+        "lead": lead,
+        "timeline": lead_timeline(lead=lead),
+        "can_accept": lead.owner_id == request.user.pk and lead.first_touch_at is None,
+        "intents": INTENTS,
+        "stages": Stage.choices,
+        "is_manager": manager,
+        "reps": _reps() if manager else [],
+        "open_actions": lead.actions.filter(status__in=[Action.Status.PENDING, Action.Status.FAILED]),
+        "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
+        "reach": channel_for(lead),
+        "sms_max": settings.SMS_MAX_LENGTH,
+        "time_zone": lead.timezone or settings.TIME_ZONE,
+        "errors": errors or {},
+        "values": values or {},
+        **enrollments_context(lead),
+    }
+    return render(request, "leads/detail.html", context, status=status)
+
+
+def _lead_change(request: HttpRequest, lead_id: int, change, *, fields: tuple[str, ...] = ()) -> HttpResponse:
+    """Run one change on a lead the person may see; errors re-render the page with the input kept."""
+    lead = _lead_for(request, lead_id)
+    try:
+        change(lead)
+    except ValidationError as exc:
+        values = {name: request.POST.get(name, "") for name in fields}
+        return _lead_page(request, lead, errors=exc.message_dict, values=values, status=422)
+    except ApplicationError as exc:
+        return _lead_page(request, lead, errors={"general": [exc.message]}, status=exc.status_code)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+
+
+@login_required
+@require_GET
+def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
+    return _lead_page(request, _lead_for(request, lead_id))
+
+
+@login_required
+@require_POST
+def lead_accept(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The owner takes the lead on: their first touch, which stops the SLA clock."""
+    lead = _lead_for(request, lead_id)
+    if lead.owner_id != request.user.pk:
+        return _lead_page(request, lead, errors={"accept": ["Only the lead's owner can accept it."]}, status=403)
+    lead_touch(lead=lead, how="accepted in the portal", actor=request.user)
+    return HttpResponseRedirect(reverse("portal:lead-detail", args=[lead.pk]))
+
+
+@login_required
+@require_POST
+def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
+    note = request.POST.get("note", "")
+    return _lead_change(
+        request, lead_id, lambda lead: lead_call_log(lead=lead, user=request.user, note=note), fields=("note",)
+    )
+
+
+@login_required
+@require_POST
+def lead_relabel_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Correct the lead's intent; the correction teaches the embedding classifier."""
+    # Reps see only their own leads, managers all: whoever can see the lead may correct it.
+    intent = request.POST.get("intent", "")
+    return _lead_change(request, lead_id, lambda lead: lead_relabel(lead_id=lead.pk, intent=intent, user=request.user))
+
+
+@login_required
+@require_POST
+def lead_reply(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The rep's own message (SMS when the lead can be texted, else email); a gate may hold it for review."""
+    body = request.POST.get("body", "")
+    return _lead_change(
+        request, lead_id, lambda lead: message_propose(lead_id=lead.pk, user=request.user, body=body), fields=("body",)
+    )
+
+
+@login_required
+@require_POST
+def lead_quote(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Send the lead a quote: the quote workflow's gates (amount over a limit…) may hold it for a manager."""
+
+    def change(lead):
+        message_propose(
+            lead_id=lead.pk,
+            user=request.user,
+            body=request.POST.get("quote_body", ""),
+            workflow=Workflow.QUOTE,
+            amount=_amount(request.POST.get("amount", "")),
+        )
+
+    return _lead_change(request, lead_id, change, fields=("amount", "quote_body"))
+
+
+def _amount(raw: str) -> Decimal:
+    try:
+        amount = Decimal(raw.replace(",", "").replace("$", "").strip())
+    except InvalidOperation:
+        raise ValidationError({"amount": "Give the quote's amount as a number, like 7500."}) from None
+    if not amount.is_finite() or amount <= 0 or amount >= Decimal("1e10"):
+        raise ValidationError({"amount": "Give an amount above zero."})
+    return amount.quantize(Decimal("0.01"))
+
+
+@login_required
+@require_POST
+def lead_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
+    stage = request.POST.get("stage", "")
+    return _lead_change(request, lead_id, lambda lead: lead_stage_set(lead_id=lead.pk, stage=stage, user=request.user))
+
+
+@login_required
+@require_POST
+def lead_book(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Book an appointment; the time is read on the lead's clock."""
+    post = request.POST
+
+    def change(lead):
+        if not post.get("starts_at", "").strip():
+            raise ValidationError({"starts_at": "Pick a date and time."})
+        appointment_book(
+            lead_id=lead.pk,
+            user=request.user,
+            starts_at=post["starts_at"],
+            duration_minutes=post.get("duration_minutes", "60"),
+            location=post.get("location", ""),
+            note=post.get("note_appointment", ""),
+        )
+
+    return _lead_change(request, lead_id, change, fields=("starts_at", "duration_minutes", "location"))
+
+
+@login_required
+@require_POST
+def appointment_move(request: HttpRequest, lead_id: int, appointment_id: int) -> HttpResponse:
+    """Move an appointment; the guests get an updated invite."""
+    starts_at = request.POST.get(f"starts_at_{appointment_id}", "").strip()
+
+    def change(lead):
+        if not starts_at:
+            raise ValidationError({"starts_at": "Pick the new date and time."})
+        appointment_reschedule(appointment_id=appointment_id, lead_id=lead.pk, user=request.user, starts_at=starts_at)
+
+    return _appointment_change(request, lead_id, change)
+
+
+@login_required
+@require_POST
+def appointment_cancel_view(request: HttpRequest, lead_id: int, appointment_id: int) -> HttpResponse:
+    """Cancel an appointment; the guests' calendars remove it."""
+    return _appointment_change(
+        request,
+        lead_id,
+        lambda lead: appointment_cancel(appointment_id=appointment_id, lead_id=lead.pk, user=request.user),
+    )
+
+
+def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpResponse:
+    try:
+        return _lead_change(request, lead_id, change)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment for this lead.") from None
+
+
+@login_required
+@require_POST
+def lead_reassign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """Managers give the lead to another rep."""
+    rep = request.POST.get("rep", "")
+
+    def change(lead):
+        if not is_manager(request.user):
+            raise Forbidden("Only managers can reassign leads.")
+        if not rep.isdigit():
+            raise ValidationError({"rep": "Choose a rep."})
+        lead_reassign(lead_id=lead.pk, rep_id=int(rep), user=request.user)
+
+    return _lead_change(request, lead_id, change)
