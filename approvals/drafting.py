@@ -151,3 +151,29 @@ def draft_compose(
         asks_for=asks_for,
         gate=gate,
     )
+
+
+# Used until a manager writes an "Opt-out confirmation" SMS template: who we are, that it worked, how to undo it.
+OPT_OUT_CONFIRMATION = (
+    "{{ business_name }}: you're unsubscribed and won't get more texts from us. Reply START to opt back in."
+)
+
+
+def opt_out_confirmation_content(lead, *, phone: str, record_id: int) -> DraftContent:
+    """The one text that confirms an SMS opt-out: the manager's template (no marketing in it), else the default.
+
+    The FCC allows one such text, within five minutes, confirming the revocation (47 CFR 64.1200(a)(10)).
+    """
+    template = next(
+        (
+            t
+            for t in _templates.get()
+            if t.workflow == Workflow.OPT_OUT_CONFIRMATION and t.channel == MessageTemplate.Channel.SMS
+        ),
+        None,
+    )
+    variables = {"first_name": lead.first_name or "", "business_name": settings.BUSINESS_NAME}
+    body = template.render(**variables) if template is not None else render_text(OPT_OUT_CONFIRMATION, variables)
+    return DraftContent(
+        kind=Action.Kind.SEND_SMS, to=phone, body=body, template_id=template.pk if template is not None else None
+    )

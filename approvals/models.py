@@ -25,6 +25,7 @@ class Workflow(models.TextChoices):
     CRM_UPDATE = "crm_update", "CRM update"
     REASSIGNMENT = "reassignment", "Reassignment"
     MISSED_CALL = "missed_call", "Missed-call text-back"
+    OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
 
 
 class Reviewer(models.TextChoices):

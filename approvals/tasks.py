@@ -12,5 +12,5 @@ def action_execute(action_id: int) -> str:
 
 @one_configuration
 def executions_stalled() -> int:
-    """Scheduled every 5 minutes (migrations integrations 0007, approvals 0010): sends a dead worker left half-done."""
+    """Scheduled every 5 minutes (migrations integrations 0007, routing 0012): sends a dead worker left half-done."""
     return services.executions_stalled()

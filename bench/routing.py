@@ -34,7 +34,7 @@ CLOSED = ["won", "lost", "unqualified", "spam"]
 def build_directory(rng: random.Random) -> None:
     from django.contrib.auth import get_user_model
 
-    from routing.engine import parse_lines
+    from leads.conditions import parse_lines
     from routing.models import Rep, RoutingRule, Team, Territory, WorkingHours
 
     User = get_user_model()

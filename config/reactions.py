@@ -26,7 +26,7 @@ class Reaction:
 
     ``order`` lists the app labels allowed to connect, in the order their receivers run. With
     ``required``, sending before any receiver is connected raises ImproperlyConfigured (a reaction
-    the house cannot work without, such as the executor of an approved action).
+    the house cannot do without: an opt-out whose waiting texts nobody cancels would be a silent failure).
     """
 
     name: str

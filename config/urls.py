@@ -10,7 +10,7 @@ from approvals.urls import portal_patterns as approval_portal_patterns
 from audit.urls import portal_patterns as audit_portal_patterns
 from audit.views import healthz, metrics
 from leads.api import EventCreateApi, LeadViewSet
-from leads.views import capture_form
+from leads.views import capture_form, unsubscribe
 from routing.api import ActionRegenerateApi, CadenceViewSet, EnrollmentViewSet, SimulateApi
 from routing.urls import portal_patterns as routing_portal_patterns
 from routing.urls import webhook_patterns as routing_webhook_patterns
@@ -43,6 +43,7 @@ urlpatterns = [
     # The split view serves its script as a file: the docs page keeps to the Content-Security-Policy.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("capture/form/<slug:slug>/", capture_form, name="capture-form"),
+    path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
     path("integrations/", include("integrations.urls")),
     path("integrations/", include(routing_webhook_patterns)),
     path("portal/", include((portal_patterns, "portal"))),

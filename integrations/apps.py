@@ -13,4 +13,4 @@ class IntegrationsConfig(AppConfig):
         from leads import reactions
 
         reactions.LEAD_STAGE_CHANGED.connect(crm_stage_announce, app=self.label)
-        reactions.APPOINTMENT_BOOKED.connect(crm_appointment_announce, app=self.label)
+        reactions.APPOINTMENT_ANNOUNCED.connect(crm_appointment_announce, app=self.label)

@@ -10,12 +10,13 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from icalendar import Calendar, Event, vCalAddress, vText
 
 from audit.models import Decision
 from audit.services import decision_record
+from config.queue import requeue, requeue_cutoff
 from integrations.channels import ChannelError
 from leads.choices import Channel
 from leads.lock_objects import appointment_lock
@@ -125,3 +126,18 @@ def appointment_zone(appointment: Appointment):
     from zoneinfo import ZoneInfo
 
     return ZoneInfo(appointment.lead.timezone or settings.TIME_ZONE)
+
+
+INVITE_TASK = "integrations.tasks.invite_send"
+
+
+def invites_unsent_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
+    """Queue again the invites of appointments changed long ago whose current version never went; returns how many.
+
+    Sending is safe to run twice: a version already sent is not sent again.
+    """
+    cutoff = requeue_cutoff(older_than_minutes, now)
+    waiting = Appointment.objects.filter(invite_sent_sequence__lt=models.F("sequence"), updated_at__lt=cutoff).order_by(
+        "updated_at"
+    )
+    return requeue(INVITE_TASK, waiting.values_list("pk", flat=True))

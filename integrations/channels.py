@@ -16,6 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from leads.selectors import contact_suppressed, opt_out_confirmable, sms_opted_out
+
 logger = logging.getLogger(__name__)
 
 
@@ -154,12 +156,14 @@ def get_sms_backend() -> BaseSmsBackend:
     return _sms_backend_class(settings.SMS_BACKEND)()
 
 
-def send_sms(*, to: str, body: str) -> SendResult:
-    """Send one SMS through the configured backend; a number that texted STOP is refused here whatever the caller."""
-    from leads.models import SmsOptOut
+def send_sms(*, to: str, body: str, confirming: int | None = None) -> SendResult:
+    """Send one SMS through the configured backend; a number that opted out is refused here whatever the caller.
 
-    if SmsOptOut.objects.filter(phone=to).exists():
-        raise OptedOut(f"{to} texted STOP; no SMS may be sent to it.")
+    ``confirming`` names the opt-out this text confirms: the one text the FCC allows after a revocation (47 CFR
+    64.1200(a)(10)), which goes only while leads.selectors.opt_out_confirmable says so.
+    """
+    if sms_opted_out(to) and not (confirming and opt_out_confirmable(confirming, to)):
+        raise OptedOut(f"{to} opted out of SMS; no text may be sent to it.")
     return get_sms_backend().send(to=to, body=body)
 
 
@@ -168,11 +172,19 @@ def send_chat(*, message_id: int) -> SendResult:
     return SendResult(provider_id=f"chat-{message_id}")
 
 
-def send_email(*, to: str, subject: str, body: str) -> SendResult:
-    """Send one email through Django's configured email backend; the Message-ID is the provider id."""
+def send_email(*, to: str, subject: str, body: str, headers: dict | None = None) -> SendResult:
+    """Send one email through Django's configured email backend; the Message-ID is the provider id.
+
+    An address that unsubscribed is refused here whatever the caller. ``headers`` adds headers (List-Unsubscribe).
+    """
+    if contact_suppressed("email", to.strip().lower()):
+        raise OptedOut(f"{to} unsubscribed; no email may be sent to it.")
     message_id = make_msgid(domain="nightshift")
     email = EmailMessage(
-        subject=subject or settings.BUSINESS_NAME, body=body, to=[to], headers={"Message-ID": message_id}
+        subject=subject or settings.BUSINESS_NAME,
+        body=body,
+        to=[to],
+        headers={**(headers or {}), "Message-ID": message_id},
     )
     try:
         email.send(fail_silently=False)

@@ -5,8 +5,9 @@ import logging
 from django.db import transaction
 
 from leads.lock_objects import outbound_message_lock
-from leads.models import Message
+from leads.models import ConsentRecord, Message
 from leads.reactions import MESSAGE_UNDELIVERED
+from leads.services import Evidence, consent_opt_out
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +52,19 @@ def twilio_error_text(code: str) -> str:
     )
 
 
-def message_delivery_update(*, provider_id: str, status: str, error_code: str = "") -> Message | None:
-    """Apply a provider's delivery report to the outbound message it names.
+# Carrier answers that mean the person does not want our texts: the number is opted out (no confirmation: the
+# carrier blocks it). 21610: the recipient texted STOP to this sender (Twilio's own opt-out list); 30004: the
+# recipient or their carrier blocks messages from this sender.
+CARRIER_OPT_OUT = frozenset({"21610", "30004"})
+
+
+def message_delivery_update(*, provider_id: str, status: str, error_code: str = "", to: str = "") -> Message | None:
+    """Apply a provider's delivery report to the outbound message it names (``to``: the number it went to).
 
     Reports may arrive late or out of order; a message only moves forward. A message that
     could not be delivered fails its action visibly (it waits in the queue with Retry) and, when
-    the workflow's policy allows, the same text is proposed by email.
+    the workflow's policy allows, the same text is proposed by email. A carrier opt-out code
+    (CARRIER_OPT_OUT) opts the number out of SMS, even for a message we do not know.
     """
     new = TWILIO_STATUS.get(status)
     if new is None:
@@ -64,6 +72,19 @@ def message_delivery_update(*, provider_id: str, status: str, error_code: str = 
         return None
     with transaction.atomic():
         message = outbound_message_lock(provider_id)
+        if error_code in CARRIER_OPT_OUT and (to or message is not None):
+            consent_opt_out(
+                channel="sms",
+                how=ConsentRecord.How.CARRIER,
+                phone=message.to if message is not None else to,
+                lead=message.lead if message is not None else None,
+                evidence=Evidence(
+                    words=twilio_error_text(error_code),
+                    message=message,
+                    reference=f"{provider_id} error {error_code}",
+                    actor_label=f"carrier (Twilio {error_code})",
+                ),
+            )
         if message is None:
             logger.info("delivery.unknown_message", extra={"provider_id": provider_id, "status": status})
             return None

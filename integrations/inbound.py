@@ -13,15 +13,16 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from config.queue import enqueue_on_commit
+from config.queue import enqueue_on_commit, requeue, requeue_cutoff
 from integrations.lock_objects import webhook_lock, webhooks_lock
 from integrations.models import InboundWebhook
 from leads.choices import Channel
-from leads.services import CaptureEvent, lead_capture, sms_keyword
+from leads.consent_words import consent_reading
+from leads.services import CaptureEvent, lead_capture
 
 logger = logging.getLogger(__name__)
 
-PROCESS_TASK = "integrations.tasks.webhook_process"
+WEBHOOK_TASK = "integrations.tasks.webhook_process"
 
 
 class Ignored(Exception):
@@ -37,7 +38,7 @@ def webhook_receive(*, kind: str, source: str, external_id: str, payload: dict) 
     try:
         with transaction.atomic():
             row = InboundWebhook.objects.create(kind=kind, source=source, external_id=external_id, payload=payload)
-            enqueue_on_commit(PROCESS_TASK, row.pk)
+            enqueue_on_commit(WEBHOOK_TASK, row.pk)
     except IntegrityError:
         return InboundWebhook.objects.get(source=source, external_id=external_id), False
     return row, True
@@ -45,8 +46,9 @@ def webhook_receive(*, kind: str, source: str, external_id: str, payload: dict) 
 
 def twilio_sms_event(payload: dict) -> CaptureEvent:
     """A Twilio inbound-message callback as a capture: the sender, the text, and any media URLs."""
-    if keyword := sms_keyword(payload.get("Body", "")):
-        raise Ignored(f"Carrier keyword {keyword.upper()}: handled as consent or help when it arrived.")
+    reading = consent_reading(payload.get("Body", ""))
+    if reading.how == "keyword":
+        raise Ignored(f"Keyword {reading.words!r} ({reading.kind}): handled as consent or help when it arrived.")
     count = int(payload.get("NumMedia") or 0)
     media = [payload[f"MediaUrl{i}"] for i in range(count) if payload.get(f"MediaUrl{i}")]
     return CaptureEvent(
@@ -119,5 +121,15 @@ def webhook_retry(*, ids: list[int]) -> int:
     for row in rows:
         row.status, row.error, row.processed_at = InboundWebhook.Status.RECEIVED, "", None
         row.save(update_fields=["status", "error", "processed_at"])
-        enqueue_on_commit(PROCESS_TASK, row.pk)
+        enqueue_on_commit(WEBHOOK_TASK, row.pk)
     return len(rows)
+
+
+def webhooks_received_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
+    """Queue again the deliveries stored long ago and still not processed (their task was lost); returns how many.
+
+    Processing is safe to run twice: a row no longer "received" is left alone.
+    """
+    cutoff = requeue_cutoff(older_than_minutes, now)
+    waiting = InboundWebhook.objects.filter(status=InboundWebhook.Status.RECEIVED, received_at__lt=cutoff)
+    return requeue(WEBHOOK_TASK, waiting.order_by("received_at").values_list("pk", flat=True))

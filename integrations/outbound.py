@@ -93,7 +93,7 @@ def crm_stage_announce(*, lead, before: str, by: str) -> None:
 
 
 def crm_appointment_announce(*, appointment, user=None) -> None:
-    """Receiver of leads.reactions.APPOINTMENT_BOOKED: subscribed CRMs hear of the booking."""
+    """Receiver of leads.reactions.APPOINTMENT_ANNOUNCED: subscribed CRMs hear of the booking (after its stage)."""
     lead = appointment.lead
     crm_event_emit(
         CrmEvent.APPOINTMENT_BOOKED,

@@ -17,7 +17,7 @@ def webhook_deliver(delivery_id: int) -> str:
 
 @one_configuration
 def deliveries_due() -> int:
-    """Scheduled every minute (migrations integrations 0004, 0008): outbound webhooks whose retry time has come."""
+    """Scheduled every minute (migrations integrations 0004, routing 0012): webhooks whose retry time has come."""
     return outbound.deliveries_due()
 
 

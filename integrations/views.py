@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
+from leads.consent_words import consent_reading
 from rest_framework import serializers
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -20,7 +21,7 @@ from integrations.inbound import webhook_receive
 from integrations.mail import parse_form_message, raw_store
 from integrations.models import ChatWidget, InboundWebhook, LeadSource
 from integrations.signatures import secret_equal, twilio_signed
-from leads.services import sms_consent_set, sms_keyword
+from leads.services import sms_words_consent
 
 logger = logging.getLogger(__name__)
 
@@ -42,19 +43,22 @@ def missing(request: HttpRequest, *fields: str) -> HttpResponse | None:
 @require_POST
 @twilio_signed
 def twilio_sms(request: HttpRequest) -> HttpResponse:
-    """An inbound text: stored once per MessageSid and captured in a task; STOP/START/HELP handled at once."""
+    """An inbound text: stored once per MessageSid and captured in a task; opt-out, opt-in and HELP handled at once."""
     if refused := missing(request, "MessageSid", "From"):
         return refused
     params = request.POST.dict()
-    keyword = sms_keyword(params.get("Body", ""))
     row, created = webhook_receive(
         kind=InboundWebhook.Kind.TWILIO_SMS, source="twilio-sms", external_id=params["MessageSid"], payload=params
     )
-    # Consent takes effect before Twilio hears back, not when a worker gets to it.
-    if created and keyword in ("stop", "start"):
-        sms_consent_set(phone=params["From"], keyword=params["Body"].strip())
+    # Consent takes effect before Twilio hears back, not when a worker gets to it; a retried delivery is stored
+    # once and acted on once.
+    body = params.get("Body", "")
+    if created:
+        said = sms_words_consent(phone=params["From"], body=body, reference=params["MessageSid"])
+    else:
+        said = consent_reading(body).kind
     reply = MessagingResponse()
-    if keyword == "help":
+    if said == "help":
         reply.message(settings.SMS_HELP_TEXT)
     return twiml(reply)
 
@@ -70,6 +74,7 @@ def twilio_status(request: HttpRequest) -> HttpResponse:
         provider_id=request.POST["MessageSid"],
         status=request.POST["MessageStatus"].strip().lower(),
         error_code=request.POST.get("ErrorCode", "").strip(),
+        to=request.POST.get("To", "").strip(),
     )
     return HttpResponse(status=204)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import ReadOnlyAdmin
-from leads.models import Appointment, InboundEvent, Lead, Message, SmsOptOut, VipAccount, WebForm
+from leads.models import Appointment, ConsentRecord, InboundEvent, Lead, Message, Suppression, VipAccount, WebForm
 
 
 class EventInline(admin.TabularInline):
@@ -74,9 +74,21 @@ class AppointmentAdmin(SimpleHistoryAdmin):
     raw_id_fields = ["lead"]
 
 
-@admin.register(SmsOptOut)
-class SmsOptOutAdmin(ReadOnlyAdmin):
-    """Numbers that texted STOP. Only the number itself can opt back in (by texting START)."""
+@admin.register(Suppression)
+class SuppressionAdmin(ReadOnlyAdmin):
+    """Addresses no message may reach on a channel. Only the person can opt back in (START, a form's consent)."""
 
-    list_display = ["phone", "keyword", "created_at"]
-    search_fields = ["phone"]
+    list_display = ["channel", "address", "reason", "created_at"]
+    list_filter = ["channel"]
+    search_fields = ["address"]
+
+
+@admin.register(ConsentRecord)
+class ConsentRecordAdmin(ReadOnlyAdmin):
+    """The consent ledger: append-only evidence of every opt-in and opt-out, with its words and source."""
+
+    list_display = ["created_at", "lead", "channel", "kind", "how", "words", "actor", "actor_label"]
+    list_filter = ["channel", "kind", "how"]
+    search_fields = ["phone", "email", "words"]
+    list_select_related = ["lead", "actor"]
+    raw_id_fields = ["lead", "evidence_event", "evidence_message", "actor"]

@@ -11,9 +11,18 @@ from rest_framework.views import APIView
 
 from leads.choices import Channel, Stage
 from leads.filters import LeadFilter
-from leads.models import Lead
+from leads.models import ConsentRecord, Lead
 from leads.selectors import lead_list, lead_timeline
-from leads.services import CaptureEvent, CaptureResult, lead_capture, lead_stage_set, request_fingerprint
+from leads.services import (
+    CaptureEvent,
+    CaptureResult,
+    ConsentGiven,
+    Evidence,
+    consent_opt_out,
+    lead_capture,
+    lead_stage_set,
+    request_fingerprint,
+)
 
 # Clocks disagree by seconds to minutes; an event an hour ahead of ours is a wrong time zone.
 RECEIVED_AT_SLACK = timedelta(minutes=10)
@@ -21,6 +30,15 @@ CAPTURE_ANSWER = inline_serializer(
     "CaptureAnswer",
     {"event": serializers.IntegerField(), "lead": serializers.IntegerField(), "duplicate": serializers.BooleanField()},
 )
+
+
+class ConsentInputSerializer(serializers.Serializer):
+    """Consent the person gave with this event: the disclosure text the site showed, kept with its version."""
+
+    channel = serializers.ChoiceField(choices=["sms", "email", "all"], default="sms")
+    text = serializers.CharField(max_length=2000, help_text="The disclosure the person agreed to, word for word.")
+    version = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    page_url = serializers.URLField(max_length=1000, required=False, allow_blank=True, default="")
 
 
 class CaptureInputSerializer(serializers.Serializer):
@@ -38,6 +56,7 @@ class CaptureInputSerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, min_length=2, required=False, allow_blank=True, default="")
     received_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
     payload = serializers.DictField(required=False, default=dict)
+    consent = ConsentInputSerializer(required=False, allow_null=True, default=None)
 
     def validate_received_at(self, value):
         """Stored in UTC (PostgreSQL refuses offsets beyond ±16 h that Python allows); never in the future."""
@@ -48,8 +67,13 @@ class CaptureInputSerializer(serializers.Serializer):
             raise serializers.ValidationError("A lead cannot arrive in the future; check the clock or the time zone.")
         return value
 
-    def to_capture_event(self) -> CaptureEvent:
-        return CaptureEvent(**self.validated_data)
+    def to_capture_event(self, *, how: str = "api", ip: str | None = None, user_agent: str = "") -> CaptureEvent:
+        """The validated event; ``how``, ``ip`` and ``user_agent`` are the evidence kept with any consent."""
+        data = dict(self.validated_data)
+        consent = data.pop("consent", None)
+        if consent:
+            consent = ConsentGiven(how=how, ip=ip, user_agent=user_agent[:500], **consent)
+        return CaptureEvent(**data, consent=consent or None)
 
 
 def capture_answer(result: CaptureResult) -> dict:
@@ -98,6 +122,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "score",
             "qualification",
             "opted_out",
+            "email_opted_out",
+            "consent_hold",
             "first_response_at",
             "created_at",
             "updated_at",
@@ -125,16 +151,30 @@ class TimelineEntrySerializer(serializers.Serializer):
 
 
 class LeadUpdateSerializer(serializers.Serializer):
-    stage = serializers.ChoiceField(choices=Stage.choices)
+    stage = serializers.ChoiceField(choices=Stage.choices, required=False)
+    opted_out = serializers.BooleanField(required=False, help_text="true: the person opted out of texts.")
+    email_opted_out = serializers.BooleanField(required=False, help_text="true: the person unsubscribed from email.")
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
     def to_internal_value(self, data):
         if isinstance(data, dict):
             unknown = sorted(set(data) - set(self.fields))
             if unknown:
+                allowed = ", ".join(self.fields)
                 raise serializers.ValidationError(
-                    {name: ["This field cannot be changed through the API (only: stage)."] for name in unknown}
+                    {name: [f"This field cannot be changed through the API (only: {allowed})."] for name in unknown}
                 )
         return super().to_internal_value(data)
+
+    def validate(self, attrs):
+        for name in ("opted_out", "email_opted_out"):
+            if attrs.get(name) is False:
+                raise serializers.ValidationError(
+                    {name: ["Only the person can opt back in (START, or consent on a form or an event)."]}
+                )
+        if not {"stage", "opted_out", "email_opted_out"} & set(attrs):
+            raise serializers.ValidationError({"stage": ["Send stage, opted_out or email_opted_out."]})
+        return attrs
 
 
 class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -154,13 +194,24 @@ class LeadViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.Gen
     @extend_schema(
         request=LeadUpdateSerializer,
         responses={200: LeadOutputSerializer},
-        summary="Change a lead's stage (a CRM sync): what the stage triggers happens, and subscribers hear of it",
+        summary="Change a lead's stage, or record its opt-out (a CRM sync): what either sets off happens",
     )
     def partial_update(self, request, pk=None):
         lead = self.get_object()
         serializer = LeadUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        lead = lead_stage_set(lead_id=lead.pk, stage=serializer.validated_data["stage"], user=request.user)
+        values = serializer.validated_data
+        channels = [c for c, name in (("sms", "opted_out"), ("email", "email_opted_out")) if values.get(name)]
+        if channels:
+            person = None if getattr(request.user, "is_api_key", False) else request.user
+            consent_opt_out(
+                channel="all" if len(channels) == 2 else channels[0],
+                how=ConsentRecord.How.API,
+                lead=lead,
+                evidence=Evidence(words=values["reason"], actor=person, actor_label=str(request.user)[:100]),
+            )
+        if "stage" in values:
+            lead = lead_stage_set(lead_id=lead.pk, stage=values["stage"], user=request.user)
         return Response(LeadOutputSerializer(lead_list(user=request.user).get(pk=lead.pk)).data)
 
     @extend_schema(responses={200: TimelineEntrySerializer(many=True)}, summary="A lead's timeline, oldest first")

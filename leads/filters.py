@@ -51,9 +51,7 @@ class LeadFilter(django_filters.FilterSet):
     channel = django_filters.ChoiceFilter(choices=Channel.choices, method="filter_channel")
     created_after = UtcDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = UtcDateTimeFilter(field_name="created_at", lookup_expr="lt")
-    q = django_filters.CharFilter(
-        method="filter_search", max_length=200, help_text="Words in the name, email or phone."
-    )
+    q = django_filters.CharFilter(method="filter_search", help_text="Words in the name, email or phone.")
 
     class Meta:
         model = Lead

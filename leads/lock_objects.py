@@ -25,6 +25,11 @@ def leads_lock_by_phone(phone: str) -> QuerySet[Lead]:
     return Lead.objects.select_for_update(of=("self",)).filter(phone=phone).order_by("pk")
 
 
+def leads_lock_by_email(email: str) -> QuerySet[Lead]:
+    """Every lead with this (normalized) email address, locked as the queryset is read, in id order."""
+    return Lead.objects.select_for_update(of=("self",)).filter(email=email).order_by("pk")
+
+
 def appointment_lock(appointment_id: int) -> QuerySet[Appointment]:
     """The appointment (with its lead joined, not locked), locked as the queryset is read; filter it further."""
     return Appointment.objects.select_for_update(of=("self",)).select_related("lead").filter(pk=appointment_id)

@@ -1,3 +1,4 @@
+import hashlib
 import uuid
 
 from django.conf import settings
@@ -39,7 +40,14 @@ class Lead(models.Model):
     qualification = models.JSONField(default=dict, blank=True)
     # Inferred facts, each {"value": ..., "source": ...}; what the person said is never overwritten.
     enrichment = models.JSONField(default=dict, blank=True)
-    opted_out = models.BooleanField(default=False)
+    # Current consent, derived from the ConsentRecord ledger (leads.services.consent keeps them in step).
+    opted_out = models.BooleanField(default=False, help_text="No texts: the number opted out of SMS.")
+    email_opted_out = models.BooleanField(default=False, help_text="No email: the address unsubscribed.")
+    consent_hold = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when a model alone read an opt-out: nothing is sent until a person confirms or dismisses it.",
+    )
     first_response_at = models.DateTimeField(null=True, blank=True)
     # A person's first touch (approved message sent, call logged, lead accepted): stops the SLA clock.
     first_touch_at = models.DateTimeField(null=True, blank=True)
@@ -192,18 +200,130 @@ class Message(models.Model):
         return f"{self.get_direction_display()} {self.channel} to lead {self.lead_id}: {self.body[:40]}"
 
 
-class SmsOptOut(models.Model):
-    """A number that texted STOP: no SMS reaches it by any path until it texts START."""
+def contact_digest(address: str) -> str:
+    """A one-way hash of a normalized phone (E.164) or email (lower case): what the suppression list keeps."""
+    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
 
-    phone = models.CharField(max_length=20, unique=True)
-    keyword = models.CharField(max_length=20)
+
+class Suppression(models.Model):
+    """A phone or email address no message on ``channel`` may reach, by any path, until it opts back in.
+
+    The address itself is blanked when the person is forgotten (``forget_person``); the digest stays, so a
+    forgotten person who opted out is never contacted again.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    address = models.CharField(max_length=254, blank=True, db_index=True)
+    digest = models.CharField(max_length=64, editable=False)
+    reason = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name = "SMS opt-out"
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["channel", "digest"], name="suppression_unique_address")]
 
     def __str__(self):
-        return self.phone
+        return f"{self.get_channel_display()} {self.address or self.digest[:12]}"
+
+    def save(self, *args, **kwargs):
+        if self.address:
+            self.digest = contact_digest(self.address)
+        super().save(*args, **kwargs)
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """The ledger's rows are evidence: a bulk update or delete is refused."""
+
+    def update(self, **kwargs):
+        raise PermissionError("Consent records are never updated.")
+
+    def delete(self):
+        raise PermissionError("Consent records are never deleted.")
+
+
+class ConsentRecord(models.Model):
+    """One consent event, append-only: the proof a business shows in a dispute (TCPA: the burden is the sender's).
+
+    A lead's current consent (``Lead.opted_out``, ``Lead.email_opted_out``, the Suppression list) is derived
+    from these rows by leads.services.consent, in the transaction that writes them.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", "SMS"
+        EMAIL = "email", "Email"
+        ALL = "all", "Every channel"
+
+    class Kind(models.TextChoices):
+        OPT_IN = "opt_in", "Opt-in"
+        OPT_OUT = "opt_out", "Opt-out"
+        RE_OPT_IN = "re_opt_in", "Opted back in"
+        CONFIRMATION = "confirmation", "Opt-out confirmed to the person"
+        SUSPECTED = "suspected", "Looks like an opt-out (held for a person)"
+        DISMISSED = "dismissed", "Not an opt-out (a person decided)"
+
+    class How(models.TextChoices):
+        FORM = "form", "Form checkbox"
+        KEYWORD = "keyword", "Keyword"
+        SENTENCE = "sentence", "Sentence"
+        MODEL = "model", "Model's reading"
+        CARRIER = "carrier", "Carrier code"
+        PERSON = "person", "A person"
+        API = "api", "API"
+        UNSUBSCRIBE_LINK = "unsubscribe_link", "Unsubscribe link"
+        SYSTEM = "system", "Nightshift"
+
+    lead = models.ForeignKey(Lead, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_records")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    how = models.CharField(max_length=20, choices=How.choices)
+    phone = models.CharField(max_length=40, blank=True)
+    email = models.CharField(max_length=254, blank=True)
+    words = models.TextField(blank=True, help_text="The exact words, or the disclosure text the person was shown.")
+    disclosure_version = models.CharField(max_length=100, blank=True)
+    evidence_event = models.ForeignKey(
+        InboundEvent, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_records"
+    )
+    evidence_message = models.ForeignKey(
+        Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="consent_records"
+    )
+    evidence_ref = models.CharField(
+        max_length=200, blank=True, help_text="The provider's id of what carried it (a MessageSid, an error code)."
+    )
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=500, blank=True)
+    page_url = models.URLField(max_length=1000, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(
+        max_length=100, blank=True, help_text="Who, when not a person: a carrier, an API key."
+    )
+    created_at = models.DateTimeField(default=django_timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["lead", "created_at"], name="consent_lead_time"),
+            models.Index(fields=["phone"], condition=~Q(phone=""), name="consent_phone"),
+            models.Index(fields=["email"], condition=~Q(email=""), name="consent_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.get_channel_display()}, {self.get_how_display()})"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Consent records are never updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Consent records are never deleted.")
 
 
 class WebForm(models.Model):

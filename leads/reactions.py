@@ -11,16 +11,18 @@ LEAD_REPLIED = Reaction("lead.replied", order=("routing",))
 # lead, before, by: the lead's stage changed, whoever changed it. The CRM hears of it; cadences stop or start.
 LEAD_STAGE_CHANGED = Reaction("lead.stage_changed", order=("integrations", "routing"))
 # lead, reason: a person or the CRM closed the lead. Receivers return how many waiting actions they cancelled.
-LEAD_CLOSED = Reaction("lead.closed", order=("approvals",))
+LEAD_CLOSED = Reaction("lead.closed", order=("approvals",), required=True)
 # lead, how, actor, at: a person's first touch of the lead (its time is on the lead). The SLA clock stops.
 LEAD_FIRST_TOUCH = Reaction("lead.first_touch", order=("routing",))
 # lead, channel, reason: the lead opted out of a channel ("sms") or of everything (""). Receivers return how many
 # waiting actions they cancelled; cadences stop.
-LEAD_OPTED_OUT = Reaction("lead.opted_out", order=("approvals", "routing"))
-# appointment, user: booked. Follow-ups a booking answers stop and reminders start; the CRM hears of it.
-APPOINTMENT_BOOKED = Reaction("appointment.booked", order=("routing", "integrations"))
+LEAD_OPTED_OUT = Reaction("lead.opted_out", order=("approvals", "routing"), required=True)
+# appointment, user: booked, before the lead's stage moves. Follow-ups a booking answers stop; reminders start.
+APPOINTMENT_BOOKED = Reaction("appointment.booked", order=("routing",))
+# appointment, user: sent last, once the booking and its stage change are applied: the CRM hears of the stage first.
+APPOINTMENT_ANNOUNCED = Reaction("appointment.announced", order=("integrations",))
 # appointment: moved (reminders are counted again) or cancelled (reminders stop).
 APPOINTMENT_MOVED = Reaction("appointment.moved", order=("routing",))
 APPOINTMENT_CANCELLED = Reaction("appointment.cancelled", order=("routing",))
 # message: the provider reported an outbound message undelivered or failed. Its action fails (and may fall back).
-MESSAGE_UNDELIVERED = Reaction("message.undelivered", order=("approvals",))
+MESSAGE_UNDELIVERED = Reaction("message.undelivered", order=("approvals",), required=True)

@@ -1,17 +1,18 @@
 """Reads for the API, the portal and reports."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import cache
 from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from audit.models import Decision
 from leads.choices import Channel
-from leads.models import Lead, Message, SmsOptOut
+from leads.models import ConsentRecord, Lead, Message, Suppression, contact_digest
 from leads.permissions import scope_to_user
 
 
@@ -169,10 +170,42 @@ def _shown(value) -> str:
 
 
 def sms_opt_outs(phone):
-    """The opt-out of ``phone`` (a value, or an OuterRef in a subquery): a number that texted STOP, not START since."""
-    return SmsOptOut.objects.filter(phone=phone)
+    """The opt-out of ``phone`` (a value, or an OuterRef in a subquery): a number that opted out of SMS, not back in."""
+    return Suppression.objects.filter(channel=Suppression.Channel.SMS, address=phone)
+
+
+def contact_suppressed(channel: str, address: str) -> bool:
+    """Whether ``address`` (a normalized phone, or an email) may not be reached on ``channel`` ("sms", "email").
+
+    Read by its digest, so a person forgotten after opting out stays suppressed.
+    """
+    return bool(address) and Suppression.objects.filter(channel=channel, digest=contact_digest(address)).exists()
 
 
 def sms_opted_out(phone: str) -> bool:
-    """Whether the number texted STOP (and not START since)."""
-    return sms_opt_outs(phone).exists()
+    """Whether the number opted out of SMS (and not back in since)."""
+    return contact_suppressed(Suppression.Channel.SMS, phone)
+
+
+# The FCC allows one confirmation text after a revocation, sent within five minutes (47 CFR 64.1200(a)(10)).
+CONFIRMATION_WINDOW = timedelta(minutes=5)
+
+
+def opt_out_confirmable(record_id: int, phone: str, *, now=None) -> bool:
+    """Whether the SMS opt-out ``record_id`` of ``phone`` may still be confirmed by its one text.
+
+    True only within CONFIRMATION_WINDOW of the opt-out, while no confirmation was recorded after it.
+    """
+    now = now or timezone.now()
+    record = ConsentRecord.objects.filter(
+        pk=record_id,
+        phone=phone,
+        kind=ConsentRecord.Kind.OPT_OUT,
+        channel__in=(ConsentRecord.Channel.SMS, ConsentRecord.Channel.ALL),
+        created_at__gte=now - CONFIRMATION_WINDOW,
+    ).first()
+    if record is None:
+        return False
+    return not ConsentRecord.objects.filter(
+        phone=phone, kind=ConsentRecord.Kind.CONFIRMATION, created_at__gte=record.created_at
+    ).exists()

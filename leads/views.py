@@ -8,16 +8,15 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods, require_POST
 
 from config.exceptions import ConflictError
-from config.ratelimit import rate_limited
+from config.ratelimit import client_address, rate_limited
 from leads.api import CaptureInputSerializer, capture_answer
 from leads.choices import Channel
-from leads.models import WebForm
-from leads.services import (
-    lead_capture,
-)
+from leads.models import ConsentRecord, Lead, WebForm
+from leads.services import Evidence, consent_opt_out, lead_capture
+from leads.unsubscribe import unsubscribe_read
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +48,23 @@ def _refused(request: HttpRequest, webform: WebForm, wants_json: bool, errors: d
     return render(request, "leads/form_error.html", {"errors": errors, "webform": webform}, status=400)
 
 
+CHECKED = frozenset({"on", "yes", "true", "1", "checked", "agree", "agreed"})
+
+
+def _consent_given(request: HttpRequest, data: dict) -> dict | None:
+    """The consent checkbox a site's form posted (``consent``), with the disclosure it showed (``consent_text``,
+    ``consent_version``) and the page (``page_url``, else the Referer); None when the box was not checked."""
+    if str(data.get("consent", "")).strip().lower() not in CHECKED:
+        return None
+    page = str(data.get("page_url") or request.headers.get("Referer", ""))
+    return {
+        "channel": str(data.get("consent_channel") or "sms"),
+        "text": str(data.get("consent_text", "")).strip() or "(the form sent no disclosure text)",
+        "version": str(data.get("consent_version", ""))[:100],
+        "page_url": page if page.startswith(("http://", "https://")) else "",
+    }
+
+
 @csrf_exempt  # Posted cross-site by customers' websites, which hold no CSRF token; nothing here acts as a user.
 @require_POST
 def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
@@ -73,15 +89,47 @@ def capture_form(request: HttpRequest, slug: str) -> HttpResponse:
             "source": webform.source,
             "external_id": data.get("submission_id") or None,
             "payload": data,
+            "consent": _consent_given(request, data),
             **{f: str(data.get(f, "")) for f in FORM_FIELDS},
         }
     )
     if not serializer.is_valid():
         return _refused(request, webform, wants_json, serializer.errors)
+    event = serializer.to_capture_event(
+        how="form", ip=client_address(request) or None, user_agent=request.headers.get("User-Agent", "")
+    )
     try:
-        result = lead_capture(event=serializer.to_capture_event())
+        result = lead_capture(event=event)
     except ValidationError as exc:
         return _refused(request, webform, wants_json, exc.message_dict)
     except ConflictError as exc:
         return JsonResponse({"detail": exc.message}, status=409)
     return _thank_you(webform, wants_json, capture_answer(result))
+
+
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no cookie; the signed link is the check.
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """An email's unsubscribe link: a POST (one-click, or the page's button) opts the address out of email;
+    a GET only shows the page, since link scanners follow links and must not unsubscribe anyone."""
+    found = unsubscribe_read(token)
+    context = {"business_name": settings.BUSINESS_NAME, "email": found[1] if found else ""}
+    if found is None:
+        return render(request, "leads/unsubscribe.html", {**context, "invalid": True}, status=404)
+    if request.method == "GET":
+        return render(request, "leads/unsubscribe.html", context)
+    lead_id, email = found
+    consent_opt_out(
+        channel=ConsentRecord.Channel.EMAIL,
+        how=ConsentRecord.How.UNSUBSCRIBE_LINK,
+        email=email,
+        lead=Lead.objects.filter(pk=lead_id).first(),
+        evidence=Evidence(
+            words=request.POST.get("List-Unsubscribe", "") or "unsubscribe page",
+            ip=client_address(request),
+            user_agent=request.headers.get("User-Agent", ""),
+            page_url=request.build_absolute_uri(),
+            actor_label="unsubscribe link",
+        ),
+    )
+    return render(request, "leads/unsubscribe.html", {**context, "done": True})

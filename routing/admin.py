@@ -9,8 +9,8 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import ReadOnlyAdmin
+from leads.conditions import describe
 from leads.forms import ConditionsModelForm
-from routing import engine
 from routing.models import (
     Absence,
     Assignment,
@@ -151,7 +151,7 @@ class RoutingRuleAdmin(SimpleHistoryAdmin):
 
     @admin.display(description="conditions")
     def summary(self, rule: RoutingRule) -> str:
-        return engine.describe(rule.conditions or {})
+        return describe(rule.conditions or {})
 
     def get_urls(self):
         replay = self.admin_site.admin_view(require_POST(self.replay_view))

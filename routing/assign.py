@@ -12,7 +12,7 @@ from datetime import datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from routing.engine import LeadFacts
+from leads.conditions import LeadFacts
 
 ROUND_ROBIN = "round_robin"
 WEIGHTED = "weighted_round_robin"

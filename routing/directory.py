@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from config.versions import Snapshot
+from leads.conditions import CompiledConditions, compile_conditions
 from routing import assign, engine
 from routing.models import Absence, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
 
@@ -34,7 +35,7 @@ class TeamSla:
 class RoutingConfig:
     rules: dict[int, RoutingRule]  # read-only copies, in priority order
     specs: tuple[engine.RuleSpec, ...]
-    compiled: dict[int, engine.CompiledConditions]
+    compiled: dict[int, CompiledConditions]
     directory: assign.Directory
     sla: dict[int, TeamSla]
     rep_by_user: dict[int, int]
@@ -88,7 +89,7 @@ def _build() -> RoutingConfig:
     compiled = {}
     for rule in rules:
         try:
-            compiled[rule.pk] = engine.compile_conditions(rule.conditions)
+            compiled[rule.pk] = compile_conditions(rule.conditions)
         except ValueError:
             continue  # choose_rule re-checks it and says why it was skipped
     teams = list(Team.objects.all())

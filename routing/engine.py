@@ -6,34 +6,7 @@ Rules are written in the condition language of :mod:`leads.conditions`, which ap
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from leads.conditions import (
-    FIELDS,
-    CompiledConditions,
-    LeadFacts,
-    compile_conditions,
-    describe,
-    empty_conditions,
-    format_lines,
-    parse_lines,
-    validate_conditions,
-)
-
-# The condition language is re-exported: routing's callers read rules through this module.
-__all__ = [
-    "FIELDS",
-    "CompiledConditions",
-    "LeadFacts",
-    "RuleMatch",
-    "RuleSpec",
-    "choose_rule",
-    "compile_conditions",
-    "describe",
-    "empty_conditions",
-    "format_lines",
-    "parse_lines",
-    "rule_matches",
-    "validate_conditions",
-]
+from leads.conditions import CompiledConditions, LeadFacts, compile_conditions, describe, empty_conditions
 
 
 @dataclass(frozen=True)

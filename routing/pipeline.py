@@ -15,14 +15,15 @@ from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import requeue, requeue_cutoff
 from integrations.enrichment import LEAD_COLUMNS, ContactFacts, enrichment_compute
 from integrations.llm import Conversation, Criteria, Qualification
-from integrations.llm.base import NOISE_INTENTS, Status
+from integrations.llm.base import Status
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
-from leads.choices import Channel, Stage
+from leads.choices import NOISE_INTENTS, Channel, Stage
+from leads.consent_words import ConsentReading, consent_reading
 from leads.lock_objects import lead_lock
-from leads.models import InboundEvent, Lead
-from leads.services import PROCESS_TASK, lead_stage_changed
-from routing.cadences import cadences_on_lead_created, cadences_on_opt_out, cadences_on_stage
+from leads.models import ConsentRecord, InboundEvent, Lead
+from leads.services import PROCESS_TASK, Evidence, consent_hold_set, consent_opt_out, lead_stage_changed
+from routing.cadences import cadences_on_lead_created, cadences_on_stage
 from routing.directory import owner_first_name
 from routing.reasoning import conversation_for, criteria_active, provider_get
 from routing.services import lead_facts, lead_locate, lead_route, noise_stage
@@ -83,8 +84,11 @@ def _enrichment_apply(lead: Lead, enrichment: Enrichment) -> list[str]:
     return changed
 
 
-def _qualification_apply(lead: Lead, result: Qualification) -> list[str]:
-    """Store the answer on the lead (score, facts, opt-out, stage); returns the fields changed."""
+def _qualification_apply(lead: Lead, result: Qualification, *, words_opt_out: bool) -> list[str]:
+    """Store the answer on the lead (score, facts, stage); returns the fields changed.
+
+    A model's opt-out alone moves no stage (the lead is held for a person instead); the person's own words do.
+    """
     previous = lead.qualification or {}
     lead.score = result.score
     # Questions already asked in this conversation carry over, so none is asked twice.
@@ -94,11 +98,9 @@ def _qualification_apply(lead: Lead, result: Qualification) -> list[str]:
         # The person gave it in a message (often in answer to our question).
         lead.postal_code = result.postal_code
         changed.append("postal_code")
-    if result.intent == "opt_out":
-        lead.opted_out = True
-        changed.append("opted_out")
     if lead.stage in (Stage.NEW, Stage.CONTACTED):
-        stage = Stage.QUALIFIED if result.status == Status.QUALIFIED else noise_stage(result.intent)
+        intent = result.intent if result.intent != "opt_out" or words_opt_out else ""
+        stage = Stage.QUALIFIED if result.status == Status.QUALIFIED else noise_stage(intent)
         if stage and stage != lead.stage:
             lead.stage = stage
             changed.append("stage")
@@ -270,17 +272,18 @@ def event_apply(prepared: Prepared) -> InboundEvent:
             conversation = current
             qualification, ms = qualification_compute(conversation, criteria)
         before = {"stage": lead.stage, "score": lead.score or 0}
-        changed = _qualification_apply(lead, qualification)
+        reading = consent_reading(event.message)
+        changed = _qualification_apply(lead, qualification, words_opt_out=reading.kind == "opt_out")
         changed += lead_locate(lead)
         # After the postal code: a ZIP's time zone beats a phone number's area code.
         changed += _enrichment_apply(lead, enrichment)
         lead._change_reason = f"qualified by the {qualification.provider} provider"
         unsaved = [*dict.fromkeys(changed), "updated_at"]
         _qualification_record(lead, event, qualification, ms)
+        consent = _consent(lead, event, qualification, reading)
         _announce(lead, event, before)
-        if "opted_out" in changed:
-            cadences_on_opt_out(lead=lead, reason="The lead asked not to be contacted.")
-        worth_answering = qualification.intent not in NOISE_INTENTS
+        # A held lead is answered as any other: the draft waits with the hold for the person who settles it.
+        worth_answering = consent != "opted_out" and (qualification.intent not in NOISE_INTENTS or consent == "held")
         if worth_answering and lead.owner_id is None:
             facts = lead_facts(lead, qualification.as_dict(), event)
             # Routing saves the qualification with the owner: one lead update and one history row, not two.
@@ -292,11 +295,43 @@ def event_apply(prepared: Prepared) -> InboundEvent:
             if event.lead_created:
                 cadences_on_lead_created(lead=lead)
             _hot_alert(lead, event, before)
-            # A call is answered by a person or, when missed, by the text-back (integrations.voice).
+            # A call is answered by a person or, when missed, by the text-back (routing.voice).
             if event.channel != Channel.CALL:
                 _respond(lead, event, conversation, qualification, criteria)
     logger.info("event.processed", extra={"event_id": event.pk, "lead_id": lead.pk, "intent": qualification.intent})
     return event
+
+
+# The channel an opt-out in someone's own words is about: the one they wrote on; from a form or a call, all.
+CONSENT_CHANNELS = {Channel.SMS: ConsentRecord.Channel.SMS, Channel.EMAIL: ConsentRecord.Channel.EMAIL}
+
+
+def _consent(lead: Lead, event: InboundEvent, qualification: Qualification, reading: ConsentReading) -> str:
+    """What the message says about consent, acted on: "opted_out", "held" (for a person) or "".
+
+    The person's words decide an opt-out (keywords were already acted on by the SMS webhook; here, sentences in
+    email, chat and forms too); a model's reading alone, or words a person must weigh, only hold the lead.
+    """
+    channel = CONSENT_CHANNELS.get(event.channel, ConsentRecord.Channel.ALL)
+    if reading.kind == "opt_out":
+        flags = {"sms": lead.opted_out, "email": lead.email_opted_out, "all": lead.opted_out and lead.email_opted_out}
+        if not flags[channel]:
+            change = consent_opt_out(
+                channel=channel,
+                how=reading.how,
+                lead=lead,
+                evidence=Evidence(words=event.message, event=event, actor_label=f"{event.channel} {reading.how}"),
+            )
+            for changed in change.leads:
+                if changed.pk == lead.pk:
+                    lead.opted_out, lead.email_opted_out = changed.opted_out, changed.email_opted_out
+        return "opted_out"
+    if reading.kind == "review" or qualification.intent == "opt_out":
+        why = "words a person should weigh" if reading.kind == "review" else f"the {qualification.provider} model"
+        held = consent_hold_set(lead_id=lead.pk, words=event.message, event=event, why=why)
+        lead.consent_hold = held.consent_hold
+        return "held"
+    return ""
 
 
 def _announce(lead: Lead, event: InboundEvent, before: dict) -> None:

@@ -11,7 +11,7 @@ from django.conf import settings
 
 from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import Conversation, Criteria, RulesProvider, openai_provider_build, provider_name
-from integrations.llm.base import NOISE_INTENTS
+from leads.choices import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
 from routing.models import IntentExample, QualificationCriteria
 from routing.selectors import criteria_get_active

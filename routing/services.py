@@ -22,10 +22,12 @@ from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data
 from leads import geo
 from leads.choices import INTENTS, NOISE_INTENTS, OPEN_STAGES, Stage
+from leads.conditions import LeadFacts
 from leads.lock_objects import lead_lock
-from leads.models import InboundEvent, Lead
+from leads.models import ConsentRecord, InboundEvent, Lead
 from leads.normalize import FREE_EMAIL_DOMAINS
 from leads.permissions import is_manager
+from leads.services import Evidence, consent_opt_out, lead_stage_changed
 from routing import assign, engine
 from routing.cadences import cadences_on_reassign
 from routing.directory import RoutingConfig, routing_config
@@ -37,7 +39,7 @@ logger = logging.getLogger(__name__)
 SKILL_KEYS = {"language": ("language",), "product_line": ("product_line", "service"), "lead_type": ("lead_type",)}
 
 
-def lead_facts(lead: Lead, qualification: dict, event: InboundEvent | None = None) -> engine.LeadFacts:
+def lead_facts(lead: Lead, qualification: dict, event: InboundEvent | None = None) -> LeadFacts:
     """The facts rules are matched against, gathered from the lead, its qualification and the event."""
     payload = event.payload if event is not None and isinstance(event.payload, dict) else {}
 
@@ -49,7 +51,7 @@ def lead_facts(lead: Lead, qualification: dict, event: InboundEvent | None = Non
                     return str(value).strip()
         return ""
 
-    return engine.LeadFacts(
+    return LeadFacts(
         channel=event.channel if event is not None else "",
         source=event.source if event is not None else "",
         message=event.message if event is not None else "",
@@ -162,9 +164,7 @@ class RouteDecision:
         return f"{self.match.explanation} → {self.pick.reason}"
 
 
-def route_decide(
-    *, lead: Lead, facts: engine.LeadFacts, lock: bool, exclude: frozenset[int] = frozenset()
-) -> RouteDecision:
+def route_decide(*, lead: Lead, facts: LeadFacts, lock: bool, exclude: frozenset[int] = frozenset()) -> RouteDecision:
     """Which rule matches the lead and which rep it would go to; with ``lock``, under the team row locks."""
     config = routing_config()
     match = engine.choose_rule(facts, config.specs, config.compiled)
@@ -240,7 +240,7 @@ def _assignment_write(
 def lead_route(
     *,
     lead: Lead,
-    facts: engine.LeadFacts,
+    facts: LeadFacts,
     kind: str = Assignment.Kind.ROUTE,
     hop: int = 0,
     exclude: frozenset[int] = frozenset(),
@@ -326,10 +326,8 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
     lead.qualification = {**(lead.qualification or {}), "intent": intent, "relabelled_by": user.get_username()}
     changed = ["qualification", "stage"]
     back_from_noise = Stage.NEW if lead.stage in (Stage.SPAM, Stage.UNQUALIFIED) else lead.stage
+    stage_before = lead.stage
     lead.stage = noise_stage(intent) or back_from_noise
-    if intent == "opt_out" and not lead.opted_out:
-        lead.opted_out = True
-        changed.append("opted_out")
     lead._history_user = user
     lead._change_reason = f"re-labelled {intent}"
     lead.save(update_fields=[*changed, "updated_at"])
@@ -340,6 +338,15 @@ def lead_relabel(*, lead_id: int, intent: str, user) -> Lead:
             text=text[:2000],
             defaults={"source": IntentExample.Source.CORRECTION, "lead": lead, "created_by": user},
         )
+    if intent == "opt_out" and not (lead.opted_out and lead.email_opted_out):
+        # A person read it as an opt-out: the one road, every channel.
+        consent_opt_out(
+            channel="all",
+            how=ConsentRecord.How.PERSON,
+            lead=lead,
+            evidence=Evidence(words=text or "re-labelled as an opt-out", actor=user),
+        )
+    lead_stage_changed(lead, before=stage_before, by=str(user))
     decision_record(
         step=Decision.Step.RELABEL,
         lead=lead,

@@ -2,6 +2,7 @@
 
 from approvals.services import actions_approved_requeue
 from config.versions import one_configuration
+from integrations import calendar, inbound
 from routing import cadences, pipeline, sla
 
 
@@ -30,5 +31,13 @@ def cadence_pass() -> dict:
 
 @one_configuration
 def lost_work_requeue() -> dict:
-    """Scheduled every 5 minutes (migrations routing 0011, 0012): events and approved sends whose task was lost."""
-    return {"events": pipeline.events_unprocessed_requeue(), "actions": actions_approved_requeue()}
+    """Scheduled every 5 minutes (migrations routing 0011, 0012): work whose task was lost is queued again.
+
+    Events not processed, approved sends not claimed, stored webhooks not captured, invites not sent.
+    """
+    return {
+        "events": pipeline.events_unprocessed_requeue(),
+        "actions": actions_approved_requeue(),
+        "webhooks": inbound.webhooks_received_requeue(),
+        "invites": calendar.invites_unsent_requeue(),
+    }

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from django.utils import timezone
 
 from approvals.services import policy_outcome
-from integrations.llm.base import NOISE_INTENTS
+from leads.choices import NOISE_INTENTS
 from leads.models import InboundEvent, Lead
 from leads.selectors import lead_get_by_contact
 from leads.services import FILLABLE_FIELDS, CaptureEvent, capture_clean

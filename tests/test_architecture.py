@@ -110,12 +110,11 @@ def test_the_reactions_are_wired_in_order():
         "lead.first_touch": ["routing.sla.sla_on_first_touch"],
         "lead.opted_out": [
             "approvals.services.proposing.actions_cancel_on_opt_out",
+            "approvals.services.proposing.opt_out_confirm",
             "routing.cadences.triggers.cadences_on_opt_out",
         ],
-        "appointment.booked": [
-            "routing.cadences.triggers.cadences_on_booking",
-            "integrations.outbound.crm_appointment_announce",
-        ],
+        "appointment.booked": ["routing.cadences.triggers.cadences_on_booking"],
+        "appointment.announced": ["integrations.outbound.crm_appointment_announce"],
         "appointment.moved": ["routing.cadences.triggers.cadences_on_appointment_moved"],
         "appointment.cancelled": ["routing.cadences.triggers.cadences_on_appointment_cancelled"],
         "message.undelivered": ["approvals.services.delivery.action_undelivered"],

@@ -25,9 +25,10 @@ from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Stage
 from leads.lock_objects import lead_lock
-from leads.models import Lead, Message
-from leads.selectors import sms_opted_out
-from leads.services import lead_stage_changed, lead_touch
+from leads.models import ConsentRecord, Lead, Message
+from leads.selectors import contact_suppressed, opt_out_confirmable
+from leads.services import consent_confirmation_record, lead_stage_changed, lead_touch
+from leads.unsubscribe import list_unsubscribe_headers
 
 logger = logging.getLogger(__name__)
 
@@ -49,23 +50,61 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
         return _claim_approved(action)
 
 
+def _opted_out(action: Action, lead) -> str:
+    """Why consent forbids ``action`` to reach ``lead`` now ("" when it may go).
+
+    The suppression list is read by the address's digest as well as the lead's flags, so an address that opted
+    out under another lead, or before it was forgotten, is refused too. An opt-out's one confirmation text may
+    reach the number it confirms, within the FCC's five minutes and once.
+    """
+    to = action.payload.get("to", "")
+    if action.kind == Action.Kind.SEND_SMS:
+        confirms = action.payload.get("confirms")
+        if action.workflow == Workflow.OPT_OUT_CONFIRMATION:
+            return (
+                "" if confirms and opt_out_confirmable(confirms, to) else "the opt-out's confirmation is no longer due"
+            )
+        if lead.opted_out or contact_suppressed("sms", to):
+            return "the lead opted out of SMS"
+    if action.kind == Action.Kind.SEND_EMAIL and (lead.email_opted_out or contact_suppressed("email", to.lower())):
+        return "the lead unsubscribed from email"
+    if action.kind == Action.Kind.SEND_CHAT and lead.opted_out and lead.email_opted_out:
+        return "the lead asked not to be contacted"
+    return ""
+
+
 def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
     """Approved -> executing, with its outbound Message; the caller holds the action (row lock, or its creation).
 
-    A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead. Returns
-    None, with the action cancelled, when the lead opted out of SMS since it was approved.
+    A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead. Returns None, with
+    the action cancelled, when consent forbids it now (an opt-out since it was approved), or back in the queue
+    when the lead is held for a person (a model read an opt-out).
     """
     lead = action.lead
-    if action.kind == Action.Kind.SEND_SMS and (lead.opted_out or sms_opted_out(action.payload.get("to", ""))):
+    refused = _opted_out(action, lead) if action.to_lead else ""
+    if refused:
         action.status = Action.Status.CANCELLED
-        action.error = "The lead opted out of SMS."
+        action.error = f"Not sent: {refused}."
         action.save(update_fields=["status", "error", "updated_at"])
         decision_record(
             step=Decision.Step.EXECUTE,
             lead=lead,
             action=action,
-            reasoning="Not sent: the lead opted out of SMS after the action was approved.",
+            reasoning=f"Not sent: {refused} after the action was approved.",
             outcome=Decision.Outcome.SKIPPED,
+        )
+        return None
+    if action.to_lead and lead.consent_hold and action.workflow != Workflow.OPT_OUT_CONFIRMATION:
+        action.status, action.escalated = Action.Status.PENDING, True
+        action.escalation_reason = f"held: {lead.consent_hold}"[:300]
+        action.version += 1
+        action.save(update_fields=["status", "escalated", "escalation_reason", "version", "updated_at"])
+        decision_record(
+            step=Decision.Step.EXECUTE,
+            lead=lead,
+            action=action,
+            reasoning=f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it.",
+            outcome=Decision.Outcome.ESCALATED,
         )
         return None
     action.status = Action.Status.EXECUTING
@@ -123,6 +162,20 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         action.status = Action.Status.DONE
         action.save(update_fields=["status", "updated_at"])
         lead = lead_lock(action.lead_id)
+        if action.workflow == Workflow.OPT_OUT_CONFIRMATION:
+            # A compliance text, not a touch: no stage, no first response, no cadence clock.
+            consent_confirmation_record(
+                lead=lead, opt_out=ConsentRecord.objects.get(pk=action.payload["confirms"]), message=message
+            )
+            decision_record(
+                step=Decision.Step.EXECUTE,
+                lead=lead,
+                action=action,
+                output={"message": message.pk, "provider_id": provider_id},
+                reasoning=f"The opt-out's one confirmation text handed to the {action.channel} backend.{note}",
+                duration_ms=duration_ms,
+            )
+            return
         lead.last_outbound_at = now
         before = lead.stage
         changed = []
@@ -190,7 +243,7 @@ def _slack_nudge(action: Action) -> channels.SendResult:
 def _sender(action: Action, message: Message | None):
     """The channel call that carries the action out."""
     if action.kind == Action.Kind.SEND_SMS:
-        return partial(channels.send_sms, to=message.to, body=message.body)
+        return partial(channels.send_sms, to=message.to, body=message.body, confirming=action.payload.get("confirms"))
     if action.kind == Action.Kind.SEND_CHAT:
         return partial(channels.send_chat, message_id=message.pk)
     if action.kind == Action.Kind.SLACK_NUDGE:
@@ -201,7 +254,13 @@ def _sender(action: Action, message: Message | None):
         return partial(
             channels.send_email, to=action.payload.get("to", ""), subject=action.payload.get("subject", ""), body=body
         )
-    return partial(channels.send_email, to=message.to, subject=message.subject, body=message.body)
+    return partial(
+        channels.send_email,
+        to=message.to,
+        subject=message.subject,
+        body=message.body,
+        headers=list_unsubscribe_headers(action.lead_id, message.to),
+    )
 
 
 def action_execute(*, action_id: int) -> Action | None:

@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.drafting import DraftContent, channel_for
+from approvals.drafting import DraftContent, channel_for, opt_out_confirmation_content
 from approvals.exceptions import ActionNotFound
 from approvals.lock_objects import actions_waiting_lock
 from approvals.models import Action, Policy, Workflow
@@ -39,6 +39,7 @@ def action_propose(
     proposed_by=None,
     policy: Policy | None = None,
     send_here: bool = False,
+    extra_payload: dict | None = None,
 ) -> Action:
     """Create the action ``content`` describes and apply the workflow's Policy to it.
 
@@ -49,7 +50,8 @@ def action_propose(
     proposing many actions (the cadence scheduler) may pass the ``policy`` it already read.
     With ``send_here`` an approved action is claimed in this transaction and sent by this process
     right after commit instead of through the queue (the pipeline's first answer, where every
-    second counts).
+    second counts). ``extra_payload`` joins the action's payload. While a model's reading of an
+    opt-out holds the lead (``Lead.consent_hold``), every proposal waits for a person, escalated.
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
@@ -67,6 +69,12 @@ def action_propose(
         policy=policy,
     )
     status, escalation = outcome.status, outcome.escalation
+    if (
+        getattr(lead, "consent_hold", "")
+        and workflow != Workflow.OPT_OUT_CONFIRMATION
+        and status != Action.Status.SHADOW
+    ):
+        status, escalation = Action.Status.PENDING, f"held: {lead.consent_hold}"
     approved = status == Action.Status.APPROVED
     action = Action.objects.create(
         lead=lead,
@@ -80,6 +88,7 @@ def action_propose(
             "template": content.template_id,
             "rewritten_by": content.rewritten_by,
             "asks_for": content.asks_for,
+            **(extra_payload or {}),
         },
         status=status,
         amount=amount,
@@ -216,12 +225,34 @@ def _message_propose(lead: Lead, workflow: str, body: str, amount, *, proposed_b
     )
 
 
-# The action kinds that reach a lead on each channel a person can opt out of.
-OPT_OUT_KINDS = {"sms": (Action.Kind.SEND_SMS,), "email": (Action.Kind.SEND_EMAIL,)}
+# The action kinds that reach a lead on each channel a person can opt out of ("all": every one of them).
+OPT_OUT_KINDS = {
+    "sms": (Action.Kind.SEND_SMS,),
+    "email": (Action.Kind.SEND_EMAIL,),
+    "all": (Action.Kind.SEND_SMS, Action.Kind.SEND_EMAIL, Action.Kind.SEND_CHAT),
+}
 
 
-def actions_cancel_on_opt_out(*, lead, channel: str, reason: str) -> int:
-    """Cancel what waits to reach ``lead`` on ``channel`` ("" for every channel); returns how many were cancelled."""
-    if not channel:
-        return actions_cancel_waiting(lead=lead, reason=reason)
+def actions_cancel_on_opt_out(*, lead, channel: str, reason: str, record=None, confirm: bool = False) -> int:
+    """Receiver of LEAD_OPTED_OUT: cancel what waits to reach ``lead`` on ``channel``; returns how many."""
     return sum(actions_cancel_waiting(lead=lead, reason=reason, kind=kind) for kind in OPT_OUT_KINDS.get(channel, ()))
+
+
+# The one confirmation goes at once, whatever the workflows' dials: the FCC gives five minutes.
+CONFIRMATION_POLICY = Policy(workflow=Workflow.OPT_OUT_CONFIRMATION, mode=Policy.Mode.AUTO, min_confidence=0)
+
+
+def opt_out_confirm(*, lead, channel: str, reason: str, record=None, confirm: bool = False) -> None:
+    """Receiver of LEAD_OPTED_OUT: propose the opt-out's one confirmation text, sent right after the commit."""
+    if not confirm or record is None or not record.phone:
+        return
+    action_propose(
+        lead=lead,
+        workflow=Workflow.OPT_OUT_CONFIRMATION,
+        content=opt_out_confirmation_content(lead, phone=record.phone, record_id=record.pk),
+        confidence=None,
+        reasoning=f"Confirms the opt-out ({reason})",
+        policy=CONFIRMATION_POLICY,
+        send_here=True,
+        extra_payload={"confirms": record.pk},
+    )

@@ -6,9 +6,7 @@ from typing import Literal, Protocol
 from pydantic import BaseModel, Field
 
 # The intent vocabulary is the leads' (leads.choices); every provider answers in it.
-from leads.choices import INTENTS as INTENTS
-from leads.choices import NOISE_INTENTS as NOISE_INTENTS
-from leads.choices import SALES_INTENTS as SALES_INTENTS
+from leads.choices import INTENTS
 
 FACTS = ("budget", "postal_code", "timeline")
 

@@ -2,7 +2,8 @@
 
 import re
 
-from integrations.llm.base import FACTS, INTENTS, BudgetBand, Criteria
+from integrations.llm.base import FACTS, BudgetBand, Criteria
+from leads.choices import INTENTS
 
 __all__ = ["INTENTS", "Criteria", "budget_bands_parse", "intent_phrases_parse", "required_facts_parse"]
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from integrations.llm.base import NOISE_INTENTS, SALES_INTENTS, Conversation, Criteria, DraftRequest, Qualification
+from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.extract import facts_read, opt_out_answer, qualification_score
+from leads.choices import NOISE_INTENTS, SALES_INTENTS
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from integrations.llm.base import INTENTS, NOISE_INTENTS, Conversation, Criteria
+from integrations.llm.base import Conversation, Criteria
+from leads.choices import INTENTS, NOISE_INTENTS
 
 
 @dataclass(frozen=True)

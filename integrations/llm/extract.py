@@ -8,7 +8,8 @@ thresholds mean the same thing whichever provider answered.
 import re
 from dataclasses import dataclass
 
-from integrations.llm.base import NOISE_INTENTS, SALES_INTENTS, Conversation, Criteria, Qualification, Status
+from integrations.llm.base import Conversation, Criteria, Qualification, Status
+from leads.choices import NOISE_INTENTS, SALES_INTENTS
 
 _AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 MONEY = re.compile(

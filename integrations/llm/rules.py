@@ -3,8 +3,9 @@
 import re
 from functools import lru_cache
 
-from integrations.llm.base import NOISE_INTENTS, Conversation, Criteria, DraftRequest, Qualification
+from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
+from leads.choices import NOISE_INTENTS
 
 # Ordered: the first intent whose pattern matches wins, so noise is checked before buying signals.
 INTENT_PATTERNS: tuple[tuple[str, str], ...] = (

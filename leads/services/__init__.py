@@ -6,19 +6,37 @@ from leads.services.capture import (
     PROCESS_TASK,
     CaptureEvent,
     CaptureResult,
+    ConsentGiven,
     capture_clean,
     lead_capture,
     request_fingerprint,
 )
-from leads.services.consent import sms_consent_set, sms_keyword
+from leads.services.consent import (
+    ConsentChange,
+    Evidence,
+    consent_confirmation_record,
+    consent_hold_resolve,
+    consent_hold_set,
+    consent_opt_in,
+    consent_opt_out,
+    sms_words_consent,
+)
 from leads.services.stage import CLOSED_STAGES, lead_call_log, lead_stage_changed, lead_stage_set, lead_touch
 
 __all__ = [
+    "ConsentChange",
+    "Evidence",
+    "consent_confirmation_record",
+    "consent_hold_resolve",
+    "consent_hold_set",
+    "consent_opt_in",
+    "consent_opt_out",
     "CLOSED_STAGES",
     "FILLABLE_FIELDS",
     "PROCESS_TASK",
     "CaptureEvent",
     "CaptureResult",
+    "ConsentGiven",
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",
@@ -29,6 +47,5 @@ __all__ = [
     "lead_stage_set",
     "lead_touch",
     "request_fingerprint",
-    "sms_consent_set",
-    "sms_keyword",
+    "sms_words_consent",
 ]

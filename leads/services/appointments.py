@@ -15,7 +15,7 @@ from config.queue import enqueue_on_commit
 from leads.choices import Stage
 from leads.lock_objects import appointment_lock, lead_lock
 from leads.models import Appointment, Lead
-from leads.reactions import APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_MOVED
+from leads.reactions import APPOINTMENT_ANNOUNCED, APPOINTMENT_BOOKED, APPOINTMENT_CANCELLED, APPOINTMENT_MOVED
 from leads.services.stage import lead_stage_changed, lead_touch
 
 INVITE_TASK = "integrations.tasks.invite_send"
@@ -149,4 +149,5 @@ def appointment_book(
     enqueue_on_commit(INVITE_TASK, appointment.pk)
     APPOINTMENT_BOOKED.send(appointment=appointment, user=user)
     lead_stage_changed(lead, before=before, by=str(user))
+    APPOINTMENT_ANNOUNCED.send(appointment=appointment, user=user)
     return appointment

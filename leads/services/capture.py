@@ -18,11 +18,28 @@ from leads.models import InboundEvent, Lead
 from leads.normalize import mask_phone, normalize_email, normalize_phone
 from leads.reactions import LEAD_REPLIED
 from leads.selectors import lead_get_by_contact
+from leads.services.consent import Evidence, consent_opt_in
 
 logger = logging.getLogger(__name__)
 
 # Fields copied onto an existing lead only while the lead's own value is still blank.
 FILLABLE_FIELDS = ("name", "company", "postal_code", "country")
+
+
+@dataclass(frozen=True)
+class ConsentGiven:
+    """Consent that came with an event: a form's checked box with the disclosure the site showed, or an API's word.
+
+    ``ip``, ``user_agent`` and ``page_url`` are the web form's evidence (what a dispute asks for).
+    """
+
+    channel: str = "sms"
+    text: str = ""
+    version: str = ""
+    how: str = "form"
+    ip: str | None = None
+    user_agent: str = ""
+    page_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -41,6 +58,7 @@ class CaptureEvent:
     country: str = ""
     received_at: datetime | None = None
     payload: dict = field(default_factory=dict)
+    consent: ConsentGiven | None = None
 
 
 @dataclass(frozen=True)
@@ -179,9 +197,28 @@ def _capture_once(
         )
         if not created:
             LEAD_REPLIED.send(lead=lead, event=inbound)
+        if event.consent is not None:
+            _consent_record(event.consent, lead, inbound)
         enqueue_on_commit(PROCESS_TASK, inbound.pk)
     logger.info(
         "lead.captured",
         extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},
     )
     return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)
+
+
+def _consent_record(consent: ConsentGiven, lead: Lead, inbound: InboundEvent) -> None:
+    consent_opt_in(
+        channel=consent.channel,
+        how=consent.how,
+        lead=lead,
+        evidence=Evidence(
+            words=consent.text,
+            event=inbound,
+            disclosure_version=consent.version,
+            ip=consent.ip,
+            user_agent=consent.user_agent,
+            page_url=consent.page_url,
+            actor_label=inbound.source,
+        ),
+    )

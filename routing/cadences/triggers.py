@@ -167,7 +167,7 @@ def cadences_on_reply(*, lead: Lead, event: InboundEvent) -> None:
     )
 
 
-def cadences_on_opt_out(*, lead: Lead, reason: str, channel: str = "") -> None:
+def cadences_on_opt_out(*, lead: Lead, reason: str, channel: str = "", record=None, confirm: bool = False) -> None:
     """The lead opted out (STOP, or said so), of one channel or of all: every cadence stops."""
     lead_cadences_stop(lead=lead, kind=Enrollment.StopKind.OPT_OUT, reason=reason)
 

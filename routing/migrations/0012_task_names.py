@@ -10,10 +10,15 @@ RENAMED = {
 }
 
 
+def _label(func: str) -> str:
+    # Schedules are named after their task, less ".tasks": "routing.tasks.sla_sweep" is "routing.sla_sweep".
+    return func.replace(".tasks.", ".")
+
+
 def _rename(apps, mapping: dict) -> None:
     Schedule = apps.get_model("django_q", "Schedule")
     for old, new in mapping.items():
-        Schedule.objects.filter(func=old).update(func=new)
+        Schedule.objects.filter(func=old).update(func=new, name=_label(new))
 
 
 def forwards(apps, schema_editor):

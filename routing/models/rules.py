@@ -7,7 +7,8 @@ from django.db import models
 from django.db.models import Q
 
 from audit.history import History
-from routing import assign, engine
+from leads.conditions import empty_conditions, validate_conditions
+from routing import assign
 from routing.models.people import Rep, Team, Territory
 
 
@@ -26,7 +27,7 @@ class RoutingRule(models.Model):
     name = models.CharField(max_length=100)
     priority = models.PositiveIntegerField(default=100, help_text="Lower numbers are tried first.")
     active = models.BooleanField(default=True)
-    conditions = models.JSONField(default=engine.empty_conditions, blank=True)
+    conditions = models.JSONField(default=empty_conditions, blank=True)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.PROTECT, related_name="rules")
     rep = models.ForeignKey(
         Rep, null=True, blank=True, on_delete=models.PROTECT, related_name="rules", help_text="Instead of a team."
@@ -71,7 +72,7 @@ class RoutingRule(models.Model):
         """What would make this rule unusable, by field; empty when it can route."""
         errors = {}
         try:
-            engine.validate_conditions(self.conditions)
+            validate_conditions(self.conditions)
         except ValueError as exc:
             errors["conditions"] = str(exc)
         if self.team_id and self.rep_id:

@@ -4,6 +4,7 @@ The page spans the house (messages through approvals, reassigning through routin
 so it lives on the top floor. Thin: validation here, work in services.
 """
 
+import csv
 from decimal import Decimal, InvalidOperation
 
 from django.conf import settings
@@ -19,15 +20,19 @@ from approvals.drafting import channel_for
 from approvals.models import Action, Workflow
 from approvals.services import message_propose
 from config.exceptions import ApplicationError, Forbidden
+from config.spreadsheets import csv_row
 from leads.choices import INTENTS, Stage
 from leads.filters import STAGE_CHOICES, LeadFilter
-from leads.models import Appointment
+from leads.models import Appointment, ConsentRecord
 from leads.permissions import is_manager
 from leads.selectors import lead_list, lead_timeline
 from leads.services import (
+    Evidence,
     appointment_book,
     appointment_cancel,
     appointment_reschedule,
+    consent_hold_resolve,
+    consent_opt_out,
     lead_call_log,
     lead_stage_set,
     lead_touch,
@@ -91,6 +96,7 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
         "reach": channel_for(lead),
         "sms_max": settings.SMS_MAX_LENGTH,
         "time_zone": lead.timezone or settings.TIME_ZONE,
+        "consent_records": lead.consent_records.select_related("actor"),
         "errors": errors or {},
         "values": values or {},
         **enrollments_context(lead),
@@ -257,3 +263,89 @@ def lead_reassign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
         lead_reassign(lead_id=lead.pk, rep_id=int(rep), user=request.user)
 
     return _lead_change(request, lead_id, change)
+
+
+@login_required
+@require_POST
+def lead_do_not_contact(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """A person marks the lead "do not contact": the one opt-out road, every channel, with who and why."""
+    reason = request.POST.get("reason", "").strip()[:300]
+
+    def change(lead):
+        consent_opt_out(
+            channel=ConsentRecord.Channel.ALL,
+            how=ConsentRecord.How.PERSON,
+            lead=lead,
+            evidence=Evidence(words=reason or "Do not contact (lead page)", actor=request.user),
+        )
+
+    return _lead_change(request, lead_id, change)
+
+
+@login_required
+@require_POST
+def lead_consent_hold(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """A person settles what a model read as an opt-out: confirm it, or dismiss it and let sending go on."""
+    decision = request.POST.get("decision", "")
+
+    def change(lead):
+        if decision not in ("opt_out", "dismiss"):
+            raise ValidationError({"consent": "Choose: it is an opt-out, or it is not."})
+        consent_hold_resolve(lead_id=lead.pk, user=request.user, opt_out=decision == "opt_out")
+
+    return _lead_change(request, lead_id, change)
+
+
+CONSENT_COLUMNS = (
+    "created_at",
+    "kind",
+    "channel",
+    "how",
+    "phone",
+    "email",
+    "words",
+    "disclosure_version",
+    "evidence_event",
+    "evidence_message",
+    "evidence_ref",
+    "ip",
+    "user_agent",
+    "page_url",
+    "actor",
+    "actor_label",
+)
+
+
+@login_required
+@require_GET
+def lead_consent_csv(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """The lead's consent ledger as CSV, to answer a dispute; cells a spreadsheet would run are made text."""
+    lead = _lead_for(request, lead_id)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="consent-lead-{lead.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(CONSENT_COLUMNS)
+    for record in lead.consent_records.select_related("actor"):
+        writer.writerow(
+            csv_row(
+                [
+                    record.created_at.isoformat(),
+                    record.kind,
+                    record.channel,
+                    record.how,
+                    record.phone,
+                    record.email,
+                    record.words,
+                    record.disclosure_version,
+                    record.evidence_event_id or "",
+                    record.evidence_message_id or "",
+                    record.evidence_ref,
+                    record.ip or "",
+                    record.user_agent,
+                    record.page_url,
+                    record.actor.get_username() if record.actor_id else "",
+                    record.actor_label,
+                ]
+            )
+        )
+    return response

@@ -5,7 +5,7 @@ from twilio.request_validator import RequestValidator
 from approvals.models import Action, Policy
 from integrations import channels
 from integrations.models import InboundWebhook
-from leads.models import InboundEvent, Lead, SmsOptOut
+from leads.models import ConsentRecord, InboundEvent, Lead, Suppression
 from tests.conftest import policy_set, user
 from tests.fakes.twilio_server import AUTH_TOKEN
 from tests.integrations.twilio_helpers import PUBLIC, signed_post, sms_params, twilio_settings  # noqa: F401
@@ -93,21 +93,29 @@ def test_stop_words_opt_the_number_out_of_every_sms(text, word, sms_outbox):
     text(sid="SM2", body=word)
     lead.refresh_from_db()
     waiting.refresh_from_db()
-    assert lead.opted_out and SmsOptOut.objects.filter(phone="+15128670100").exists()
+    assert lead.opted_out and Suppression.objects.filter(channel="sms", address="+15128670100").exists()
+    assert lead.consent_records.get(kind=ConsentRecord.Kind.OPT_OUT).how == ConsentRecord.How.KEYWORD
     assert waiting.status == Action.Status.CANCELLED
     assert lead.decisions.filter(step="consent").exists()
-    # The keyword is not a lead message: no second event, nothing drafted in answer.
-    assert lead.events.count() == 1 and lead.actions.count() == 1
+    # The keyword is not a lead message: no second event, nothing drafted in answer but the confirmation.
+    assert lead.events.count() == 1
+    assert list(lead.actions.values_list("workflow", flat=True).order_by("pk")) == [
+        "first_response",
+        "opt_out_confirmation",
+    ]
     with pytest.raises(channels.OptedOut):
         channels.send_sms(to="+15128670100", body="anything")
-    assert sms_outbox == []
+    # The one text the FCC allows after a revocation: it confirms, names the business and how to undo it.
+    [confirmation] = sms_outbox
+    assert "unsubscribed" in confirmation["body"] and "START" in confirmation["body"]
+    assert lead.consent_records.filter(kind=ConsentRecord.Kind.CONFIRMATION).count() == 1
 
 
 def test_start_opts_back_in(text):
     text(sid="SM1", body="STOP")
-    assert SmsOptOut.objects.exists()
+    assert Suppression.objects.exists()
     text(sid="SM2", body="unstop")
-    assert not SmsOptOut.objects.exists()
+    assert not Suppression.objects.exists()
     assert channels.send_sms(to="+15128670100", body="Welcome back").provider_id
 
 

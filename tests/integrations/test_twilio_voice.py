@@ -70,12 +70,12 @@ def test_an_answered_call_is_the_first_touch(ring, sms_outbox):
 
 
 def test_an_opted_out_caller_gets_no_text_back(ring, sms_outbox):
-    from leads.services import sms_consent_set
+    from leads.services import sms_words_consent
 
     ring(VOICE, call("CA1"))
-    sms_consent_set(phone="+15128670600", keyword="STOP")
+    sms_words_consent(phone="+15128670600", body="STOP")
     ring(STATUS, {**call("CA1"), "DialCallStatus": "busy"})
-    assert sms_outbox == [] and not Action.objects.exists()
+    assert not Action.objects.exclude(workflow="opt_out_confirmation").exists(), "no text-back, only the confirmation"
     assert Lead.objects.get().decisions.filter(step="call", outcome="skipped").exists()
 
 

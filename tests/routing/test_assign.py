@@ -4,6 +4,7 @@ from collections import Counter
 from dataclasses import replace
 from datetime import UTC, datetime, time, timedelta
 
+from leads.conditions import LeadFacts
 from routing.assign import (
     FALLBACK,
     LEAST_LOADED,
@@ -16,7 +17,6 @@ from routing.assign import (
     TerritoryInfo,
     assign,
 )
-from routing.engine import LeadFacts
 
 # Tuesday 2026-11-24 15:00 UTC = 09:00 in Chicago, 10:00 in New York.
 NOW = datetime(2026, 11, 24, 15, 0, tzinfo=UTC)

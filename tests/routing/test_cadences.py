@@ -12,7 +12,13 @@ from approvals.models import Action, MessageTemplate, Policy, Workflow
 from approvals.services import action_approve
 from audit.models import Decision
 from leads.models import InboundEvent, Lead, Message
-from leads.services import appointment_book, appointment_cancel, appointment_reschedule, lead_stage_set, sms_consent_set
+from leads.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+    lead_stage_set,
+    sms_words_consent,
+)
 from routing import tasks, timing
 from routing.cadences import cadence_pass, enrollment_create, enrollment_skip, enrollment_stop
 from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun, Team
@@ -243,7 +249,7 @@ def test_a_booking_for_soon_skips_reminders_already_past(lead):
 @pytest.mark.django_db
 def test_texting_stop_stops_every_cadence(lead, run):
     enrollment = enrollment_create(cadence=Cadence.objects.get(name="Quote follow-up"), lead=lead, trigger="test")
-    sms_consent_set(phone=lead.phone, keyword="STOP")
+    sms_words_consent(phone=lead.phone, body="STOP")
     enrollment.refresh_from_db()
     lead.refresh_from_db()
     assert (enrollment.status, enrollment.stop_kind) == ("stopped", "opt_out")

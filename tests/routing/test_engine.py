@@ -1,20 +1,12 @@
-"""The engine is pure: no database."""
+"""The engine and the condition language are pure: no database."""
 
 import random
 import re
 
 import pytest
 
-from routing.engine import (
-    LeadFacts,
-    RuleSpec,
-    choose_rule,
-    compile_conditions,
-    format_lines,
-    parse_lines,
-    rule_matches,
-    validate_conditions,
-)
+from leads.conditions import LeadFacts, compile_conditions, format_lines, parse_lines, validate_conditions
+from routing.engine import RuleSpec, choose_rule, rule_matches
 
 
 def cond(field, op, value=None, match="all"):

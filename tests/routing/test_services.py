@@ -3,9 +3,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 
 from audit.models import Decision
+from leads.conditions import LeadFacts, parse_lines
 from leads.models import Lead
 from routing.directory import config_changed
-from routing.engine import LeadFacts, parse_lines
 from routing.models import Rep, RoutingRule, Team, Territory, WorkingHours
 from routing.services import lead_route
 from tests.concurrency import run_in_threads

@@ -9,9 +9,9 @@ from django.db import transaction
 from approvals.gates import GATE_FIELDS
 from approvals.models import BusinessHours, MessageTemplate, Policy, PolicyGate, Reviewer, Workflow
 from integrations.models import ChatWidget
+from leads.conditions import parse_lines
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
-from routing import engine
 from routing.models import Cadence, CadenceStep, QualificationCriteria, Rep, RoutingRule, Team, Territory
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
@@ -206,7 +206,7 @@ class Command(BaseCommand):
                     "priority": priority,
                     "team": team,
                     "active": True,
-                    "conditions": engine.parse_lines(conditions),
+                    "conditions": parse_lines(conditions),
                     **extra,
                 },
             )
@@ -222,7 +222,7 @@ class Command(BaseCommand):
             policy=Policy.objects.get(workflow=Workflow.FIRST_RESPONSE),
             name="First message to a VIP account",
             defaults={
-                "conditions": engine.parse_lines("vip is yes\nfirst_message is yes", fields=GATE_FIELDS),
+                "conditions": parse_lines("vip is yes\nfirst_message is yes", fields=GATE_FIELDS),
                 "reviewer": Reviewer.MANAGER,
             },
         )
