@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from integrations.llm.base import Conversation, Criteria, Qualification, Status
 from leads.choices import NOISE_INTENTS, SALES_INTENTS
+from leads.consent_words import consent_reading
 
 _AMOUNT = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 MONEY = re.compile(
@@ -42,14 +43,6 @@ SPAM_PHRASES = re.compile(
 )
 VOWELS = re.compile(r"[aeiouyáéíóúü]", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
-# Opt-out is a legal matter, not a guess: these are checked before any model and always win.
-OPT_OUT = re.compile(
-    r"^\W*(stop|stopall|unsubscribe|cancel|end|quit|opt[ -]?out)\W*$"
-    r"|\b(remove me|take me off|do not (contact|text|call|email)|don'?t (contact|text|call|email) me|"
-    r"stop (texting|calling|emailing|messaging|contacting)|no me (manden|envíen|escriban)|"
-    r"unsubscribe|mailing list|wrong number\W+.*\bstop\b)",
-    re.IGNORECASE,
-)
 
 
 def _amount(digits: str | None, suffix: str | None) -> float | None:
@@ -239,11 +232,12 @@ def qualification_score(
 
 
 def opt_out_answer(conversation: Conversation, facts: Facts, criteria: Criteria, provider: str) -> Qualification | None:
-    """The answer for a message with opt-out words, or None. Opt-out is decided by the words, never by a model."""
-    found = OPT_OUT.search(conversation.message)
-    if not found:
+    """The answer for a message with opt-out words, or None. Opt-out is decided by the words, never by a model:
+    leads.consent_words reads them (keywords, unambiguous sentences), the same reading the consent road acts on."""
+    reading = consent_reading(conversation.message)
+    if reading.kind != "opt_out":
         return None
-    why = f"Opt-out words '{found.group(0).strip()}'"
+    why = f"Opt-out words '{reading.words}'"
     return qualification_score(
         intent="opt_out", facts=facts, criteria=criteria, confidence=0.95, provider=provider, why=why
     )

@@ -4,8 +4,9 @@ import re
 from functools import lru_cache
 
 from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
-from integrations.llm.extract import OPT_OUT, facts_read, qualification_score
+from integrations.llm.extract import facts_read, qualification_score
 from leads.choices import NOISE_INTENTS
+from leads.consent_words import consent_reading
 
 # Ordered: the first intent whose pattern matches wins, so noise is checked before buying signals.
 INTENT_PATTERNS: tuple[tuple[str, str], ...] = (
@@ -81,9 +82,9 @@ def compile_patterns(intent_phrases: tuple[tuple[str, tuple[str, ...]], ...]) ->
 def rules_intent(conversation: Conversation, criteria: Criteria) -> tuple[str, str]:
     """The intent the keyword rules see, and the words that decided it."""
     text = conversation.message
-    found = OPT_OUT.search(text)
-    if found:
-        return "opt_out", f"opt-out words '{found.group(0).strip()}'"
+    reading = consent_reading(text)
+    if reading.kind == "opt_out":
+        return "opt_out", f"opt-out words '{reading.words}'"
     if GREETING_ONLY.match(text):
         return "other", "a short acknowledgement"
     for intent, pattern in compile_patterns(criteria.intent_phrases):
