@@ -50,6 +50,8 @@ class ActionOutputSerializer(serializers.ModelSerializer):
             "review_by",
             "amount",
             "snoozed_until",
+            "not_before",
+            "held_reason",
             "version",
             "edited",
             "edit_distance",

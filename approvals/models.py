@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.template import Context, Template, TemplateSyntaxError
+from django.utils import timezone
 
 from approvals.gates import GATE_FIELDS
 from audit.history import History
@@ -233,6 +234,10 @@ class Action(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     snoozed_until = models.DateTimeField(null=True, blank=True)
+    # An approved text held for quiet hours goes at this instant (UTC), not before; held_reason says why, in the
+    # words a person reads ('held for quiet hours in FL until 08:00 …'). Set by approvals.services.quiet_hours.
+    not_before = models.DateTimeField(null=True, blank=True)
+    held_reason = models.CharField(max_length=300, blank=True)
     # Bumped on every change: a form holding an older version is stale and must not overwrite.
     version = models.PositiveIntegerField(default=1)
     edited = models.BooleanField(default=False)
@@ -265,6 +270,10 @@ class Action(models.Model):
             models.Index(
                 fields=["created_at", "id"], condition=Q(status__in=["pending", "failed"]), name="action_queue"
             ),
+            # The minute sweep reads only approved texts held for quiet hours, by when they may go.
+            models.Index(
+                fields=["not_before"], condition=Q(status="approved", not_before__isnull=False), name="action_held"
+            ),
         ]
 
     def __str__(self):
@@ -286,6 +295,11 @@ class Action(models.Model):
             cls.Kind.CALL_TASK: "call",
             cls.Kind.SLACK_NUDGE: "slack",
         }.get(kind, "email")
+
+    @property
+    def held(self) -> bool:
+        """Approved and waiting for quiet hours to end (``not_before`` still ahead)."""
+        return self.status == self.Status.APPROVED and self.not_before is not None and self.not_before > timezone.now()
 
     @property
     def to_lead(self) -> bool:

@@ -21,6 +21,7 @@ ESCALATIONS = {
     "gate": ("Held by a gate", Q(escalation_reason__startswith="gate")),
     "confidence": ("Low confidence", Q(escalation_reason__startswith="confidence")),
     "failed": ("Failed sends", Q(status=Action.Status.FAILED)),
+    "quiet_hours": ("Held for quiet hours", Q(status=Action.Status.APPROVED, not_before__isnull=False)),
     "manager": ("Waiting for a manager", Q(review_by=Reviewer.MANAGER)),
     "none": ("Not escalated", Q(escalated=False)),
 }
@@ -34,7 +35,7 @@ def action_list(*, user) -> QuerySet[Action]:
 
 
 def action_queue(*, user, sort: str = "oldest", now=None) -> QuerySet[Action]:
-    """What waits for a person: pending actions (not snoozed) and failed sends, oldest or hottest first.
+    """What waits: pending actions (not snoozed), failed sends and texts held for quiet hours, oldest or hottest first.
 
     Reps see their own leads' actions that a rep may decide; managers see every queue. The queue's
     filters (rep, workflow, escalation) are approvals.filters.ActionFilter, shared with the API.
@@ -43,6 +44,8 @@ def action_queue(*, user, sort: str = "oldest", now=None) -> QuerySet[Action]:
     queryset = action_list(user=user).filter(
         Q(status=Action.Status.FAILED)
         | Q(status=Action.Status.PENDING) & (Q(snoozed_until__isnull=True) | Q(snoozed_until__lte=now))
+        # Approved, but the law holds the text: a person sees what goes later, and when.
+        | Q(status=Action.Status.APPROVED, not_before__gt=now)
     )
     if not is_manager(user):
         queryset = queryset.filter(review_by=Reviewer.REP)

@@ -14,3 +14,9 @@ def action_execute(action_id: int) -> str:
 def executions_stalled() -> int:
     """Scheduled every 5 minutes (migrations integrations 0007, routing 0012): sends a dead worker left half-done."""
     return services.executions_stalled()
+
+
+@one_configuration
+def actions_held_release() -> int:
+    """Scheduled every minute (migration approvals 0012): texts held for quiet hours whose minute has come."""
+    return services.actions_held_release()

@@ -291,7 +291,8 @@ ENRICHMENT_PROVIDERS = env.list(
 )
 FORM_RATE_LIMIT_PER_MINUTE = env.int("FORM_RATE_LIMIT_PER_MINUTE", default=20)
 
-# Cadences: when a channel may reach a lead on the lead's clock unless a Quiet hours row says otherwise;
+# Cadences: when a channel may reach a lead on the lead's clock unless a Quiet hours row says otherwise (texts also
+# keep to the law's quiet hours, routing.quiet, and the executor holds texts outside this window too);
 # enrollments locked per scheduler transaction; tries of a failing step (backing off) before it is marked failed;
 # scheduler tasks that share a large pass; how long after a step a reply still counts for it.
 CADENCE_QUIET_HOURS = env.str("CADENCE_QUIET_HOURS", default="08:00-21:00")
@@ -300,6 +301,11 @@ CADENCE_MAX_ATTEMPTS = env.int("CADENCE_MAX_ATTEMPTS", default=4)
 CADENCE_RETRY_MINUTES = env.int("CADENCE_RETRY_MINUTES", default=2)
 CADENCE_PARALLEL = env.int("CADENCE_PARALLEL", default=2)
 CADENCE_REPLY_DAYS = env.int("CADENCE_REPLY_DAYS", default=14)
+# Quiet hours that know the law (routing.quiet, docs/quiet-hours.md): the states the business texts and calls
+# (ISO 3166-2, e.g. "US-FL,US-CT"), whose strictest rule applies to a lead whose state is unknown (none: the federal
+# 8:00-21:00); and how many minutes after the person's own message a direct reply may go at any hour.
+BUSINESS_STATES = env.list("BUSINESS_STATES", default=[])
+QUIET_HOURS_REPLY_MINUTES = env.int("QUIET_HOURS_REPLY_MINUTES", default=15)
 
 # Reports: an open lead not written to for this many days is idle; a quote with no follow-up after this many days
 # leaks; the model's price per 1,000 tokens in and out (AI quality's cost; gpt-4o-mini's list price by default).

@@ -21,6 +21,7 @@ from routing.models import (
     IntentExample,
     QualificationCriteria,
     QuietHours,
+    QuietHoursRule,
     Rep,
     RoutingRule,
     Team,
@@ -252,6 +253,47 @@ class EnrollmentAdmin(ReadOnlyAdmin):
 @admin.register(QuietHours)
 class QuietHoursAdmin(SimpleHistoryAdmin):
     list_display = ["channel", "allowed_from", "allowed_until"]
+
+
+@admin.register(QuietHoursRule)
+class QuietHoursRuleAdmin(SimpleHistoryAdmin):
+    """The law's quiet hours per region (docs/quiet-hours.md): edited here, with history, when a law changes."""
+
+    formfield_overrides = HTTPS_URLS
+    list_display = ["region", "name", "weekdays", "saturday", "sunday", "holidays_closed", "law", "checked_on"]
+    list_filter = ["holidays_closed"]
+    search_fields = ["region", "name", "law"]
+    fieldsets = [
+        (None, {"fields": ["region", "name"]}),
+        (
+            "Hours on the lead's clock (blank both times: nothing goes that day)",
+            {
+                "fields": [
+                    ("weekdays_from", "weekdays_until"),
+                    ("saturday_from", "saturday_until"),
+                    ("sunday_from", "sunday_until"),
+                    "holidays_closed",
+                ]
+            },
+        ),
+        ("Source", {"fields": ["law", "source_url", "checked_on", "note"]}),
+    ]
+
+    @admin.display(description="Mon-Fri")
+    def weekdays(self, rule):
+        return _window_text(rule.day_window("weekdays"))
+
+    @admin.display(description="Sat")
+    def saturday(self, rule):
+        return _window_text(rule.day_window("saturday"))
+
+    @admin.display(description="Sun")
+    def sunday(self, rule):
+        return _window_text(rule.day_window("sunday"))
+
+
+def _window_text(window) -> str:
+    return f"{window.allowed_from:%H:%M}–{window.allowed_until:%H:%M}" if window else "closed"
 
 
 @admin.register(Holiday)

@@ -6,10 +6,10 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         # Importing directory and reasoning connects the signals that invalidate the cached configuration.
-        from approvals.reactions import ACTION_SENT
+        from approvals.reactions import ACTION_QUIET_HOURS, ACTION_SENT
         from integrations.outbound import SLACK_CHANNEL_FOR
         from leads import reactions
-        from routing import cadences, directory, reasoning  # noqa: F401
+        from routing import cadences, directory, quiet, reasoning  # noqa: F401
         from routing.sla import sla_on_first_touch
 
         # What routing does about things that happen below it (config.reactions); tests/test_architecture.py
@@ -24,4 +24,6 @@ class RoutingConfig(AppConfig):
         reactions.APPOINTMENT_MOVED.connect(cadences.cadences_on_appointment_moved, app=app)
         reactions.APPOINTMENT_CANCELLED.connect(cadences.cadences_on_appointment_cancelled, app=app)
         ACTION_SENT.connect(cadences.cadences_on_sent, app=app)
+        # The executor (approvals) asks here whether a text may go now: the law's rules and the lead's clock live here.
+        ACTION_QUIET_HOURS.connect(quiet.action_quiet_hours, app=app)
         SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)

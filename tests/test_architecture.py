@@ -119,6 +119,7 @@ def test_the_reactions_are_wired_in_order():
         "appointment.cancelled": ["routing.cadences.triggers.cadences_on_appointment_cancelled"],
         "message.undelivered": ["approvals.services.delivery.action_undelivered"],
         "action.sent": ["routing.cadences.triggers.cadences_on_sent"],
+        "action.quiet_hours": ["routing.quiet.action_quiet_hours"],
         "slack.channel_for": ["routing.directory.team_slack_channel"],
     }
 

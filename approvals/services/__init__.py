@@ -26,7 +26,6 @@ from approvals.services.execution import (
     EXECUTE_TASK,
     action_execute,
     action_send_after_commit,
-    actions_approved_requeue,
     executions_stalled,
     retrying,
 )
@@ -41,6 +40,8 @@ from approvals.services.proposing import (
     system_message_propose,
     workflow_check,
 )
+from approvals.services.quiet_hours import quiet_hold
+from approvals.services.requeue import actions_approved_requeue, actions_held_release
 
 __all__ = [
     "ActionForbidden",
@@ -69,6 +70,7 @@ __all__ = [
     "action_undelivered",
     "actions_approved_requeue",
     "actions_cancel_waiting",
+    "actions_held_release",
     "body_validate",
     "edit_distance",
     "executions_stalled",
@@ -80,6 +82,7 @@ __all__ = [
     "policy_graduate",
     "policy_outcome",
     "policy_update",
+    "quiet_hold",
     "retrying",
     "system_message_propose",
     "workflow_check",

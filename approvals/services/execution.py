@@ -17,9 +17,10 @@ from django.utils import timezone
 from approvals.lock_objects import action_lock, action_lock_or_skip
 from approvals.models import Action, Workflow
 from approvals.reactions import ACTION_SENT
+from approvals.services.quiet_hours import quiet_hold
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record, decisions_batched
-from config.queue import enqueue_on_commit, requeue, requeue_cutoff, run_after_commit
+from config.queue import enqueue_on_commit, run_after_commit
 from integrations import channels
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
@@ -43,9 +44,8 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     with transaction.atomic():
         action = action_lock(action_id)
         if action is None or action.status != Action.Status.APPROVED:
-            logger.info(
-                "action.execute_skipped", extra={"action_id": action_id, "status": getattr(action, "status", None)}
-            )
+            status = getattr(action, "status", None)
+            logger.info("action.execute_skipped", extra={"action_id": action_id, "status": status})
             return None
         return _claim_approved(action)
 
@@ -77,8 +77,8 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
     """Approved -> executing, with its outbound Message; the caller holds the action (row lock, or its creation).
 
     A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead. Returns None, with
-    the action cancelled, when consent forbids it now (an opt-out since it was approved), or back in the queue
-    when the lead is held for a person (a model read an opt-out).
+    the action cancelled, when consent forbids it now (an opt-out since it was approved), back in the queue
+    when the lead is held for a person (a model read an opt-out), or still approved when quiet hours hold a text.
     """
     lead = action.lead
     refused = _opted_out(action, lead) if action.to_lead else ""
@@ -106,6 +106,8 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
             reasoning=f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it.",
             outcome=Decision.Outcome.ESCALATED,
         )
+        return None
+    if action.to_lead and quiet_hold(action):  # a text the law does not allow now: still approved, it goes then
         return None
     action.status = Action.Status.EXECUTING
     action.attempts += 1
@@ -271,9 +273,7 @@ def action_execute(*, action_id: int) -> Action | None:
     worker killed mid-send leaves it visibly ``executing`` rather than risking a second text.
     """
     claimed = _claim(action_id)
-    if claimed is None:
-        return None
-    return _carry_out(*claimed)
+    return _carry_out(*claimed) if claimed is not None else None
 
 
 def action_send_after_commit(action: Action) -> None:
@@ -378,16 +378,6 @@ def executions_stalled(*, older_than_minutes: int | None = None, now=None) -> in
                 _fail(action, message, STALLED, reason="send interrupted")
             found += 1
     return found
-
-
-def actions_approved_requeue(*, older_than_minutes: int | None = None, now=None) -> int:
-    """Queue again the sends of actions approved long ago and still not claimed; returns how many.
-
-    A second task for an action whose first is merely late sends nothing: the claim lets one through.
-    """
-    cutoff = requeue_cutoff(older_than_minutes, now)
-    waiting = Action.objects.filter(status=Action.Status.APPROVED, updated_at__lt=cutoff).order_by("updated_at")
-    return requeue(EXECUTE_TASK, waiting.values_list("pk", flat=True))
 
 
 def retrying(call, *, attempts: int | None = None, delay: float | None = None):

@@ -19,7 +19,7 @@ from audit.models import Decision
 from audit.services import decision_record
 from config.versions import SETTINGS_KEY, Snapshot
 from leads.models import Lead
-from routing import timing
+from routing import quiet, timing
 from routing.models import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
 
 logger = logging.getLogger(__name__)
@@ -111,13 +111,19 @@ def step_due(enrollment: Enrollment, cadence: Cadence, step: CadenceStep, rules:
 
 
 def step_slot(moment: datetime, lead: Lead, step: CadenceStep, rules: Rules) -> datetime:
-    """The first instant at or after ``moment`` the step's channel may reach ``lead`` (quiet hours, business days)."""
+    """The first instant at or after ``moment`` the step's channel may reach ``lead`` (quiet hours, business days).
+
+    SMS and call steps: the stricter of the channel's window and the law's rule for the lead's state, on the lead's
+    clock (routing.quiet). Email keeps the channel's window only: the state laws are about calls and texts.
+    """
+    business_days_only = step.delay_unit == CadenceStep.Unit.BUSINESS_DAYS
+    window = rules.window(step.channel)
+    if step.channel in quiet.LAW_CHANNELS:
+        return quiet.quiet_slot(
+            moment, lead, window=window, holidays=rules.holidays, business_days_only=business_days_only
+        )
     return timing.next_allowed(
-        moment,
-        tz=lead_tz(lead),
-        window=rules.window(step.channel),
-        holidays=rules.holidays,
-        business_days_only=step.delay_unit == CadenceStep.Unit.BUSINESS_DAYS,
+        moment, tz=lead_tz(lead), window=window, holidays=rules.holidays, business_days_only=business_days_only
     )
 
 

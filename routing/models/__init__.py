@@ -1,5 +1,5 @@
 """Routing's models: who can take leads (people.py), what qualification reads (reasoning.py), who gets a
-lead (rules.py) and how it is followed up (cadences.py)."""
+lead (rules.py), how it is followed up (cadences.py) and when the law lets it be texted or called (quiet.py)."""
 
 from routing.models.cadences import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
 from routing.models.people import (
@@ -12,6 +12,7 @@ from routing.models.people import (
     available_time_zones,
     skill_set,
 )
+from routing.models.quiet import QuietHoursRule
 from routing.models.reasoning import IntentExample, QualificationCriteria
 from routing.models.rules import Assignment, RoutingRule
 
@@ -25,6 +26,7 @@ __all__ = [
     "IntentExample",
     "QualificationCriteria",
     "QuietHours",
+    "QuietHoursRule",
     "Rep",
     "RoutingRule",
     "StepRun",

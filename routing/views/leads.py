@@ -11,9 +11,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from approvals.drafting import channel_for
@@ -91,7 +93,11 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
         "stages": Stage.choices,
         "is_manager": manager,
         "reps": _reps() if manager else [],
-        "open_actions": lead.actions.filter(status__in=[Action.Status.PENDING, Action.Status.FAILED]),
+        # What waits: for a person (pending, failed sends) or for quiet hours to end (approved texts held).
+        "open_actions": lead.actions.filter(
+            Q(status__in=[Action.Status.PENDING, Action.Status.FAILED])
+            | Q(status=Action.Status.APPROVED, not_before__gt=timezone.now())
+        ),
         "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
         "reach": channel_for(lead),
         "sms_max": settings.SMS_MAX_LENGTH,

@@ -20,8 +20,8 @@ from leads.services import (
     sms_words_consent,
 )
 from routing import tasks, timing
-from routing.cadences import cadence_pass, enrollment_create, enrollment_skip, enrollment_stop
-from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, Rep, StepRun, Team
+from routing.cadences import Rules, cadence_pass, enrollment_create, enrollment_skip, enrollment_stop, step_slot
+from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, QuietHoursRule, Rep, StepRun, Team
 from routing.selectors import cadence_report
 from routing.services import lead_reassign
 from tests.conftest import policy_set, user
@@ -68,10 +68,23 @@ def drain(run):
     return _drain
 
 
+ALL_DAY = (time(0), time(23, 59, 59, 999999))
+
+
 @pytest.fixture
-def all_day(settings):
-    """Quiet hours that never close, for tests about something else that step the clock by minutes."""
+def all_day(settings, db):
+    """Quiet hours that never close, for tests about something else that step the clock by minutes.
+
+    The law's rules are opened too (saved, as the admin does, so the snapshot hears of it): SMS and call steps
+    keep to the stricter of the channel's window and the law's.
+    """
     settings.CADENCE_QUIET_HOURS = "00:00-23:59:59.999999"
+    for rule in QuietHoursRule.objects.all():
+        for day in ("weekdays", "saturday", "sunday"):
+            setattr(rule, f"{day}_from", ALL_DAY[0])
+            setattr(rule, f"{day}_until", ALL_DAY[1])
+        rule.holidays_closed = False
+        rule.save()
 
 
 @pytest.fixture
@@ -195,15 +208,15 @@ def test_a_step_outside_quiet_hours_moves_to_the_next_allowed_minute(lead, run):
 def test_quiet_hours_edited_after_scheduling_are_honoured_at_run_time(lead, run):
     enrollment = enrollment_create(cadence=one_step_cadence(), lead=lead, trigger="test")
     local = enrollment.next_run_at.astimezone(tz_of(lead))
-    # A window that has closed for today by the time the step runs.
-    QuietHours.objects.create(channel="sms", allowed_from=time(0), allowed_until=time(0, 1))
+    # A one-minute window (inside the law's 8:00-21:00), most likely not open when the step runs.
+    QuietHours.objects.create(channel="sms", allowed_from=time(8), allowed_until=time(8, 1))
     result = run(enrollment.next_run_at)
     enrollment.refresh_from_db()
-    if local.time() >= time(0, 1):
-        assert (result.moved, result.proposed) == (1, 0)
-        assert enrollment.next_run_at.astimezone(tz_of(lead)).time() == time(0)
-    else:
+    if time(8) <= local.time() < time(8, 1):
         assert result.proposed == 1
+    else:
+        assert (result.moved, result.proposed) == (1, 0)
+        assert enrollment.next_run_at.astimezone(tz_of(lead)).time() == time(8)
 
 
 @pytest.mark.django_db
@@ -431,3 +444,31 @@ def test_the_sweep_asks_other_workers_to_share_a_large_pass(
     summary = tasks.cadence_sweep()
     assert StepRun.objects.filter(status="proposed").count() == 6
     assert summary["proposed"] < 6
+
+
+@pytest.mark.django_db
+def test_sms_and_call_steps_keep_to_the_state_law_and_email_steps_to_their_window(demo, capture):
+    texts = MessageTemplate.objects.get(name="Quote check-in (SMS)")
+    email = MessageTemplate.objects.get(name="Quote last call (email)")
+    cadence = Cadence.objects.create(name="State law", trigger=Cadence.Trigger.MANUAL)
+    kinds = [("sms", texts, ""), ("email", email, ""), ("call", None, "Call {{ first_name }}")]
+    for position, (channel, template, note) in enumerate(kinds):
+        CadenceStep.objects.create(cadence=cadence, position=position, channel=channel, template=template, note=note)
+    steps = list(cadence.steps.order_by("position"))
+    rules = Rules()
+
+    def slots(lead, moment):
+        return [step_slot(moment, lead, step, rules).astimezone(tz_of(lead)).strftime("%a %H:%M") for step in steps]
+
+    hartford = Lead.objects.get(pk=capture(name="Chris", phone="+18605550111", postal_code="06103").json()["lead"])
+    assert (hartford.region, hartford.timezone) == ("US-CT", "America/New_York")
+    thursday_0830 = timing.local_at(date(2027, 1, 7), time(8, 30), tz_of(hartford))
+    assert slots(hartford, thursday_0830) == ["Thu 09:00", "Thu 08:30", "Thu 09:00"], "Connecticut: 9 a.m. for texts"
+
+    dallas = Lead.objects.get(pk=capture(name="Tex", phone="+12145550111", postal_code="75201").json()["lead"])
+    sunday_1000 = timing.local_at(date(2027, 1, 10), time(10), tz_of(dallas))
+    assert slots(dallas, sunday_1000) == ["Sun 12:00", "Sun 10:00", "Sun 12:00"], "Texas: Sundays from noon"
+
+    cadence = one_step_cadence("Texas Sunday")
+    enrollment = enrollment_create(cadence=cadence, lead=dallas, trigger="test", started_at=sunday_1000)
+    assert enrollment.next_run_at == timing.local_at(date(2027, 1, 10), time(12), tz_of(dallas)), "moved, not dropped"

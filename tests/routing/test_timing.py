@@ -87,3 +87,40 @@ def test_appointment_reminders_count_back():
     assert timing.offset(appointment, delay=24, unit=timing.HOURS, tz=NY, holidays=(), before=True) == ny(
         2026, 12, 2, 10, 0
     )
+
+
+RHODE_ISLAND = timing.Week(
+    timing.Window(time(9), time(18)), timing.Window(time(10), time(17)), None, holidays_closed=True
+)
+
+
+def test_a_week_gives_each_kind_of_day_its_window_and_closes_holidays():
+    assert RHODE_ISLAND.window_on(date(2026, 12, 4)) == timing.Window(time(9), time(18))  # Friday
+    assert RHODE_ISLAND.window_on(date(2026, 12, 5)) == timing.Window(time(10), time(17))  # Saturday
+    assert RHODE_ISLAND.window_on(date(2026, 12, 6)) is None  # Sunday: closed
+    assert RHODE_ISLAND.window_on(date(2026, 12, 7), {date(2026, 12, 7)}) is None  # a holiday Monday
+
+
+def test_the_stricter_of_two_weeks_is_each_day_s_overlap():
+    federal = timing.Week.every_day(WINDOW)
+    nine, noon = timing.Window(time(9), time(21)), timing.Window(time(12), time(21))
+    texas = timing.Week(nine, nine, noon)
+    both = federal.stricter(texas).stricter(RHODE_ISLAND)
+    assert both == timing.Week(timing.Window(time(9), time(18)), timing.Window(time(10), time(17)), None, True)
+    assert timing.narrower(timing.Window(time(8), time(9)), timing.Window(time(10), time(11))) is None
+    assert timing.Week.every_day(None).never_open
+
+
+def test_next_open_skips_closed_days_and_crosses_a_dst_change_on_the_wall_clock():
+    # Saturday Oct 31, 2026 17:30 EDT in Rhode Island: Sunday is closed; Monday 09:00 is EST after the fall back.
+    saturday_evening = ny(2026, 10, 31, 17, 30)
+    monday = timing.next_open(saturday_evening, tz=NY, week=RHODE_ISLAND)
+    assert monday == datetime(2026, 11, 2, 14, 0, tzinfo=UTC)
+    assert monday.astimezone(NY).strftime("%a %H:%M %Z") == "Mon 09:00 EST"
+    inside = ny(2026, 12, 4, 10, 0)
+    assert timing.next_open(inside, tz=NY, week=RHODE_ISLAND) is inside, "already allowed: the moment itself"
+
+
+def test_next_open_is_none_when_nothing_ever_opens():
+    weekends_only = timing.Week(None, WINDOW, WINDOW)
+    assert timing.next_open(ny(2026, 12, 4, 10, 0), tz=NY, week=weekends_only, business_days_only=True) is None
