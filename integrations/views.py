@@ -9,7 +9,6 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
-from leads.consent_words import consent_reading
 from rest_framework import serializers
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -21,6 +20,7 @@ from integrations.inbound import webhook_receive
 from integrations.mail import parse_form_message, raw_store
 from integrations.models import ChatWidget, InboundWebhook, LeadSource
 from integrations.signatures import secret_equal, twilio_signed
+from leads.consent_words import consent_reading
 from leads.services import sms_words_consent
 
 logger = logging.getLogger(__name__)

@@ -10,6 +10,7 @@ class RoutingConfig(AppConfig):
         from integrations.outbound import SLACK_CHANNEL_FOR
         from leads import reactions
         from routing import cadences, directory, reasoning  # noqa: F401
+        from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
 
         # What routing does about things that happen below it (config.reactions); tests/test_architecture.py
@@ -25,3 +26,5 @@ class RoutingConfig(AppConfig):
         reactions.APPOINTMENT_CANCELLED.connect(cadences.cadences_on_appointment_cancelled, app=app)
         ACTION_SENT.connect(cadences.cadences_on_sent, app=app)
         SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)
+        reactions.PERSON_FORGET.connect(routing_forget, app=app)
+        reactions.PERSON_EXPORT.connect(routing_export, app=app)

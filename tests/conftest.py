@@ -74,6 +74,14 @@ def capture(api, django_capture_on_commit_callbacks):
     return _capture
 
 
+@pytest.fixture
+def everywhere(demo, capture, django_capture_on_commit_callbacks, monkeypatch):
+    """A person held in every kind of row (tests/people.py); their lead. For the export and erasure tests."""
+    from tests.people import remember_everywhere
+
+    return remember_everywhere(capture, django_capture_on_commit_callbacks, monkeypatch)
+
+
 def killed_mid_send(action, *, provider_got_it: bool) -> None:
     """A worker claims the action and is killed, before or after the provider took the message."""
     from datetime import timedelta

@@ -120,6 +120,16 @@ def test_the_reactions_are_wired_in_order():
         "message.undelivered": ["approvals.services.delivery.action_undelivered"],
         "action.sent": ["routing.cadences.triggers.cadences_on_sent"],
         "slack.channel_for": ["routing.directory.team_slack_channel"],
+        "person.forget": [
+            "integrations.privacy.integrations_forget",
+            "approvals.services.privacy.actions_forget",
+            "routing.privacy.routing_forget",
+        ],
+        "person.export": [
+            "integrations.privacy.integrations_export",
+            "approvals.services.privacy.actions_export",
+            "routing.privacy.routing_export",
+        ],
     }
 
 
