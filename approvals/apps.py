@@ -7,6 +7,7 @@ class ApprovalsConfig(AppConfig):
     def ready(self):
         # What approvals does about things that happen to leads below it (config.reactions).
         from approvals.services import action_undelivered, actions_cancel_waiting
+        from approvals.services.privacy import actions_export, actions_forget
         from approvals.services.proposing import actions_cancel_on_opt_out, opt_out_confirm
         from leads import reactions
 
@@ -14,3 +15,5 @@ class ApprovalsConfig(AppConfig):
         reactions.LEAD_OPTED_OUT.connect(actions_cancel_on_opt_out, app=self.label)
         reactions.LEAD_OPTED_OUT.connect(opt_out_confirm, app=self.label)
         reactions.MESSAGE_UNDELIVERED.connect(action_undelivered, app=self.label)
+        reactions.PERSON_FORGET.connect(actions_forget, app=self.label)
+        reactions.PERSON_EXPORT.connect(actions_export, app=self.label)

@@ -36,6 +36,7 @@ class Decision(models.Model):
         CALL = "call", "Call"
         NOTIFY = "notify", "Notified"
         CADENCE = "cadence", "Cadence"
+        PRIVACY = "privacy", "Privacy (export or erasure)"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

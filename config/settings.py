@@ -306,6 +306,8 @@ CADENCE_REPLY_DAYS = env.int("CADENCE_REPLY_DAYS", default=14)
 # 8:00-21:00); and how many minutes after the person's own message a direct reply may go at any hour.
 BUSINESS_STATES = env.list("BUSINESS_STATES", default=[])
 QUIET_HOURS_REPLY_MINUTES = env.int("QUIET_HOURS_REPLY_MINUTES", default=15)
+# The law's calling hours on every text the business starts (routing.quiet); off only where no such law applies.
+QUIET_HOURS_ENFORCED = env.bool("QUIET_HOURS_ENFORCED", default=True)
 
 # Reports: an open lead not written to for this many days is idle; a quote with no follow-up after this many days
 # leaks; the model's price per 1,000 tokens in and out (AI quality's cost; gpt-4o-mini's list price by default).

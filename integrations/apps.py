@@ -10,7 +10,10 @@ class IntegrationsConfig(AppConfig):
 
         # What integrations does about things that happen to leads below it (config.reactions).
         from integrations.outbound import crm_appointment_announce, crm_stage_announce
+        from integrations.privacy import integrations_export, integrations_forget
         from leads import reactions
 
         reactions.LEAD_STAGE_CHANGED.connect(crm_stage_announce, app=self.label)
         reactions.APPOINTMENT_ANNOUNCED.connect(crm_appointment_announce, app=self.label)
+        reactions.PERSON_FORGET.connect(integrations_forget, app=self.label)
+        reactions.PERSON_EXPORT.connect(integrations_export, app=self.label)

@@ -1,4 +1,3 @@
-import hashlib
 import uuid
 
 from django.conf import settings
@@ -10,6 +9,7 @@ from django.utils import timezone as django_timezone  # Lead has a field named t
 
 from audit.history import History
 from leads.choices import Channel, Stage, funnel_rank
+from leads.ledger import AppendOnlyQuerySet, contact_digest
 
 
 class Lead(models.Model):
@@ -57,6 +57,8 @@ class Lead(models.Model):
     source = models.CharField(max_length=100, blank=True, editable=False)
     funnel_rank = models.PositiveSmallIntegerField(default=0, editable=False)
     last_outbound_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when the person was forgotten (leads.services.erasure): the row stays as an anonymised tombstone.
+    forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the lead arrived: its first event's time (an email polled late, an imported lead), else now.
     created_at = models.DateTimeField(default=django_timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -200,11 +202,6 @@ class Message(models.Model):
         return f"{self.get_direction_display()} {self.channel} to lead {self.lead_id}: {self.body[:40]}"
 
 
-def contact_digest(address: str) -> str:
-    """A one-way hash of a normalized phone (E.164) or email (lower case): what the suppression list keeps."""
-    return hashlib.sha256(address.strip().lower().encode()).hexdigest()
-
-
 class Suppression(models.Model):
     """A phone or email address no message on ``channel`` may reach, by any path, until it opts back in.
 
@@ -235,21 +232,12 @@ class Suppression(models.Model):
         super().save(*args, **kwargs)
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    """The ledger's rows are evidence: a bulk update or delete is refused."""
-
-    def update(self, **kwargs):
-        raise PermissionError("Consent records are never updated.")
-
-    def delete(self):
-        raise PermissionError("Consent records are never deleted.")
-
-
 class ConsentRecord(models.Model):
     """One consent event, append-only: the proof a business shows in a dispute (TCPA: the burden is the sender's).
 
     A lead's current consent (``Lead.opted_out``, ``Lead.email_opted_out``, the Suppression list) is derived
-    from these rows by leads.services.consent, in the transaction that writes them.
+    from these rows by leads.services.consent, in the transaction that writes them. The one change ever made to
+    a record is ``ConsentRecord.objects.anonymise()``, when its person is forgotten (leads.ledger).
     """
 
     class Channel(models.TextChoices):
@@ -280,7 +268,8 @@ class ConsentRecord(models.Model):
     channel = models.CharField(max_length=10, choices=Channel.choices)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     how = models.CharField(max_length=20, choices=How.choices)
-    phone = models.CharField(max_length=40, blank=True)
+    # 64: wide enough for the digest that replaces the number when the person is forgotten.
+    phone = models.CharField(max_length=64, blank=True)
     email = models.CharField(max_length=254, blank=True)
     words = models.TextField(blank=True, help_text="The exact words, or the disclosure text the person was shown.")
     disclosure_version = models.CharField(max_length=100, blank=True)

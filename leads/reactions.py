@@ -26,3 +26,10 @@ APPOINTMENT_MOVED = Reaction("appointment.moved", order=("routing",))
 APPOINTMENT_CANCELLED = Reaction("appointment.cancelled", order=("routing",))
 # message: the provider reported an outbound message undelivered or failed. Its action fails (and may fall back).
 MESSAGE_UNDELIVERED = Reaction("message.undelivered", order=("approvals",), required=True)
+# person, leads, user: a person is being forgotten (leads.services.erasure), in its transaction, before the leads'
+# own rows are blanked. Each app blanks its rows about the person (leads.privacy.Person) and returns
+# {what: how many}. Required: an erasure that left an app's copies behind would pass for complete.
+PERSON_FORGET = Reaction("person.forget", order=("integrations", "approvals", "routing"), required=True)
+# person, leads: everything held about a person is being gathered (leads.services.export). Each app returns
+# {section: [rows as dicts]}.
+PERSON_EXPORT = Reaction("person.export", order=("integrations", "approvals", "routing"), required=True)

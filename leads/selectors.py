@@ -7,7 +7,7 @@ from itertools import pairwise
 
 from django.contrib.auth import get_user_model
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from audit.models import Decision
@@ -180,6 +180,18 @@ def contact_suppressed(channel: str, address: str) -> bool:
     Read by its digest, so a person forgotten after opting out stays suppressed.
     """
     return bool(address) and Suppression.objects.filter(channel=channel, digest=contact_digest(address)).exists()
+
+
+def contact_suppressed_channels(*, phone: str, email: str) -> set[str]:
+    """The channels ("sms", "email") on which ``phone`` or ``email`` is suppressed, read by digest: one query."""
+    if not (phone or email):
+        return set()
+    wanted = Q(pk__in=[])
+    if phone:
+        wanted |= Q(channel=Suppression.Channel.SMS, digest=contact_digest(phone))
+    if email:
+        wanted |= Q(channel=Suppression.Channel.EMAIL, digest=contact_digest(email))
+    return set(Suppression.objects.filter(wanted).values_list("channel", flat=True))
 
 
 def sms_opted_out(phone: str) -> bool:

@@ -10,6 +10,7 @@ class RoutingConfig(AppConfig):
         from integrations.outbound import SLACK_CHANNEL_FOR
         from leads import reactions
         from routing import cadences, directory, quiet, reasoning  # noqa: F401
+        from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
 
         # What routing does about things that happen below it (config.reactions); tests/test_architecture.py
@@ -27,3 +28,5 @@ class RoutingConfig(AppConfig):
         # The executor (approvals) asks here whether a text may go now: the law's rules and the lead's clock live here.
         ACTION_QUIET_HOURS.connect(quiet.action_quiet_hours, app=app)
         SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)
+        reactions.PERSON_FORGET.connect(routing_forget, app=app)
+        reactions.PERSON_EXPORT.connect(routing_export, app=app)

@@ -230,6 +230,8 @@ def send_verdict(lead: Lead, moment: datetime, *, workflow: str, channel: str = 
     """
     if workflow == Workflow.OPT_OUT_CONFIRMATION:
         return QuietVerdict(True, None, "", "the opt-out's one confirmation goes at once (the FCC allows five minutes)")
+    if not settings.QUIET_HOURS_ENFORCED:
+        return QuietVerdict(True, None, "", "quiet hours are switched off (QUIET_HOURS_ENFORCED)")
     minutes = settings.QUIET_HOURS_REPLY_MINUTES
     heard = last_heard(lead)
     if heard is not None and timedelta(0) <= moment - heard <= timedelta(minutes=minutes):

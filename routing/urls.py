@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing.views import cadences, drafts, leads, voice
+from routing.views import cadences, drafts, leads, privacy, voice
 
 portal_patterns = [
     path("leads/", leads.lead_index, name="leads"),
@@ -16,6 +16,8 @@ portal_patterns = [
     path("leads/<int:lead_id>/do-not-contact/", leads.lead_do_not_contact, name="lead-do-not-contact"),
     path("leads/<int:lead_id>/consent-hold/", leads.lead_consent_hold, name="lead-consent-hold"),
     path("leads/<int:lead_id>/consent.csv", leads.lead_consent_csv, name="lead-consent-csv"),
+    path("leads/<int:lead_id>/export.json", privacy.lead_export, name="lead-export"),
+    path("leads/<int:lead_id>/forget/", privacy.lead_forget, name="lead-forget"),
     path(
         "leads/<int:lead_id>/appointments/<int:appointment_id>/move/", leads.appointment_move, name="appointment-move"
     ),

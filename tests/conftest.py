@@ -21,19 +21,14 @@ def _offline_backends(settings, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
-def _daytime_sends(request, monkeypatch):
-    """The suite sends at whatever hour it runs, so the executor's quiet-hours check says "allowed" by default.
+def _daytime_sends(request, settings):
+    """The suite sends at whatever hour it runs, so the executor's quiet-hours check is switched off by default
+    (QUIET_HOURS_ENFORCED, a setting a deployment outside these laws may use too).
 
     Tests about quiet hours mark themselves ``@pytest.mark.quiet_hours`` and get the real check, at the moment they
     choose. Cadence steps are not affected: their slots are computed from the times the tests pass.
     """
-    if request.node.get_closest_marker("quiet_hours") is None:
-        from routing import quiet
-
-        def allowed(lead, moment, **kwargs):
-            return quiet.QuietVerdict(True, None, "US", "quiet hours are not under test here")
-
-        monkeypatch.setattr(quiet, "send_verdict", allowed)
+    settings.QUIET_HOURS_ENFORCED = request.node.get_closest_marker("quiet_hours") is not None
 
 
 @pytest.fixture
@@ -88,6 +83,14 @@ def capture(api, django_capture_on_commit_callbacks):
         return response
 
     return _capture
+
+
+@pytest.fixture
+def everywhere(demo, capture, django_capture_on_commit_callbacks, monkeypatch):
+    """A person held in every kind of row (tests/people.py); their lead. For the export and erasure tests."""
+    from tests.people import remember_everywhere
+
+    return remember_everywhere(capture, django_capture_on_commit_callbacks, monkeypatch)
 
 
 def killed_mid_send(action, *, provider_got_it: bool) -> None:

@@ -121,6 +121,16 @@ def test_the_reactions_are_wired_in_order():
         "action.sent": ["routing.cadences.triggers.cadences_on_sent"],
         "action.quiet_hours": ["routing.quiet.action_quiet_hours"],
         "slack.channel_for": ["routing.directory.team_slack_channel"],
+        "person.forget": [
+            "integrations.privacy.integrations_forget",
+            "approvals.services.privacy.actions_forget",
+            "routing.privacy.routing_forget",
+        ],
+        "person.export": [
+            "integrations.privacy.integrations_export",
+            "approvals.services.privacy.actions_export",
+            "routing.privacy.routing_export",
+        ],
     }
 
 

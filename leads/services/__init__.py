@@ -21,10 +21,13 @@ from leads.services.consent import (
     consent_opt_out,
     sms_words_consent,
 )
+from leads.services.erasure import ForgetResult, person_forget
+from leads.services.export import person_export
 from leads.services.stage import CLOSED_STAGES, lead_call_log, lead_stage_changed, lead_stage_set, lead_touch
 
 __all__ = [
     "ConsentChange",
+    "ForgetResult",
     "Evidence",
     "consent_confirmation_record",
     "consent_hold_resolve",
@@ -46,6 +49,8 @@ __all__ = [
     "lead_stage_changed",
     "lead_stage_set",
     "lead_touch",
+    "person_export",
+    "person_forget",
     "request_fingerprint",
     "sms_words_consent",
 ]

@@ -17,7 +17,7 @@ from leads.choices import Channel
 from leads.models import InboundEvent, Lead
 from leads.normalize import mask_phone, normalize_email, normalize_phone
 from leads.reactions import LEAD_REPLIED
-from leads.selectors import lead_get_by_contact
+from leads.selectors import contact_suppressed_channels, lead_get_by_contact
 from leads.services.consent import Evidence, consent_opt_in
 
 logger = logging.getLogger(__name__)
@@ -131,6 +131,10 @@ def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple
             created_at=min(event.received_at or timezone.now(), timezone.now()),
             **{f: getattr(event, f).strip() for f in FILLABLE_FIELDS},
         )
+        # An address still on the suppression list (it opted out before its person was forgotten, or under no
+        # lead) starts out opted out: the page says so, and the policy proposes nothing the executor would refuse.
+        suppressed = contact_suppressed_channels(phone=phone, email=email)
+        lead.opted_out, lead.email_opted_out = "sms" in suppressed, "email" in suppressed
         lead.country = lead.country.upper()
         # The InboundEvent stored with it is the record of the lead's state at capture; its first
         # history row is written moments later by the pipeline's qualification. Skipping the
