@@ -308,6 +308,8 @@ BUSINESS_STATES = env.list("BUSINESS_STATES", default=[])
 QUIET_HOURS_REPLY_MINUTES = env.int("QUIET_HOURS_REPLY_MINUTES", default=15)
 # The law's calling hours on every text the business starts (routing.quiet); off only where no such law applies.
 QUIET_HOURS_ENFORCED = env.bool("QUIET_HOURS_ENFORCED", default=True)
+# A bare YES opts a number back in: only where your re-subscribe message asks for YES (CTIA).
+SMS_YES_OPTS_IN = env.bool("SMS_YES_OPTS_IN", default=False)
 
 # Reports: an open lead not written to for this many days is idle; a quote with no follow-up after this many days
 # leaks; the model's price per 1,000 tokens in and out (AI quality's cost; gpt-4o-mini's list price by default).

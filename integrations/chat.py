@@ -14,7 +14,7 @@ from django.utils import timezone
 from integrations.models import ChatSession, ChatWidget
 from leads.choices import Channel
 from leads.models import Message
-from leads.services import CaptureEvent, lead_capture
+from leads.services import CaptureEvent, ConsentGiven, lead_capture
 
 
 class ChatSessionUnknown(Exception):
@@ -29,6 +29,7 @@ class ChatPost:
     name: str = ""
     email: str = ""
     phone: str = ""
+    consent: ConsentGiven | None = None  # the chat box's consent checkbox, with the disclosure it showed
 
 
 def chat_session_get(*, widget: ChatWidget, token: str) -> ChatSession:
@@ -58,6 +59,7 @@ def chat_post(*, widget: ChatWidget, post: ChatPost) -> ChatSession:
                 external_id=f"{widget.slug}:{post.client_id}",
                 message=post.text,
                 payload={"widget": widget.slug, "client_id": post.client_id},
+                consent=post.consent,
                 **contact,
             )
         )

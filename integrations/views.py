@@ -12,7 +12,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from rest_framework import serializers
 from twilio.twiml.messaging_response import MessagingResponse
 
-from config.ratelimit import rate_limited
+from config.ratelimit import client_address, rate_limited
 from integrations.adsources import Refused, facebook_challenge, source_receive
 from integrations.chat import ChatPost, ChatSessionUnknown, chat_post, chat_replies, chat_session_get
 from integrations.delivery import message_delivery_update
@@ -21,7 +21,7 @@ from integrations.mail import parse_form_message, raw_store
 from integrations.models import ChatWidget, InboundWebhook, LeadSource
 from integrations.signatures import secret_equal, twilio_signed
 from leads.consent_words import consent_reading
-from leads.services import sms_words_consent
+from leads.services import ConsentGiven, sms_words_consent
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,21 @@ def chat_messages(request: HttpRequest, slug: str) -> HttpResponse:
         serializer = ChatPostSerializer(data=_json_body(request))
         if not serializer.is_valid():
             return _chat_json(serializer.errors, origin, status=400)
-        session = chat_post(widget=widget, post=ChatPost(**serializer.validated_data))
+        values = dict(serializer.validated_data)
+        consent = (
+            ConsentGiven(
+                text=values["consent_text"] or "(the chat box sent no disclosure text)",
+                version=values["consent_version"],
+                how="form",
+                ip=client_address(request) or None,
+                user_agent=request.headers.get("User-Agent", "")[:500],
+                page_url=origin,
+            )
+            if values.pop("consent")
+            else None
+        )
+        values.pop("consent_text"), values.pop("consent_version")
+        session = chat_post(widget=widget, post=ChatPost(**values, consent=consent))
     except ChatSessionUnknown as exc:
         return _chat_json({"conversation": [str(exc)]}, origin, status=404)
     except ValidationError as exc:
@@ -174,6 +188,14 @@ def _json_body(request: HttpRequest):
         raise ValidationError({"body": "Send a JSON object."}) from None
 
 
+# The chat box's consent checkbox (unticked until the visitor ticks it): the words the visitor agrees to, versioned.
+CHAT_CONSENT = {
+    "consent_text": "I agree that {business} may text me about my request. Msg & data rates may apply. "
+    "Reply STOP to opt out.",
+    "consent_version": "chat-1",
+}
+
+
 class ChatPostSerializer(serializers.Serializer):
     client_id = serializers.RegexField(r"^[A-Za-z0-9_-]{8,64}$", help_text="A new random id per message.")
     text = serializers.CharField(max_length=2000)
@@ -181,16 +203,21 @@ class ChatPostSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, default="", allow_blank=True)
     email = serializers.CharField(max_length=254, required=False, default="", allow_blank=True)
     phone = serializers.CharField(max_length=40, required=False, default="", allow_blank=True)
+    consent = serializers.BooleanField(required=False, default=False, help_text="The visitor ticked the consent box.")
+    consent_text = serializers.CharField(max_length=2000, required=False, default="", allow_blank=True)
+    consent_version = serializers.CharField(max_length=100, required=False, default="", allow_blank=True)
 
 
 @require_http_methods(["GET", "OPTIONS"])
 def chat_config(request: HttpRequest, slug: str) -> HttpResponse:
-    """What the chat box shows before the first message: its name and greeting."""
+    """What the chat box shows before the first message: its name, greeting and the consent box's disclosure."""
     origin = request.headers.get("Origin", "")
     widget = ChatWidget.objects.filter(slug=slug, active=True).first()
     if widget is None or (origin and not widget.origin_allowed(origin)):
         return JsonResponse({"detail": f"No chat '{slug}' for this site."}, status=404)
-    return _chat_json({"name": widget.name, "greeting": widget.greeting}, origin)
+    config = {"name": widget.name, "greeting": widget.greeting, **CHAT_CONSENT}
+    config["consent_text"] = config["consent_text"].format(business=settings.BUSINESS_NAME)
+    return _chat_json(config, origin)
 
 
 @require_http_methods(["GET"])

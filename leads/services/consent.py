@@ -310,7 +310,7 @@ def sms_words_consent(*, phone: str, body: str, reference: str = "") -> str:
 
     Called by the SMS webhook before it answers, so consent takes effect before the provider hears back.
     """
-    reading = consent_reading(body)
+    reading = consent_reading(body, yes_opts_in=settings.SMS_YES_OPTS_IN)
     evidence = Evidence(words=body, reference=reference, actor_label=f"SMS {reading.how}".strip())
     if reading.kind == "opt_out":
         consent_opt_out(channel=ConsentRecord.Channel.SMS, how=reading.how, phone=phone, evidence=evidence)

@@ -40,7 +40,8 @@
     ".ns-us{background:#eef2ff}.ns-you{background:#1f4fd1;color:#fff;margin-left:auto}",
     ".ns-chat-form{display:flex;flex-direction:column;gap:6px;padding:10px;border-top:1px solid #eee}",
     ".ns-chat-form input,.ns-chat-form textarea{font:inherit;padding:6px;border:1px solid #ccd;border-radius:6px}",
-    ".ns-error{color:#b00020;font-size:13px;margin:0}.ns-error:empty{display:none}"
+    ".ns-error{color:#b00020;font-size:13px;margin:0}.ns-error:empty{display:none}",
+    ".ns-consent{font-size:12px;color:#444;display:flex;gap:6px;align-items:flex-start}.ns-consent[hidden]{display:none}"
   ].join(""));
   var button = el("button", { type: "button", "class": "ns-chat-button", "aria-expanded": "false" }, "Chat with us");
   var box = el("section", { "class": "ns-chat-box", role: "dialog", "aria-label": "Chat", hidden: "" });
@@ -49,9 +50,13 @@
   var name = el("input", { name: "name", placeholder: "Your name", autocomplete: "name" });
   var contact = el("input", { name: "contact", placeholder: "Phone or email, so we can reply", required: "" });
   var text = el("textarea", { name: "text", rows: "2", placeholder: "Your message", required: "", maxlength: "2000" });
+  var consent = el("input", { type: "checkbox", name: "consent" });
+  var consentText = el("span", {}, "");
+  var consentLabel = el("label", { "class": "ns-consent", hidden: "" }, "");
+  consentLabel.append(consent, " ", consentText);
   var error = el("p", { "class": "ns-error", role: "alert" });
   var send = el("button", { type: "submit" }, "Send");
-  form.append(name, contact, text, error, send);
+  form.append(name, contact, text, consentLabel, error, send);
   box.append(log, form);
 
   function show(body, who) {
@@ -61,6 +66,7 @@
   function knownContact() {
     var started = Boolean(state.conversation);
     name.hidden = contact.hidden = started;
+    consentLabel.hidden = started || !state.consentText;
     if (started) contact.removeAttribute("required"); else contact.setAttribute("required", "");
   }
   function request(method, url, body) {
@@ -99,6 +105,11 @@
       body.name = name.value.trim();
       var reach = contact.value.trim();
       if (reach.indexOf("@") > -1) body.email = reach; else body.phone = reach;
+      if (consent.checked && state.consentText) {
+        body.consent = true;
+        body.consent_text = state.consentText;
+        body.consent_version = state.consentVersion;
+      }
     }
     send.disabled = true;
     request("POST", base + "messages/", body).then(function (answer) {
@@ -128,6 +139,9 @@
   request("GET", base).then(function (answer) {
     if (!answer.ok) return;
     show(answer.data.greeting, "us");
+    state.consentText = answer.data.consent_text || "";
+    state.consentVersion = answer.data.consent_version || "";
+    consentText.textContent = state.consentText;
     knownContact();
     document.head.appendChild(style);
     document.body.append(button, box);

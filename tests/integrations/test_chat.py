@@ -94,3 +94,26 @@ def test_the_demo_page_embeds_the_script(demo):
     page = Client().get("/integrations/chat/website-chat/demo/")
     assert page.status_code == 200 and b'data-nightshift-chat="website-chat"' in page.content
     assert Client().get("/integrations/chat/nope/demo/").status_code == 404
+
+
+def test_the_chat_boxs_consent_box_is_kept_in_the_ledger_with_its_words(widget):
+    config = Client().get("/integrations/chat/site/", headers={"Origin": ORIGIN}).json()
+    assert "Reply STOP to opt out" in config["consent_text"] and config["consent_version"] == "chat-1"
+    body = {
+        "client_id": "abcdefgh1",
+        "text": "Do you fix gutters?",
+        "phone": "5128670700",
+        "consent": True,
+        "consent_text": config["consent_text"],
+        "consent_version": config["consent_version"],
+    }
+    assert say(body, **{"User-Agent": "Mozilla/5.0 chat"}).status_code == 202
+    from leads.models import ConsentRecord
+
+    record = ConsentRecord.objects.get()
+    assert (record.kind, record.how, record.channel, record.disclosure_version) == ("opt_in", "form", "sms", "chat-1")
+    assert (
+        record.words == config["consent_text"] and record.page_url == ORIGIN and record.user_agent == "Mozilla/5.0 chat"
+    )
+    unticked = {**body, "client_id": "abcdefgh2", "phone": "5128670701", "consent": False}
+    assert say(unticked).status_code == 202 and ConsentRecord.objects.count() == 1

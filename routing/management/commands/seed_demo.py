@@ -6,6 +6,7 @@ from django.contrib.auth.models import Group, Permission
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from approvals.drafting import OPT_OUT_CONFIRMATION
 from approvals.gates import GATE_FIELDS
 from approvals.models import BusinessHours, MessageTemplate, Policy, PolicyGate, Reviewer, Workflow
 from integrations.models import ChatWidget
@@ -246,6 +247,11 @@ class Command(BaseCommand):
         MessageTemplate.objects.update_or_create(
             name="Missed call (SMS)",
             defaults={"workflow": Workflow.MISSED_CALL, "channel": "sms", "body": MISSED_CALL_SMS},
+        )
+        # The one text after an opt-out: who we are, that it worked, how to undo it; nothing to sell.
+        MessageTemplate.objects.update_or_create(
+            name="Opt-out confirmation (SMS)",
+            defaults={"workflow": Workflow.OPT_OUT_CONFIRMATION, "channel": "sms", "body": OPT_OUT_CONFIRMATION},
         )
         cadences_seed()
         ChatWidget.objects.update_or_create(
