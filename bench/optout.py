@@ -14,7 +14,7 @@ backend), with Twilio's signature check on. Two measurements:
    waiting action cancelled (asserted: in the same transaction as the opt-out record) and to its one
    confirmation handed to the SMS backend (the Message's sent_at). Target: p95 < 2 s.
 
-    .venv/bin/python bench/optout.py [--providers rules,embedding] [--rate 50] [--stops 60]
+    .venv/bin/python bench/optout.py [--providers rules,embedding|none] [--rate 50] [--stops 60]
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/nightshift_bench).
 """
@@ -84,12 +84,16 @@ def text(port: int, sender: str, body: str, sid: str) -> int:
     return response.status
 
 
-def settle(seconds: float = 60) -> None:
-    """Wait until the workers have processed every captured event (or ``seconds`` pass)."""
+def settle(seconds: float = 300) -> None:
+    """Wait until the workers have captured every stored webhook and processed every event (or ``seconds`` pass)."""
+    from integrations.models import InboundWebhook
     from leads.models import InboundEvent
 
     deadline = time.monotonic() + seconds
-    while InboundEvent.objects.filter(processed_at=None).exists() and time.monotonic() < deadline:
+    while time.monotonic() < deadline and (
+        InboundWebhook.objects.filter(status=InboundWebhook.Status.RECEIVED).exists()
+        or InboundEvent.objects.filter(processed_at=None).exists()
+    ):
         time.sleep(0.5)
 
 
@@ -129,32 +133,36 @@ def recognition(provider: str) -> dict:
 
 def stop_under_load(rate: int, stops: int) -> dict:
     key = prepare("orm")
+    from django.contrib.auth import get_user_model
+
+    from approvals.models import Action, Policy
+    from approvals.services import policy_update
+
+    manager = get_user_model().objects.get(username="manager")
     port = free_port()
     env = env_for("rules", port)
+    senders = [f"+1512{7_000_000 + n:07d}" for n in range(stops)]
+    # First the STOP leads, whose first answers wait for a person, so each STOP has something to cancel...
+    policy_update(workflow="first_response", user=manager, mode=Policy.Mode.DRAFT, reason="bench")
     web, cluster = start_server(port, 2, env), start_cluster(env)
     try:
-        from django.contrib.auth import get_user_model
-
-        from approvals.models import Action, Policy
-        from approvals.services import policy_update
-
-        manager = get_user_model().objects.get(username="manager")
-        # The STOP leads' first answers wait for a person, so each STOP has something to cancel; then the dial
-        # goes back to auto for the load, as speed_to_lead runs it.
-        policy_update(workflow="first_response", user=manager, mode=Policy.Mode.DRAFT, reason="bench")
-        senders = [f"+1512{7_000_000 + n:07d}" for n in range(stops)]
         for n, sender in enumerate(senders):
             text(port, sender, "Hi, I need a roof quote in 30301", f"SMlead{n}")
         settle()
-        policy_update(workflow="first_response", user=manager, mode=Policy.Mode.AUTO, reason="bench")
+    finally:
+        stop(web, cluster)
+    # ...then speed_to_lead's load (first answers on auto) while those leads text STOP, two a second.
+    policy_update(workflow="first_response", user=manager, mode=Policy.Mode.AUTO, reason="bench")
+    web, cluster = start_server(port, 2, env), start_cluster(env)
+    try:
         load = threading.Thread(target=post_at_rate, args=(port, key, rate, max(10, stops // 2 + 5), 0, "load"))
         load.start()
         start = time.monotonic()
-        for n, sender in enumerate(senders):  # two STOPs a second during the load
+        for n, sender in enumerate(senders):
             time.sleep(max(0.0, start + n / 2 - time.monotonic()))
             text(port, sender, "STOP", f"SMstop{n}")
         load.join()
-        settle(120)
+        settle()
         return _stop_figures(senders, Action)
     finally:
         stop(web, cluster)
@@ -201,7 +209,7 @@ def main() -> None:
     parser.add_argument("--stops", type=int, default=60)
     args = parser.parse_args()
     print(f"{len(ROWS)} labeled replies ({Counter(r['expect'] for r in ROWS)})")
-    for provider in args.providers.split(","):
+    for provider in [p for p in args.providers.split(",") if p and p != "none"]:
         row = recognition(provider)
         print(
             f"{provider:10} recall (keywords, sentences) {row['recall']:.3f}  false opt-outs "

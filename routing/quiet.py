@@ -23,7 +23,7 @@ from django.conf import settings
 from phonenumbers import geocoder
 from phonenumbers import timezone as phone_timezone
 
-from approvals.models import Workflow
+from approvals.models import Action, Workflow
 from config.versions import SETTINGS_KEY, Snapshot
 from leads.models import InboundEvent, Lead
 from routing import timing
@@ -222,7 +222,9 @@ def last_heard(lead: Lead) -> datetime | None:
     return InboundEvent.objects.filter(lead=lead).order_by("-received_at").values_list("received_at", flat=True).first()
 
 
-def send_verdict(lead: Lead, moment: datetime, *, workflow: str, channel: str = "sms") -> QuietVerdict:
+def send_verdict(
+    lead: Lead, moment: datetime, *, workflow: str, channel: str = "sms", heard: datetime | None = None
+) -> QuietVerdict:
     """``quiet_verdict`` with the exemptions: the opt-out's confirmation, and a direct reply to the person's message.
 
     A message within QUIET_HOURS_REPLY_MINUTES of the person's own latest message answers them: they are awake
@@ -233,7 +235,10 @@ def send_verdict(lead: Lead, moment: datetime, *, workflow: str, channel: str = 
     if not settings.QUIET_HOURS_ENFORCED:
         return QuietVerdict(True, None, "", "quiet hours are switched off (QUIET_HOURS_ENFORCED)")
     minutes = settings.QUIET_HOURS_REPLY_MINUTES
-    heard = last_heard(lead)
+    # ``heard``: a message of theirs the caller holds (the event an answer answers): recent enough, it settles the
+    # exemption without reading their latest message.
+    if heard is None or moment - heard > timedelta(minutes=minutes):
+        heard = last_heard(lead)
     if heard is not None and timedelta(0) <= moment - heard <= timedelta(minutes=minutes):
         return QuietVerdict(True, None, "", f"a direct reply within {minutes} minutes of the person's own message")
     return quiet_verdict(lead, moment, channel=channel)
@@ -241,4 +246,6 @@ def send_verdict(lead: Lead, moment: datetime, *, workflow: str, channel: str = 
 
 def action_quiet_hours(*, action, now: datetime) -> QuietVerdict:
     """Receiver of approvals.reactions.ACTION_QUIET_HOURS: may the executor send ``action`` to its lead ``now``."""
-    return send_verdict(action.lead, now, workflow=action.workflow, channel=action.channel)
+    event = action.event if Action.event.is_cached(action) else None
+    heard = event.received_at if event is not None else None
+    return send_verdict(action.lead, now, workflow=action.workflow, channel=action.channel, heard=heard)

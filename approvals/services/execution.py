@@ -73,6 +73,18 @@ def _opted_out(action: Action, lead) -> str:
     return ""
 
 
+def _not_sent(action: Action, fields: list[str], reasoning: str, *, skipped: bool) -> None:
+    """Save why a claimed action does not go, and say so on the lead's timeline."""
+    action.save(update_fields=[*fields, "updated_at"])
+    decision_record(
+        step=Decision.Step.EXECUTE,
+        lead=action.lead,
+        action=action,
+        reasoning=reasoning,
+        outcome=Decision.Outcome.SKIPPED if skipped else Decision.Outcome.ESCALATED,
+    )
+
+
 def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
     """Approved -> executing, with its outbound Message; the caller holds the action (row lock, or its creation).
 
@@ -83,29 +95,15 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
     lead = action.lead
     refused = _opted_out(action, lead) if action.to_lead else ""
     if refused:
-        action.status = Action.Status.CANCELLED
-        action.error = f"Not sent: {refused}."
-        action.save(update_fields=["status", "error", "updated_at"])
-        decision_record(
-            step=Decision.Step.EXECUTE,
-            lead=lead,
-            action=action,
-            reasoning=f"Not sent: {refused} after the action was approved.",
-            outcome=Decision.Outcome.SKIPPED,
-        )
+        action.status, action.error = Action.Status.CANCELLED, f"Not sent: {refused}."
+        _not_sent(action, ["status", "error"], f"Not sent: {refused} after the action was approved.", skipped=True)
         return None
     if action.to_lead and lead.consent_hold and action.workflow != Workflow.OPT_OUT_CONFIRMATION:
         action.status, action.escalated = Action.Status.PENDING, True
         action.escalation_reason = f"held: {lead.consent_hold}"[:300]
         action.version += 1
-        action.save(update_fields=["status", "escalated", "escalation_reason", "version", "updated_at"])
-        decision_record(
-            step=Decision.Step.EXECUTE,
-            lead=lead,
-            action=action,
-            reasoning=f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it.",
-            outcome=Decision.Outcome.ESCALATED,
-        )
+        reasoning = f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it."
+        _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
         return None
     if action.to_lead and quiet_hold(action):  # a text the law does not allow now: still approved, it goes then
         return None

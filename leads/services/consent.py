@@ -80,6 +80,16 @@ def _addresses(channel: str, phone: str, email: str, lead: Lead | None) -> dict[
     return {k: v for k, v in wanted.items() if v}
 
 
+def _addresses_checked(channel: str, phone: str, email: str, lead: Lead | None) -> dict[str, str]:
+    """``_addresses``, or ValidationError (``channel``) for an unknown channel or nothing to record it for."""
+    if channel not in CHANNELS:
+        raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
+    addresses = _addresses(channel, phone, email, lead)
+    if not addresses:
+        raise ValidationError({"channel": "There is no phone number or email address to record consent for."})
+    return addresses
+
+
 def _leads_for(addresses: dict[str, str], lead: Lead | None) -> list[Lead]:
     """Every lead with one of ``addresses`` (and ``lead``), locked, in id order."""
     found: dict[int, Lead] = {}
@@ -144,11 +154,7 @@ def consent_opt_out(
     proposed. An address already opted out gets a record (the evidence) but no second confirmation.
     Raises ValidationError (``channel``) for an unknown channel or no address to opt out.
     """
-    if channel not in CHANNELS:
-        raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
-    addresses = _addresses(channel, phone, email, lead)
-    if not addresses:
-        raise ValidationError({"channel": "There is no phone number or email address to opt out."})
+    addresses = _addresses_checked(channel, phone, email, lead)
     newly = []
     for kind, address in addresses.items():
         _, created = Suppression.objects.get_or_create(
@@ -193,11 +199,7 @@ def consent_opt_in(
     An address on the suppression list comes off it (the record says "opted back in"); otherwise the record
     is the evidence of consent given. Raises ValidationError (``channel``) as consent_opt_out does.
     """
-    if channel not in CHANNELS:
-        raise ValidationError({"channel": f"Choose one of: {', '.join(CHANNELS)}."})
-    addresses = _addresses(channel, phone, email, lead)
-    if not addresses:
-        raise ValidationError({"channel": "There is no phone number or email address to record consent for."})
+    addresses = _addresses_checked(channel, phone, email, lead)
     back_in = []
     for kind, address in addresses.items():
         deleted, _ = Suppression.objects.filter(channel=kind, digest=contact_digest(address)).delete()
