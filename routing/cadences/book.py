@@ -7,7 +7,6 @@ reach the lead (quiet hours on the lead's clock, business days), and the bookkee
 import logging
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -20,18 +19,16 @@ from audit.services import decision_record
 from config.versions import SETTINGS_KEY, Snapshot
 from leads.models import Lead
 from routing import quiet, timing
-from routing.models import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
+from routing.models import Cadence, CadenceStep, Enrollment, QuietHours, StepRun
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class CadenceBook:
-    """Every cadence with its steps (and their templates), the holidays and the quiet-hours rows: one snapshot."""
+    """Every cadence with its steps (and their templates): one snapshot (holidays and windows: routing.quiet.QUIET)."""
 
     cadences: dict[int, tuple[Cadence, list[CadenceStep]]]
-    holidays: frozenset[date]
-    quiet_hours: dict[str, timing.Window]
 
 
 def _steps():
@@ -40,15 +37,11 @@ def _steps():
 
 def _book_build() -> CadenceBook:
     cadences = Cadence.objects.prefetch_related(Prefetch("steps", queryset=_steps())).order_by("pk")
-    return CadenceBook(
-        cadences={c.pk: (c, list(c.steps.all())) for c in cadences},
-        holidays=frozenset(Holiday.objects.values_list("date", flat=True)),
-        quiet_hours={q.channel: timing.Window(q.allowed_from, q.allowed_until) for q in QuietHours.objects.all()},
-    )
+    return CadenceBook(cadences={c.pk: (c, list(c.steps.all())) for c in cadences})
 
 
 # Templates are in it through the steps; the book is read several times for every lead and every send.
-BOOK = Snapshot(SETTINGS_KEY, _book_build, (Cadence, CadenceStep, MessageTemplate, Holiday, QuietHours))
+BOOK = Snapshot(SETTINGS_KEY, _book_build, (Cadence, CadenceStep, MessageTemplate))
 
 
 class Rules:
@@ -59,6 +52,7 @@ class Rules:
 
     def __init__(self):
         self._book = BOOK.get()
+        self._quiet = quiet.QUIET.get()
         self._policies: dict[str, Policy] = {}
 
     def policy(self, workflow: str) -> Policy:
@@ -75,16 +69,13 @@ class Rules:
 
     @property
     def holidays(self) -> frozenset[date]:
-        return self._book.holidays
-
-    @cached_property
-    def windows(self) -> dict[str, timing.Window]:
-        default = timing.Window.parse(settings.CADENCE_QUIET_HOURS)
-        return {channel: self._book.quiet_hours.get(channel, default) for channel in QuietHours.Channel.values}
+        return self._quiet.holidays
 
     def window(self, channel: str) -> timing.Window | None:
         # A Slack nudge reaches the team, not the lead: the lead's quiet hours do not apply.
-        return self.windows.get(channel)
+        if channel not in QuietHours.Channel.values:
+            return None
+        return quiet.channel_window(channel, self._quiet)
 
 
 def cadence_note(cadence: Cadence, lead: Lead, *, reasoning: str, output: dict | None = None, **extra) -> None:
@@ -95,7 +86,8 @@ def cadence_note(cadence: Cadence, lead: Lead, *, reasoning: str, output: dict |
 
 
 def lead_tz(lead: Lead) -> ZoneInfo:
-    return ZoneInfo(lead.timezone or settings.TIME_ZONE)
+    """The lead's clock: the one routing.quiet reads quiet hours on, so a step's delay and its slot agree."""
+    return quiet.lead_clock(lead)
 
 
 def step_due(enrollment: Enrollment, cadence: Cadence, step: CadenceStep, rules: Rules) -> datetime:
