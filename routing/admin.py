@@ -19,6 +19,7 @@ from routing.models import (
     Enrollment,
     Holiday,
     IntentExample,
+    LabelDefinition,
     QualificationCriteria,
     QuietHours,
     QuietHoursRule,
@@ -134,6 +135,12 @@ class IntentExampleAdmin(admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+
+
+@admin.register(LabelDefinition)
+class LabelDefinitionAdmin(SimpleHistoryAdmin):
+    list_display = ["intent", "definition", "updated_at"]
+    search_fields = ["definition"]
 
 
 @admin.register(RoutingRule)

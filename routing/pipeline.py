@@ -326,7 +326,7 @@ def _consent(lead: Lead, event: InboundEvent, qualification: Qualification, read
                 if changed.pk == lead.pk:
                     lead.opted_out, lead.email_opted_out = changed.opted_out, changed.email_opted_out
         return "opted_out"
-    if reading.kind == "review" or qualification.intent == "opt_out":
+    if reading.kind == "review" or qualification.intent == "opt_out" or qualification.consent_review:
         why = "words a person should weigh" if reading.kind == "review" else f"the {qualification.provider} model"
         held = consent_hold_set(lead_id=lead.pk, words=event.message, event=event, why=why)
         lead.consent_hold = held.consent_hold

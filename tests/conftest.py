@@ -16,6 +16,10 @@ def _offline_backends(settings, monkeypatch):
     monkeypatch.setattr(Conf, "SYNC", True)
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only
     settings.SMS_BACKEND = "integrations.channels.LocmemSmsBackend"
+    # The keyword rules qualify unless a test picks a provider: their answers are fixed by the words, so the
+    # suite's expectations don't move when the offline classifier's examples do. The offline default itself
+    # (``auto`` without a key: the embedding provider) is tested in tests/integrations/test_judgement.py.
+    settings.LLM_PROVIDER = "rules"
     LocmemSmsBackend.outbox = []
     yield
 

@@ -7,12 +7,16 @@ from django.conf import settings
 from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.rules import RulesProvider
 
+# The offline default on ``auto``, chosen by bench/qualify.py's figures (README "Reasoning").
+OFFLINE_DEFAULT = "embedding"
+
 
 def provider_name() -> str:
-    """The configured provider: LLM_PROVIDER, or on ``auto`` openai when a key or base URL is set, else rules."""
+    """The configured provider: LLM_PROVIDER, or on ``auto`` openai when a key or base URL is set, else
+    OFFLINE_DEFAULT."""
     name = settings.LLM_PROVIDER
     if name == "auto":
-        return "openai" if (settings.OPENAI_API_KEY or settings.LLM_BASE_URL) else "rules"
+        return "openai" if (settings.OPENAI_API_KEY or settings.LLM_BASE_URL) else OFFLINE_DEFAULT
     return name
 
 
@@ -32,7 +36,8 @@ def _openai_provider(model, api_key, base_url, mode, timeout, max_retries):
 
 
 def openai_provider_build():
-    """The OpenAIProvider the settings describe, with the rules provider as its fallback.
+    """The OpenAIProvider the settings describe, with the rules provider as its fallback (routing.reasoning joins
+    it to the offline judge when that loads: ``OpenAIProvider.joined``).
 
     One per process and settings: the SDK client keeps its HTTP connections open between calls.
     """

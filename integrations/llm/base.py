@@ -50,6 +50,8 @@ class Criteria:
     spam_threshold: int = 60
     max_questions: int = 3
     voice: str = ""
+    # What each intent means, in the manager's words (LabelDefinition rows): (intent, definition) pairs.
+    label_definitions: tuple[tuple[str, str], ...] = ()
 
     def band_for(self, amount: float | None) -> str:
         if amount is None:
@@ -69,7 +71,7 @@ class Conversation:
     postal_code: str = ""
     channel: str = ""
     reachable: bool = True  # the person left a phone or an email
-    known: dict = field(default_factory=dict)  # facts already learned: budget_amount, budget_text, timeline
+    known: dict = field(default_factory=dict)  # facts learned: budget_amount, budget_text, timeline, language
     intent_before: str = ""  # the conversation's intent so far, if any
 
 
@@ -96,6 +98,10 @@ class Qualification:
     fallback: str = ""
     model: str = ""
     usage: dict = field(default_factory=dict)
+    # The lead's language as read from this message ("en", "es", "fr", "de"; "" when it can't tell).
+    language: str = ""
+    # Set when a person must weigh consent before anything is sent (a model read an opt-out the words don't say).
+    consent_review: str = ""
 
     @property
     def qualified(self) -> bool:
@@ -125,6 +131,8 @@ class Qualification:
             "fallback": self.fallback,
             "model": self.model,
             "usage": self.usage,
+            "language": self.language,
+            "consent_review": self.consent_review,
         }
 
 
@@ -141,6 +149,8 @@ class DraftRequest:
     conversation: tuple[str, ...] = ()
     # A person's wish for this rewrite (from the portal's Regenerate), trusted unlike the inbound text.
     instruction: str = ""
+    # The lead's language ("es"): the rewrite is written in it, and a rewrite in another language is dropped.
+    language: str = ""
 
 
 class QualificationAnswer(BaseModel):

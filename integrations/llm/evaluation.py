@@ -1,4 +1,12 @@
-"""How well a provider labels a set of messages: the confusion matrix, accuracy, noise and opt-out recall, speed."""
+"""How well a provider labels a set of messages: the confusion matrix, accuracy, the recalls a business judges, speed.
+
+The groups a business judges first (see README "Reasoning"):
+
+- noise: spam, vendor pitches, job seekers. Recall: the share of them that never reach a rep's queue.
+- opportunity: a person who may buy (new project, quote request, appointment). Recall: the share answered as one
+  of those three (any of them: what matters is that the lead is treated as a buyer, not which buyer).
+- opt-out: recall, and false opt-outs (answers of opt_out to a message that does not ask it), which must be 0.
+"""
 
 import json
 import time
@@ -7,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from integrations.llm.base import Conversation, Criteria
-from leads.choices import INTENTS, NOISE_INTENTS
+from leads.choices import INTENTS, NOISE_INTENTS, SALES_INTENTS
 
 
 @dataclass(frozen=True)
@@ -16,19 +24,46 @@ class LabeledMessage:
     intent: str
     channel: str = ""
     trade: str = ""
+    lang: str = ""
+    split: str = ""
 
 
-def labeled_load(path: Path) -> list[LabeledMessage]:
-    """Read a JSON-lines file of {"text", "intent", "channel", "trade"} rows; unknown intents are refused."""
+def labeled_load(path: Path, *, split: str = "") -> list[LabeledMessage]:
+    """Read a JSON-lines file of {"text", "intent", "channel", "trade", "lang", "split"} rows.
+
+    A row without "text" (a leading {"_comment": …}) is skipped; unknown intents are refused with the line number.
+    ``split`` keeps only the rows of that split ("train" or "test" in tests/data/qualify_set.jsonl).
+    An opt-out set row ({"text", "expect"}, tests/data/optout_set.jsonl) is read as opt_out when it expects one,
+    else as other: only its opt-out figures mean something.
+    """
     rows = []
     for number, line in enumerate(path.read_text().splitlines(), start=1):
         if not line.strip():
             continue
         data = json.loads(line)
-        if data["intent"] not in INTENTS:
-            raise ValueError(f"{path}:{number}: unknown intent {data['intent']!r}")
-        rows.append(LabeledMessage(data["text"], data["intent"], data.get("channel", ""), data.get("trade", "")))
+        if "text" not in data:
+            continue
+        intent = data.get("intent") or ("opt_out" if data.get("expect") == "opt_out" else "other")
+        if intent not in INTENTS:
+            raise ValueError(f"{path}:{number}: unknown intent {intent!r}")
+        if split and data.get("split") != split:
+            continue
+        rows.append(
+            LabeledMessage(
+                data["text"],
+                intent,
+                data.get("channel", ""),
+                data.get("trade", ""),
+                data.get("lang", ""),
+                data.get("split", ""),
+            )
+        )
     return rows
+
+
+NOISE_GROUP = frozenset(NOISE_INTENTS - {"opt_out"})
+OPPORTUNITY_GROUP = frozenset(SALES_INTENTS)
+OPT_OUT_GROUP = frozenset({"opt_out"})
 
 
 @dataclass
@@ -47,6 +82,17 @@ class Evaluation:
         relevant = [(e, p) for e, p in self.pairs if e in group]
         return sum(p in group for _, p in relevant) / len(relevant) if relevant else 1.0
 
+    @property
+    def false_opt_outs(self) -> int:
+        """Answers of opt_out to a message not labeled opt_out."""
+        return sum(p == "opt_out" and e != "opt_out" for e, p in self.pairs)
+
+    @property
+    def people_filtered(self) -> int:
+        """People who wrote to the business (a buyer, a question, a customer, a complaint) answered as noise."""
+        people = SALES_INTENTS | {"question", "existing_customer", "complaint"}
+        return sum(e in people and p in NOISE_INTENTS for e, p in self.pairs)
+
     def percentile(self, q: float) -> float:
         ordered = sorted(self.timings_ms)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
@@ -59,10 +105,6 @@ class Evaluation:
         for expected in INTENTS:
             lines.append(f"{expected:<18}" + "".join(f"{counts[(expected, p)] or '.':>7}" for p in INTENTS))
         return "\n".join(lines)
-
-
-NOISE_GROUP = frozenset(NOISE_INTENTS - {"opt_out"})
-OPT_OUT_GROUP = frozenset({"opt_out"})
 
 
 def provider_evaluate(provider, rows: list[LabeledMessage], criteria: Criteria) -> Evaluation:

@@ -41,8 +41,23 @@ SPAM_PHRASES = re.compile(
     r"prince|wire transfer|transfer \$|earn \$?\d+ a (day|week)|work from home)\b",
     re.IGNORECASE,
 )
+# Where an email's own words end: quoted history ("> …", "On … wrote:" and its es/fr/de forms), a forwarded or
+# original-message header, a signature delimiter ("-- ", RFC 3676 §4.3).
+QUOTED = re.compile(
+    r"^[ \t]*(?:>|(?:on|el|le|am)\b.{0,200}?(?:wrote|escribió|escribio|a écrit|a ecrit|schrieb)\s*:"
+    r"|-{2,}\s*(?:original message|forwarded message|mensaje original|message d'origine|ursprüngliche nachricht)"
+    r"|-- ?$)",
+    re.IGNORECASE | re.MULTILINE,
+)
 VOWELS = re.compile(r"[aeiouyáéíóúü]", re.IGNORECASE)
 WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+
+
+def own_words(text: str) -> str:
+    """The sender's own words: ``text`` up to quoted history, a forwarded header or a signature (all of it when
+    one of those comes first: a reply written below the quote keeps everything)."""
+    found = QUOTED.search(text or "")
+    return text[: found.start()].rstrip() if found and text[: found.start()].strip() else (text or "")
 
 
 def _amount(digits: str | None, suffix: str | None) -> float | None:

@@ -8,6 +8,7 @@ after that, or when the server fails past the SDK's own retries, the rules provi
 the Qualification says so.
 """
 
+import copy
 import logging
 import time
 from dataclasses import replace
@@ -24,7 +25,10 @@ from integrations.llm.base import (
     Qualification,
     QualificationAnswer,
 )
+from integrations.llm.evidence import evidence_gather, judgement_combine
 from integrations.llm.extract import facts_read, opt_out_answer, qualification_score
+from integrations.llm.language import language_detect
+from integrations.llm.offline import judged
 from integrations.llm.prompts import draft_messages, qualify_messages
 
 logger = logging.getLogger(__name__)
@@ -39,7 +43,11 @@ class ProviderError(Exception):
 
 
 class OpenAIProvider:
-    """Qualifies and rewrites drafts with a chat-completions model; falls back to ``fallback`` on failure."""
+    """Qualifies and rewrites drafts with a chat-completions model; falls back to ``fallback`` on failure.
+
+    The model is given the offline evidence (``fallback.evidence`` when the fallback is the offline judge):
+    the facts, and the business's labeled examples nearest to the message as worked examples.
+    """
 
     name = "openai"
 
@@ -67,6 +75,12 @@ class OpenAIProvider:
             timeout=timeout,
             max_retries=max_retries,
         )
+
+    def joined(self, fallback) -> "OpenAIProvider":
+        """This provider (same client and connections) with ``fallback`` as its evidence and fallback."""
+        joined = copy.copy(self)
+        joined.fallback = fallback
+        return joined
 
     # -- structured calls -------------------------------------------------------------------------
 
@@ -156,12 +170,23 @@ class OpenAIProvider:
 
     # -- the provider interface -------------------------------------------------------------------
 
+    def _evidence(self, conversation: Conversation, criteria: Criteria):
+        gather = getattr(self.fallback, "evidence", None)
+        return gather(conversation, criteria) if gather else evidence_gather(conversation, criteria)
+
     def qualify(self, conversation: Conversation, criteria: Criteria) -> Qualification:
         facts = facts_read(conversation, criteria)
+        evidence = self._evidence(conversation, criteria)
         opted_out = opt_out_answer(conversation, facts, criteria, self.name)
         if opted_out is not None:
-            return opted_out
-        messages = qualify_messages(conversation, criteria, QualificationAnswer.model_json_schema())
+            return judged(opted_out, evidence, conversation)
+        if not evidence.words:
+            # Nothing a model could read either: the offline judge says so, and a person reads it.
+            return self.fallback.qualify(conversation, criteria)
+        examples = [(n.text, n.intent) for n in evidence.neighbours if n.shareable]
+        messages = qualify_messages(
+            conversation, criteria, QualificationAnswer.model_json_schema(), facts=evidence.facts(), examples=examples
+        )
         try:
             answer, usage = self._call(messages, QualificationAnswer)
         except ProviderError as exc:
@@ -176,16 +201,26 @@ class OpenAIProvider:
             postal_code=facts.postal_code or answer.postal_code,
             service=facts.service or next((s for s in criteria.services if s in answer.service.lower()), ""),
         )
-        result = qualification_score(
+        judgement = judgement_combine(
             intent=answer.intent,
+            confidence=answer.confidence,
+            why=answer.reasoning.strip().rstrip("."),
+            evidence=evidence,
+        )
+        result = qualification_score(
+            intent=judgement.intent,
             facts=facts,
             criteria=criteria,
-            confidence=answer.confidence,
+            confidence=judgement.confidence,
             provider=self.name,
-            why=answer.reasoning.strip().rstrip("."),
+            why=judgement.why,
             urgency=answer.urgency,
         )
-        return replace(result, model=self.model, usage=usage)
+        return replace(
+            judged(result, evidence, conversation, consent_review=judgement.consent_review),
+            model=self.model,
+            usage=usage,
+        )
 
     def draft(self, request: DraftRequest) -> str | None:
         """The template's text rewritten for this conversation, or None when the model can't give a usable one."""
@@ -200,5 +235,10 @@ class OpenAIProvider:
         if request.channel == "sms":
             body = " ".join(body.translate(MARKDOWN).split())
         if limit and len(body) > limit:
+            return None
+        written_in = language_detect(body).code
+        if request.language and written_in and written_in != request.language:
+            # The lead would get an answer in a language they did not write in: the template's text stands.
+            logger.warning("llm.draft_wrong_language", extra={"model": self.model, "asked": request.language})
             return None
         return body or None

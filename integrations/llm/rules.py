@@ -1,10 +1,12 @@
 """Deterministic, offline qualification by keywords and patterns: the baseline and the fallback of last resort."""
 
 import re
+from dataclasses import replace
 from functools import lru_cache
 
 from integrations.llm.base import Conversation, Criteria, DraftRequest, Qualification
 from integrations.llm.extract import facts_read, qualification_score
+from integrations.llm.language import language_detect
 from leads.choices import NOISE_INTENTS
 from leads.consent_words import consent_reading
 
@@ -110,13 +112,16 @@ class RulesProvider:
         agreeing = sum(bool(x) for x in (facts.service, facts.budget_amount, facts.timeline, facts.postal_code))
         # Keyword matching is never certain; it grows surer as independent facts agree.
         confidence = 0.95 if intent == "opt_out" else min(0.9, 0.45 + 0.1 * agreeing + (0.1 if "'" in because else 0))
-        return qualification_score(
+        result = qualification_score(
             intent=intent,
             facts=facts,
             criteria=criteria,
             confidence=confidence,
             provider=self.name,
             why=f"Looks like {intent.replace('_', ' ')}: {because}",
+        )
+        return replace(
+            result, language=language_detect(conversation.message).code or conversation.known.get("language", "")
         )
 
     def draft(self, request: DraftRequest) -> str | None:

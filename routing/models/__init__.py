@@ -13,7 +13,7 @@ from routing.models.people import (
     skill_set,
 )
 from routing.models.quiet import QuietHoursRule
-from routing.models.reasoning import IntentExample, QualificationCriteria
+from routing.models.reasoning import IntentExample, LabelDefinition, QualificationCriteria
 from routing.models.rules import Assignment, RoutingRule
 
 __all__ = [
@@ -24,6 +24,7 @@ __all__ = [
     "Enrollment",
     "Holiday",
     "IntentExample",
+    "LabelDefinition",
     "QualificationCriteria",
     "QuietHours",
     "QuietHoursRule",

@@ -123,7 +123,8 @@ class QualificationCriteria(models.Model):
 
 
 class IntentExample(models.Model):
-    """A message labeled with its intent: what the embedding provider classifies by (nearest centroid)."""
+    """A message labeled with its intent: what the offline classifier is trained on, and (when written by the
+    business, not a lead) what a model is shown as a worked example."""
 
     class Source(models.TextChoices):
         SEED = "seed", "Starter set"
@@ -137,6 +138,8 @@ class IntentExample(models.Model):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     # float32 sentence vector of ``text``, computed on first use; cleared when the text changes.
     vector = models.BinaryField(null=True, blank=True, editable=False)
+    # The embedding model that computed ``vector`` (embedding.Embedder.name): another model's vector is recomputed.
+    vector_model = models.CharField(max_length=100, blank=True, default="", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -145,3 +148,22 @@ class IntentExample(models.Model):
 
     def __str__(self):
         return f"{self.intent}: {self.text[:60]}"
+
+
+class LabelDefinition(models.Model):
+    """What an intent means, in the manager's words: the model reads it when qualifying (integrations.llm.prompts)."""
+
+    intent = models.CharField(max_length=30, unique=True, choices=[(i, i.replace("_", " ")) for i in reasoning.INTENTS])
+    definition = models.TextField(
+        help_text="What this label means for your business, as you would explain it to a new rep: who writes "
+        "it, and what it is not (e.g. 'a company offering us a quote is a vendor pitch')."
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        ordering = ["intent"]
+
+    def __str__(self):
+        return self.intent.replace("_", " ")

@@ -9,7 +9,7 @@ from integrations.llm import Conversation, Criteria, RulesProvider
 from integrations.llm.criteria import budget_bands_parse, intent_phrases_parse
 from integrations.llm.evaluation import NOISE_GROUP, OPT_OUT_GROUP, labeled_load, provider_evaluate
 from routing.models import IntentExample, QualificationCriteria
-from routing.reasoning import intent_centroids, provider_get
+from routing.reasoning import intent_classifier, provider_get
 from tests.conftest import user_client
 
 DATA = Path(__file__).resolve().parent.parent / "data"
@@ -99,18 +99,22 @@ def test_the_rules_provider_meets_its_targets_on_the_labeled_set():
 
 
 @pytest.mark.django_db
-def test_the_embedding_provider_classifies_by_the_nearest_examples(settings):
+def test_the_embedding_provider_classifies_by_the_trained_examples(settings):
     settings.LLM_PROVIDER = "embedding"
     provider = provider_get()
     assert provider.name == "embedding"
-    assert IntentExample.objects.count() >= 100 and IntentExample.objects.filter(vector__isnull=True).count() == 0
+    assert IntentExample.objects.count() >= 450 and IntentExample.objects.filter(vector__isnull=True).count() == 0
+    assert set(IntentExample.objects.values_list("vector_model", flat=True)) == {"use-multilingual-v3"}
     for message, intent in (
         ("Are you guys hiring? I do drywall", "job_seeker"),
         ("We can put your company on page one of Google", "vendor_pitch"),
         ("What would you charge to repaint my fence?", "quote_request"),
-        ("please stop texting me", "opt_out"),
+        ("¿Están contratando? Tengo experiencia en pintura", "job_seeker"),
+        ("Combien coûte le remplacement d'une chaudière ?", "quote_request"),
+        ("please stop texting me", "opt_out"),  # by the words, not the classifier
     ):
         assert provider.qualify(Conversation(message=message), Criteria()).intent == intent, message
+    assert "opt_out" not in provider.classifier.labels, "only a person's words opt out"
 
 
 @pytest.mark.django_db
@@ -122,9 +126,9 @@ def test_a_broken_model_path_falls_back_to_the_rules_provider(settings, tmp_path
 
 
 @pytest.mark.django_db
-def test_a_reps_correction_becomes_an_example_and_moves_the_centroid(demo, capture):
+def test_a_reps_correction_becomes_an_example_and_retrains_the_classifier(demo, capture):
     lead_id = capture(phone="+15128670071", message="Need roofers for a commercial crew, paid weekly").json()["lead"]
-    before = intent_centroids()
+    before = intent_classifier()
     client = user_client("manager")
     response = client.post(f"/portal/leads/{lead_id}/relabel/", {"intent": "job_seeker"})
     assert response.status_code == 302
@@ -134,9 +138,12 @@ def test_a_reps_correction_becomes_an_example_and_moves_the_centroid(demo, captu
         lead_id,
         "Need roofers for a commercial crew, paid weekly",
     )
-    after = intent_centroids()
+    after = intent_classifier()
     assert after is not before
-    assert after.counts[after.intents.index("job_seeker")] == before.counts[before.intents.index("job_seeker")] + 1
+    assert after.intents.count("job_seeker") == before.intents.count("job_seeker") + 1
+    # A lead's own words train the classifier but are never shown to a model as a worked example.
+    index = after.texts.index("Need roofers for a commercial crew, paid weekly")
+    assert after.shareable[index] is False
     noise = client.get("/portal/leads/?stage=noise")
     assert f"/portal/leads/{lead_id}/" in noise.content.decode()
     refused = client.post(f"/portal/leads/{lead_id}/relabel/", {"intent": "buy_now"})

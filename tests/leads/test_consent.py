@@ -116,7 +116,9 @@ def test_a_models_opt_out_alone_holds_the_lead_for_a_person(
     lead = Lead.objects.get(phone=PHONE)
     assert not lead.opted_out and "looks like an opt-out" in lead.consent_hold
     assert lead.stage != "unqualified", "a model's opt-out moves no stage"
-    draft = lead.actions.get(workflow="first_response")
+    assert lead.qualification["intent"] != "opt_out" and lead.qualification["consent_review"]
+    # Answered as the buyer the offline judge reads (a first response, or the question for a missing fact).
+    draft = lead.actions.get(workflow__in=("first_response", "clarifying_question"))
     assert draft.status == Action.Status.PENDING and draft.escalation_reason.startswith("held: looks like an opt-out")
     assert sms_outbox == [] and lead.consent_records.get().kind == ConsentRecord.Kind.SUSPECTED
     # A person reads it: not an opt-out. The held draft can now be approved and goes.
