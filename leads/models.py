@@ -15,6 +15,10 @@ from leads.ledger import AppendOnlyQuerySet, contact_digest
 class Lead(models.Model):
     """A person who may buy: every inbound event from them attaches here (deduplicated by phone and email)."""
 
+    class LinkedBy(models.TextChoices):
+        PHONE = "phone", "Same phone"
+        EMAIL = "email", "Same email"
+
     name = models.CharField(max_length=200, blank=True)
     # Normalized forms only: E.164 phone and lower-cased email; both are dedupe keys.
     phone = models.CharField(max_length=20, blank=True)
@@ -57,6 +61,21 @@ class Lead(models.Model):
     source = models.CharField(max_length=100, blank=True, editable=False)
     funnel_rank = models.PositiveSmallIntegerField(default=0, editable=False)
     last_outbound_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What an event gave that could not be used, by field: {"phone": {"raw": "07700 900123", "reason": "…"}}.
+    # The lead page flags it until a manager corrects the lead or a later event brings a usable value.
+    contact_problems = models.JSONField(default=dict, blank=True)
+    # Another person who gave the same phone or email, kept apart from this one (leads.identity): the address
+    # stays that lead's, this one is reached on its own. Both lead pages show the link.
+    linked_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="linked_leads",
+        db_index=False,
+        help_text="Another person who gave the same phone or email.",
+    )
+    linked_by = models.CharField(max_length=5, choices=LinkedBy.choices, blank=True)
     # Set when the person was forgotten (leads.services.erasure): the row stays as an anonymised tombstone.
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the lead arrived: its first event's time (an email polled late, an imported lead), else now.
@@ -79,6 +98,8 @@ class Lead(models.Model):
             models.Index(Upper("company"), condition=~Q(company=""), name="lead_company_upper"),
             # Reports: quotes with no follow-up and open leads nobody wrote to, by when we last wrote.
             models.Index(fields=["stage", "last_outbound_at"], name="lead_stage_last_outbound"),
+            # The lead page's "also gave this phone/email": a small index, most leads link to nobody.
+            models.Index(fields=["linked_to"], condition=Q(linked_to__isnull=False), name="lead_linked_to"),
         ]
 
     def __str__(self):

@@ -27,7 +27,7 @@ from leads.choices import INTENTS, Stage
 from leads.filters import STAGE_CHOICES, LeadFilter
 from leads.models import Appointment, ConsentRecord
 from leads.permissions import is_manager
-from leads.selectors import lead_list, lead_timeline
+from leads.selectors import lead_links, lead_list, lead_timeline
 from leads.services import (
     Evidence,
     appointment_book,
@@ -36,6 +36,7 @@ from leads.services import (
     consent_hold_resolve,
     consent_opt_out,
     lead_call_log,
+    lead_contact_fix,
     lead_stage_set,
     lead_touch,
 )
@@ -103,6 +104,9 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
         "sms_max": settings.SMS_MAX_LENGTH,
         "time_zone": lead.timezone or settings.TIME_ZONE,
         "consent_records": lead.consent_records.select_related("actor"),
+        # Other people who gave the same phone or email; the correction form for what capture could not read.
+        "links": lead_links(lead=lead) if manager else [],
+        "can_fix_contact": request.user.has_perm("leads.change_lead"),
         "errors": errors or {},
         "values": values or {},
         **enrollments_context(lead),
@@ -253,6 +257,19 @@ def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpRespo
         return _lead_change(request, lead_id, change)
     except Appointment.DoesNotExist:
         raise Http404("No such appointment for this lead.") from None
+
+
+@login_required
+@require_POST
+def lead_contact(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """A manager corrects the phone or email capture could not read (or any other): validated, kept in history."""
+    phone, email = request.POST.get("phone", ""), request.POST.get("email", "")
+    return _lead_change(
+        request,
+        lead_id,
+        lambda lead: lead_contact_fix(lead_id=lead.pk, user=request.user, phone=phone, email=email),
+        fields=("phone", "email"),
+    )
 
 
 @login_required
