@@ -76,6 +76,19 @@ GOOGLE = Roles(
     postal_code=("POSTAL_CODE",),
     country="COUNTRY",
 )
+# Identity documents and birth dates a form may ask (Google's GOVERNMENT_ISSUED_ID_* columns, Facebook's national
+# id questions such as cpf_brazil or dni_argentina): kept in the stored payload for the business, left out of the
+# message, so they never reach a model's prompt, a draft or a rep's queue.
+SENSITIVE_KEYS = ("GOVERNMENT_ISSUED_ID", "DATE_OF_BIRTH")
+NATIONAL_ID_SUFFIXES = ("_ARGENTINA", "_BRAZIL", "_CHILE", "_COLOMBIA", "_ECUADOR", "_GUATEMALA", "_MEXICO", "_PERU")
+
+
+def sensitive(key: str) -> bool:
+    """Whether an answer is an identity document or a birth date (see SENSITIVE_KEYS)."""
+    key = key.upper()
+    return key.startswith(SENSITIVE_KEYS) or key.endswith(NATIONAL_ID_SUFFIXES)
+
+
 # Google's sample payload names two columns otherwise than their ids; a column without column_id is read by name.
 GOOGLE_NAMES = {"USER_EMAIL": "EMAIL", "USER_PHONE": "PHONE_NUMBER"}
 
@@ -95,10 +108,11 @@ class FormReading:
     def fields(self) -> dict[str, str]:
         """The CaptureEvent fields: name, email, phone, company, postal_code, country and the message."""
         names = ("name", "email", "phone", "company", "postal_code", "country")
-        return {**{n: getattr(self, n) for n in names}, "message": "\n".join(a.line() for a in self.answers)}
+        lines = [a.line() for a in self.answers if not sensitive(a.key)]
+        return {**{n: getattr(self, n) for n in names}, "message": "\n".join(lines)}
 
     def answers_json(self) -> list[dict]:
-        return [a.as_json() for a in self.answers]
+        return [a.as_json() | ({"sensitive": True} if sensitive(a.key) else {}) for a in self.answers]
 
 
 def country_code(answer: str) -> str:

@@ -132,7 +132,6 @@ def test_a_facebook_form_asking_first_and_last_name_gives_a_named_lead_with_ever
         "Street address: 1200 Barton Springs Rd",
         "City: Austin",
         "State: TX",
-        "Date of birth: 04/12/1985",
         "Which services do you need?: Roof repair, Gutters, Skylights",
         "When should we call?: Weekday evenings",
     ]
@@ -143,6 +142,14 @@ def test_a_facebook_form_asking_first_and_last_name_gives_a_named_lead_with_ever
         "values": ["Roof repair", "Gutters", "Skylights"],
     }
     assert "first_name" not in answers and "email" not in answers
+    # A birth date is the business's to keep, not a model's or a draft's to read.
+    assert answers["date_of_birth"] == {
+        "key": "date_of_birth",
+        "label": "Date of birth",
+        "values": ["04/12/1985"],
+        "sensitive": True,
+    }
+    assert "1985" not in event.message
     assert event.payload["field_data"] == GRAPH_LEADS["5501"]["field_data"]
     entry = next(e for e in lead_timeline(lead=lead) if e.kind == "event")
     assert "Which services do you need?: Roof repair, Gutters, Skylights" in entry.body
@@ -286,6 +293,7 @@ def test_a_google_form_with_split_names_and_every_standard_column_makes_a_full_l
         "label": "How old is your roof?",
         "values": ["Over 20 years"],
     }
+    assert event.payload["answers"][-2]["sensitive"] is True and "X1234567" not in event.message
     assert event.payload["gcl_id"] == "CjwKCAiA-gclid-0001"
 
 
