@@ -121,3 +121,10 @@ def test_leads_list_filters_by_owner_for_managers(client, demo):
     assert "Nobody Owns" in html and "Ann Owned" not in html
     html = client.get(f"/portal/leads/?owner={user('rep1').pk}").content.decode()
     assert "Ann Owned" in html and "Nobody Owns" not in html
+
+
+def test_the_lead_page_and_list_name_the_owner_as_people_know_them(rep1, lead):
+    for url in (f"/portal/leads/{lead.pk}/", "/portal/leads/"):
+        page = rep1.get(url).content.decode()
+        assert "Ana Rep" in page, url
+        assert ">rep1<" not in page, url
