@@ -12,8 +12,10 @@ from django.conf import settings
 from django.utils import timezone
 
 from approvals.models import Action, MessageTemplate, Workflow, render_text
+from approvals.sms import sms_segment_limit, sms_text, sms_too_long
 from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import DraftRequest
+from integrations.sms_segments import gsm7_capacity
 
 # Built-in questions, used when no active template asks for the fact on that channel.
 QUESTIONS = {
@@ -94,9 +96,10 @@ def draft_compose(
     """A message for ``lead`` from the active template of ``workflow``: SMS when it can be texted, else email.
 
     ``asks_for`` picks the clarifying question for that fact. ``provider`` may rewrite the text
-    for the conversation; a rewrite that is empty, too long or off-channel is dropped for the
+    for the conversation; a rewrite that is empty or over the SMS segment limit is dropped for the
     template's text. ``instruction`` is a person's wish for the rewrite ("shorter", "mention
-    Saturday"). Returns None when there is no channel to reach the lead or no template.
+    Saturday"). A text's typographic characters get their GSM-7 twins, names aside
+    (``approvals.sms.sms_text``). Returns None when there is no channel to reach the lead or no template.
     """
     reach = channel_for(lead)
     if reach is None:
@@ -122,6 +125,9 @@ def draft_compose(
     else:
         body = render_text(QUESTIONS[asks_for], variables)
         subject = f"A quick question from {settings.BUSINESS_NAME}"
+    texted = kind == Action.Kind.SEND_SMS
+    if texted:
+        body = sms_text(body, lead=lead, rep_name=rep_name)
     rewritten_by = gate = ""
     if provider is not None and settings.LLM_REWRITE_DRAFTS:
         rewrite = provider.draft(
@@ -134,9 +140,13 @@ def draft_compose(
                 voice=voice,
                 conversation=conversation,
                 instruction=instruction,
+                max_characters=gsm7_capacity(sms_segment_limit()) if channel == MessageTemplate.Channel.SMS else None,
             )
         )
-        if rewrite and (channel != MessageTemplate.Channel.SMS or len(rewrite) <= settings.SMS_MAX_LENGTH):
+        if rewrite and texted:
+            rewrite = sms_text(rewrite, lead=lead, rep_name=rep_name)
+        # The chat box gets the SMS template's short text: a rewrite is held to the same number of segments.
+        if rewrite and (channel != MessageTemplate.Channel.SMS or not sms_too_long(rewrite)):
             named = commitment_new(rewrite, body)
             body, rewritten_by = rewrite, provider.name
             if named:
@@ -174,6 +184,7 @@ def opt_out_confirmation_content(lead, *, phone: str, record_id: int) -> DraftCo
     )
     variables = {"first_name": lead.first_name or "", "business_name": settings.BUSINESS_NAME}
     body = template.render(**variables) if template is not None else render_text(OPT_OUT_CONFIRMATION, variables)
+    body = sms_text(body, lead=lead)
     return DraftContent(
         kind=Action.Kind.SEND_SMS, to=phone, body=body, template_id=template.pk if template is not None else None
     )

@@ -2,6 +2,7 @@ import calendar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.template import Context, Template, TemplateSyntaxError
@@ -9,6 +10,7 @@ from django.utils import timezone
 
 from approvals.gates import GATE_FIELDS
 from audit.history import History
+from integrations.sms_segments import Segmentation, segment, typographic_fix
 from leads.conditions import describe, empty_conditions, validate_conditions
 
 
@@ -139,6 +141,41 @@ class BusinessHours(models.Model):
             raise ValidationError({"closes": "Closing time must be after opening time."})
 
 
+class SmsSettings(models.Model):
+    """What the managers set for texts: how many segments one SMS may cost. One row (``SmsSettings.load()``).
+
+    Carriers bill per segment and Twilio advises against texts much past 320 GSM-7 characters (3 segments);
+    a UCS-2 text (one emoji, one 'Ł') gets 67 characters a segment instead of 153.
+    """
+
+    DEFAULT_MAX_SEGMENTS = 3
+
+    max_segments = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_SEGMENTS,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The most segments one SMS may cost (1 segment: 160 GSM-7 characters or 70 UCS-2; longer texts "
+        "153 or 67 a segment). Drafts over it are refused when edited or approved and held when proposed.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "SMS settings"
+
+    def __str__(self):
+        return "SMS settings"
+
+    @classmethod
+    def load(cls) -> "SmsSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def max_segments_now(cls) -> int:
+        """The limit as stored, the default while no manager has saved one (a read: no row is created)."""
+        return cls.objects.filter(pk=1).values_list("max_segments", flat=True).first() or cls.DEFAULT_MAX_SEGMENTS
+
+
 class MessageTemplate(models.Model):
     """Text a workflow drafts from. Variables: {{ first_name }}, {{ rep_name }}, {{ business_name }}."""
 
@@ -176,8 +213,11 @@ class MessageTemplate(models.Model):
             raise ValidationError({"body": f"Template error: {exc}"}) from exc
         if (self.workflow == Workflow.CLARIFYING_QUESTION) != bool(self.asks_for):
             raise ValidationError({"asks_for": "Clarifying-question templates, and only they, name the fact they ask."})
-        if self.channel == self.Channel.SMS and len(sample) > settings.SMS_MAX_LENGTH:
-            raise ValidationError({"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters."})
+        if self.channel == self.Channel.SMS:
+            # Measured as it is sent: drafting gives typographic characters their GSM-7 twins (names aside).
+            sent = typographic_fix(sample, keep=("Alex", "Sam"))
+            if too_long := segment(sent).limit_error(SmsSettings.max_segments_now()):
+                raise ValidationError({"body": f"Written to Alex from Sam: {too_long}"})
 
     def render(self, **variables) -> str:
         return render_text(self.body, variables)
@@ -286,6 +326,11 @@ class Action(models.Model):
     @property
     def channel(self) -> str:
         return self.kind_channel(self.kind)
+
+    @property
+    def segmentation(self) -> Segmentation | None:
+        """A text's segments, encoding and what forces UCS-2 (None for anything but an SMS)."""
+        return segment(self.body) if self.kind == self.Kind.SEND_SMS else None
 
     @classmethod
     def kind_channel(cls, kind: str) -> str:

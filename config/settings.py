@@ -255,7 +255,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@lo
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
-SMS_MAX_LENGTH = 320
 # Inbound email: an IMAP mailbox for `manage.py poll_mailbox`, and the secret inbound-parse webhooks must give.
 IMAP_URL = env.str("IMAP_URL", default="")
 EMAIL_INBOUND_SECRET = env.str("EMAIL_INBOUND_SECRET", default="")

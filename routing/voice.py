@@ -19,6 +19,7 @@ from twilio.twiml.voice_response import VoiceResponse
 from approvals.drafting import DraftContent, channel_for, draft_compose
 from approvals.models import Action, Workflow, render_text
 from approvals.services import action_propose
+from approvals.sms import sms_text
 from audit.models import Decision
 from audit.services import decision_record
 from leads.choices import Channel
@@ -106,7 +107,9 @@ def _text_back(lead: Lead, event: InboundEvent) -> Action | None:
             TEXT_BACK,
             {"first_name": lead.first_name or "there", "rep_name": rep_name, "business_name": settings.BUSINESS_NAME},
         )
-        content = DraftContent(kind=Action.Kind.SEND_SMS, to=lead.phone, body=body)
+        content = DraftContent(
+            kind=Action.Kind.SEND_SMS, to=lead.phone, body=sms_text(body, lead=lead, rep_name=rep_name)
+        )
     return action_propose(
         lead=lead,
         workflow=Workflow.MISSED_CALL,

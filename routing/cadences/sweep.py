@@ -17,6 +17,7 @@ from django.utils import timezone
 from approvals.drafting import DraftContent
 from approvals.models import Action, render_text
 from approvals.services import action_propose
+from approvals.sms import sms_text
 from audit.models import Decision
 from config.queue import enqueue
 from leads.choices import Stage
@@ -115,9 +116,8 @@ def _content(enrollment: Enrollment, cadence: Cadence, step: CadenceStep) -> Dra
         if not lead.phone or _sms_stopped(enrollment):
             return "the lead has no phone number we may text"
         template = step.template
-        return DraftContent(
-            kind=Action.Kind.SEND_SMS, to=lead.phone, body=template.render(**variables), template_id=template.pk
-        )
+        body = sms_text(template.render(**variables), lead=lead, rep_name=variables["rep_name"])
+        return DraftContent(kind=Action.Kind.SEND_SMS, to=lead.phone, body=body, template_id=template.pk)
     if step.channel == CadenceStep.Channel.EMAIL:
         if not lead.email:
             return "the lead has no email address"
