@@ -95,8 +95,9 @@ def _stop_now(enrollment: Enrollment, cadence: Cadence) -> tuple[str, str] | Non
 def _variables(enrollment: Enrollment, cadence: Cadence) -> dict:
     lead = enrollment.lead
     variables = {
-        "first_name": lead.first_name or "there",
-        "rep_name": owner_first_name(lead.owner_id) or "our team",
+        # Empty when unknown: the template says what stands in (approvals.templating).
+        "first_name": lead.first_name,
+        "rep_name": owner_first_name(lead.owner_id),
         "business_name": settings.BUSINESS_NAME,
         "link": cadence.link,
     }
