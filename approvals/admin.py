@@ -6,6 +6,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from approvals.gates import GATE_FIELDS
 from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate, SmsSettings
 from approvals.services import action_approve_many
+from approvals.templating import TEMPLATE_HELP
 from leads.forms import ConditionsModelForm
 
 
@@ -40,6 +41,10 @@ class BusinessHoursAdmin(SimpleHistoryAdmin):
 class MessageTemplateAdmin(SimpleHistoryAdmin):
     list_display = ["name", "workflow", "channel", "asks_for", "active", "updated_at"]
     list_filter = ["workflow", "channel", "active"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["help_texts"] = {"body": TEMPLATE_HELP}
+        return super().get_form(request, obj, change, **kwargs)
 
 
 @admin.register(SmsSettings)

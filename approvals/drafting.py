@@ -11,19 +11,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from approvals.models import Action, MessageTemplate, Workflow, render_text
+from approvals.models import Action, MessageTemplate, Workflow
 from approvals.sms import sms_segment_limit, sms_text, sms_too_long
+from approvals.templating import render_text
 from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import DraftRequest
 from integrations.sms_segments import gsm7_capacity
 
 # Built-in questions, used when no active template asks for the fact on that channel.
+_THANKS = 'Hi {{ first_name|default:"there" }}, thanks for reaching out to {{ business_name|default:"us" }}! '
 QUESTIONS = {
-    "budget": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
-    "Do you have a budget range in mind for this?",
-    "postal_code": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
-    "What's the ZIP code where the work would be?",
-    "timeline": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! When would you like this done?",
+    "budget": _THANKS + "Do you have a budget range in mind for this?",
+    "postal_code": _THANKS + "What's the ZIP code where the work would be?",
+    "timeline": _THANKS + "When would you like this done?",
 }
 COMMITMENT = re.compile(
     r"(?:[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|usd|eur)\b|\b\d+\s?%\s?off\b|\b(refund|reimburse|discount|"
@@ -115,11 +115,8 @@ def draft_compose(
     )
     if template is None and not (workflow == Workflow.CLARIFYING_QUESTION and asks_for in QUESTIONS):
         return None
-    variables = {
-        "first_name": lead.first_name or "there",
-        "rep_name": rep_name,
-        "business_name": settings.BUSINESS_NAME,
-    }
+    # Empty when unknown: the template says what stands in (approvals.templating).
+    variables = {"first_name": lead.first_name, "rep_name": rep_name, "business_name": settings.BUSINESS_NAME}
     if template is not None:
         body, subject = template.render(**variables), template.render_subject(**variables)
     else:
@@ -165,7 +162,8 @@ def draft_compose(
 
 # Used until a manager writes an "Opt-out confirmation" SMS template: who we are, that it worked, how to undo it.
 OPT_OUT_CONFIRMATION = (
-    "{{ business_name }}: you're unsubscribed and won't get more texts from us. Reply START to opt back in."
+    "{{ business_name|default:\"Opt-out confirmed\" }}: you're unsubscribed and won't get more texts from us. "
+    "Reply START to opt back in."
 )
 
 
@@ -182,7 +180,7 @@ def opt_out_confirmation_content(lead, *, phone: str, record_id: int) -> DraftCo
         ),
         None,
     )
-    variables = {"first_name": lead.first_name or "", "business_name": settings.BUSINESS_NAME}
+    variables = {"first_name": lead.first_name, "business_name": settings.BUSINESS_NAME}
     body = template.render(**variables) if template is not None else render_text(OPT_OUT_CONFIRMATION, variables)
     body = sms_text(body, lead=lead)
     return DraftContent(

@@ -5,10 +5,11 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import TemplateSyntaxError
 from django.utils import timezone
 
 from approvals.gates import GATE_FIELDS
+from approvals.templating import BASE_VARIABLES, CADENCE_VARIABLES, VARIABLES, render_text, template_variables
 from audit.history import History
 from integrations.sms_segments import Segmentation, segment, typographic_fix
 from leads.conditions import describe, empty_conditions, validate_conditions
@@ -177,7 +178,10 @@ class SmsSettings(models.Model):
 
 
 class MessageTemplate(models.Model):
-    """Text a workflow drafts from. Variables: {{ first_name }}, {{ rep_name }}, {{ business_name }}."""
+    """Text a workflow drafts from, in Django's template language: ``{{ first_name|default:"there" }}``.
+
+    An empty variable renders as nothing and the text around it is tidied (approvals.templating).
+    """
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -206,11 +210,27 @@ class MessageTemplate(models.Model):
     def __str__(self):
         return self.name
 
+    def variables(self) -> frozenset[str]:
+        """What its workflow's drafting fills; a cadence step's template gets what its cadence has too."""
+        if self.workflow == Workflow.OPT_OUT_CONFIRMATION:
+            return frozenset({"first_name", "business_name"})
+        if self.workflow in (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION, Workflow.MISSED_CALL):
+            return BASE_VARIABLES
+        return CADENCE_VARIABLES
+
     def clean(self):
-        try:
-            sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
-        except TemplateSyntaxError as exc:
-            raise ValidationError({"body": f"Template error: {exc}"}) from exc
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                unknown = sorted(template_variables(getattr(self, field)) - self.variables())
+            except TemplateSyntaxError as exc:
+                errors[field] = f"Template error: {exc}"
+                continue
+            if unknown:
+                errors[field] = variables_unknown_message(unknown, self.variables())
+        if errors:
+            raise ValidationError(errors)
+        sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
         if (self.workflow == Workflow.CLARIFYING_QUESTION) != bool(self.asks_for):
             raise ValidationError({"asks_for": "Clarifying-question templates, and only they, name the fact they ask."})
         if self.channel == self.Channel.SMS:
@@ -226,9 +246,12 @@ class MessageTemplate(models.Model):
         return render_text(self.subject, variables)
 
 
-def render_text(text: str, variables: dict) -> str:
-    """Render manager-written template text; plain text, so no HTML escaping."""
-    return Template(text).render(Context(variables, autoescape=False)).strip()
+def variables_unknown_message(unknown: list[str], allowed: frozenset[str]) -> str:
+    """'{{ frist_name }} is not a variable here; use: {{ business_name }} (…), …' for an admin form error."""
+    names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
+    verb = "is not a variable" if len(unknown) == 1 else "are not variables"
+    known = ", ".join(f"{{{{ {name} }}}} ({VARIABLES[name]})" for name in sorted(allowed))
+    return f"{names} {verb} here; use: {known}."
 
 
 class Action(models.Model):

@@ -232,6 +232,8 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # blank: Twilio's own hosts
 # How long an inbound call rings the rep (or the team) before it counts as missed.
 TWILIO_DIAL_TIMEOUT = env.int("TWILIO_DIAL_TIMEOUT", default=20)
+# Ask Twilio to transcribe voicemails (a paid feature, recordings up to 2 minutes); the text joins the timeline.
+TWILIO_TRANSCRIBE_VOICEMAIL = env.bool("TWILIO_TRANSCRIBE_VOICEMAIL", default=True)
 
 # Channel backends, chosen like Django's email backends: Twilio when its credentials are set.
 SMS_BACKEND = env.str(

@@ -187,7 +187,7 @@ def draft_for(
     return draft_compose(
         lead=lead,
         workflow=step.workflow,
-        rep_name=rep_name or "our team",
+        rep_name=rep_name,
         asks_for=step.asks_for,
         provider=provider_get(),
         conversation=(*conversation.history, conversation.message),

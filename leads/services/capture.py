@@ -59,6 +59,9 @@ class CaptureEvent:
     received_at: datetime | None = None
     payload: dict = field(default_factory=dict)
     consent: ConsentGiven | None = None
+    # A call whose caller withheld their number (routing.voice): kept as a lead nobody can reach yet, since a
+    # person may learn the number from the voicemail. Only that door sets it; the API and forms cannot.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,7 @@ def capture_clean(event: CaptureEvent) -> tuple[str, str]:
         email = normalize_email(event.email)
     except ValidationError:
         errors["email"] = [f"'{event.email}' is not an email address."]
-    if not (event.phone.strip() or event.email.strip()):
+    if not (event.phone.strip() or event.email.strip() or event.withheld):
         reason = "Give a phone number or an email address so the lead can be reached."
         errors["phone"] = errors["email"] = [reason]
     if errors:
