@@ -64,14 +64,15 @@ def chat_open_for(lead):
 def channel_for(lead) -> tuple[str, str, str] | None:
     """How to reach ``lead`` in writing: (channel, action kind, address).
 
-    The chat box while the visitor is there; else SMS when the lead can be texted; else email.
+    The chat box while the visitor is there; else SMS when the lead can be texted; else email, unless the address
+    bounces (Lead.email_undeliverable).
     """
     if chat := chat_open_for(lead):
         # The visitor is on the site now: answer in the chat box (with the SMS template's short text).
         return MessageTemplate.Channel.SMS, Action.Kind.SEND_CHAT, f"chat:{chat.pk}"
     if lead.phone and not lead.opted_out:
         return MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
-    if lead.email:
+    if lead.email and not lead.email_undeliverable:
         return MessageTemplate.Channel.EMAIL, Action.Kind.SEND_EMAIL, lead.email
     return None
 

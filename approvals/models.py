@@ -63,6 +63,11 @@ class Policy(models.Model):
         help_text="When a text cannot be delivered and the lead has an email address, propose the same message "
         "by email (it follows this policy like any other action).",
     )
+    fallback_to_sms = models.BooleanField(
+        default=True,
+        help_text="When an email bounces and the lead has a number that may be texted, propose the same message "
+        "by text (it follows this policy like any other action; a text too long for SMS waits for a person).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

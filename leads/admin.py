@@ -23,6 +23,12 @@ class LeadAdmin(SimpleHistoryAdmin):
     readonly_fields = ["score", "qualification", "first_response_at", "created_at", "updated_at"]
     inlines = [EventInline]
 
+    def save_model(self, request, obj, form, change):
+        # A corrected address is a new mailbox: the old one's bounce says nothing about it.
+        if change and "email" in form.changed_data and "email_undeliverable" not in form.changed_data:
+            obj.email_undeliverable = ""
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(InboundEvent)
 class InboundEventAdmin(admin.ModelAdmin):

@@ -124,6 +124,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "opted_out",
             "email_opted_out",
             "consent_hold",
+            "email_undeliverable",
             "first_response_at",
             "created_at",
             "updated_at",

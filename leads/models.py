@@ -43,6 +43,13 @@ class Lead(models.Model):
     # Current consent, derived from the ConsentRecord ledger (leads.services.consent keeps them in step).
     opted_out = models.BooleanField(default=False, help_text="No texts: the number opted out of SMS.")
     email_opted_out = models.BooleanField(default=False, help_text="No email: the address unsubscribed.")
+    # Not consent: the person asked nothing, their mailbox takes no mail (integrations.delivery sets it).
+    email_undeliverable = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when mail to the email address bounced for good (the bounce's status and the receiving "
+        "server's words): no email is sent to it. Clear it once the address is corrected.",
+    )
     consent_hold = models.CharField(
         max_length=300,
         blank=True,

@@ -28,7 +28,7 @@ from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Stage
 from leads.lock_objects import lead_lock
 from leads.models import ConsentRecord, Lead, Message
-from leads.selectors import contact_suppressed, opt_out_confirmable
+from leads.selectors import contact_suppressed, email_undeliverable, opt_out_confirmable
 from leads.services import consent_confirmation_record, lead_stage_changed, lead_touch
 from leads.unsubscribe import list_unsubscribe_headers
 
@@ -40,7 +40,8 @@ EXECUTE_TASK = "approvals.tasks.action_execute"
 def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     """Move an approved action to executing and create its outbound Message, in one committed transaction.
 
-    Returns None when there is nothing to send (not approved any more, already sent, opted out).
+    Returns None when there is nothing to send (not approved any more, already sent, opted out, an address
+    that bounces).
     """
     with transaction.atomic():
         action = action_lock(action_id)
@@ -79,6 +80,19 @@ def _limited(action: Action) -> bool:
     return action.kind == Action.Kind.SEND_SMS and action.workflow != Workflow.OPT_OUT_CONFIRMATION
 
 
+def _undeliverable(action: Action, lead) -> str:
+    """Why ``action``'s email cannot reach its address ("" when it may go): the address bounced for good.
+
+    Kept apart from consent (``_opted_out``): nobody asked anything; clearing Lead.email_undeliverable (the address
+    corrected) lets email go again, and no consent record is written either way.
+    """
+    if action.kind != Action.Kind.SEND_EMAIL:
+        return ""
+    to = action.payload.get("to", "").strip().lower()
+    why = lead.email_undeliverable if to == lead.email else email_undeliverable(to)
+    return f"mail to {to} bounces ({why})" if why else ""
+
+
 def _not_sent(action: Action, fields: list[str], reasoning: str, *, skipped: bool) -> None:
     """Save why a claimed action does not go, and say so on the lead's timeline."""
     action.save(update_fields=[*fields, "updated_at"])
@@ -100,7 +114,7 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
     or still approved when quiet hours hold a text.
     """
     lead = action.lead
-    refused = _opted_out(action, lead) if action.to_lead else ""
+    refused = (_opted_out(action, lead) or _undeliverable(action, lead)) if action.to_lead else ""
     if refused:
         action.status, action.error = Action.Status.CANCELLED, f"Not sent: {refused}."
         _not_sent(action, ["status", "error"], f"Not sent: {refused} after the action was approved.", skipped=True)
