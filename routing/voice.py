@@ -29,8 +29,9 @@ from leads.choices import Channel
 from leads.lock_objects import lead_lock
 from leads.models import InboundEvent, Lead, Message
 from leads.services import CaptureEvent, lead_capture, lead_touch
-from routing.directory import owner_first_name
-from routing.models import Rep, Team
+from routing.availability import OWNER
+from routing.directory import lead_takers, owner_first_name
+from routing.models import Rep
 
 logger = logging.getLogger(__name__)
 
@@ -59,15 +60,13 @@ def _transcription_url() -> str:
 
 
 def _numbers_to_ring(lead: Lead) -> tuple[list[str], Rep | None]:
-    """The owner's phone; else every active rep with a phone on the fallback team (or any team)."""
-    owner = Rep.objects.filter(user_id=lead.owner_id, active=True).exclude(phone="").first() if lead.owner_id else None
-    if owner is not None:
-        return [owner.phone], owner
-    reps = Rep.objects.filter(active=True).exclude(phone="")
-    team = Team.objects.filter(is_fallback=True).first()
-    if team is not None and reps.filter(team=team).exists():
-        reps = reps.filter(team=team)
-    return list(reps.order_by("id").values_list("phone", flat=True)[:MAX_NUMBERS]), None
+    """The phones of whoever can take the call now (routing.directory.lead_takers, as routing and Slack ask): the
+    owner if working, else their team's reps who are, else the fallback team's; none (voicemail) if nobody is.
+    The Rep is the owner when they alone are rung."""
+    found = lead_takers(lead, need_phone=True)
+    owner = Rep.objects.select_related("user").get(pk=found.reps[0].id) if found.who == OWNER else None
+    logger.info("voice.ring", extra={"lead_id": lead.pk, "who": found.who, "reason": found.reason})
+    return [rep.phone for rep in found.reps[:MAX_NUMBERS]], owner
 
 
 def voicemail_twiml(lead: Lead | None = None) -> str:

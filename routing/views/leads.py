@@ -75,7 +75,7 @@ def lead_index(request: HttpRequest) -> HttpResponse:
 
 
 def _reps():
-    return Rep.objects.filter(active=True).select_related("user").order_by("user__first_name", "user__username")
+    return Rep.objects.assignable().select_related("user").order_by("user__first_name", "user__username")
 
 
 def _lead_for(request: HttpRequest, lead_id: int):

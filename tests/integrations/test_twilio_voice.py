@@ -1,12 +1,18 @@
+import re
+from datetime import time, timedelta
+
 import pytest
 from django.test import Client
+from django.utils import timezone
 from django.utils.html import escape
 
 from approvals.models import Action, Policy
 from leads.models import InboundEvent, Lead, Message
-from routing.models import Rep
+from routing.directory import config_changed
+from routing.models import Absence, Rep, Team, WorkingHours
 from routing.voice import PROMPT_CALL_BACK, PROMPT_NO_NUMBER, PROMPT_TEXT_BACK
 from tests.conftest import policy_set, user
+from tests.factories import UserFactory
 from tests.fakes.http_server import Receiver
 from tests.integrations.twilio_helpers import PUBLIC, signed_post, twilio_settings  # noqa: F401
 
@@ -251,3 +257,62 @@ def test_the_text_back_names_a_caller_we_know(ring, sms_outbox, api):
     ring(STATUS, {**call("CA1"), "DialCallStatus": "no-answer"})
     (text,) = [m for m in sms_outbox if m["body"].startswith("Sorry")]
     assert text["body"].startswith("Sorry we missed your call, Ada! This is ")
+
+
+def numbers(twiml: str) -> list[str]:
+    return re.findall(r"<Number>([^<]+)</Number>", twiml)
+
+
+@pytest.fixture
+def known_caller(ring):
+    """A caller who rang before: their lead is routed to Ana (rep1, +15125550101)."""
+    ring(VOICE, call("CA1"))
+    lead = Lead.objects.get(phone="+15128670600")
+    assert lead.owner.username == "rep1"
+    return lead
+
+
+def test_a_call_whose_owner_is_away_rings_the_reps_working_now(known_caller, ring):
+    now = timezone.now()
+    Absence.objects.create(
+        rep=known_caller.owner.rep, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
+    twiml = ring(VOICE, call("CA2"))
+    assert numbers(twiml) == ["+15125550102", "+15125550103"] and 'timeout="20"' in twiml
+
+
+def test_a_call_whose_owner_is_off_shift_or_cannot_log_in_rings_the_team(
+    known_caller, ring, django_capture_on_commit_callbacks
+):
+    ana = known_caller.owner.rep
+    not_today = (timezone.now().weekday() + 3) % 7
+    WorkingHours.objects.create(rep=ana, weekday=not_today, start=time(9), end=time(17))
+    assert numbers(ring(VOICE, call("CA2"))) == ["+15125550102", "+15125550103"]
+    WorkingHours.objects.filter(rep=ana).delete()
+    assert numbers(ring(VOICE, call("CA3"))) == ["+15125550101"]
+    # Deactivated in bulk (no signal): Ana still owns the lead, but cannot take the call.
+    type(ana.user).objects.filter(pk=ana.user_id).update(is_active=False)
+    config_changed()
+    assert numbers(ring(VOICE, call("CA4"))) == ["+15125550102", "+15125550103"]
+    ana.user.is_active = False
+    with django_capture_on_commit_callbacks(execute=True):
+        ana.user.save()  # as the admin does: the handover gives her lead to Ben or Cleo, who alone is rung
+    known_caller.refresh_from_db()
+    new_owner = known_caller.owner.rep
+    assert new_owner.user.username in ("rep2", "rep3")
+    assert numbers(ring(VOICE, call("CA5"))) == [new_owner.phone]
+
+
+def test_a_call_with_the_whole_team_away_rings_the_fallback_team_then_voicemail(known_caller, ring):
+    desk = Team.objects.create(name="Front desk")
+    Team.objects.filter(name="Sales").update(is_fallback=False)
+    desk.is_fallback = True
+    desk.save()
+    Rep.objects.create(user=UserFactory(username="desk1"), team=desk, phone="+15125550109")
+    now = timezone.now()
+    for rep in Rep.objects.filter(team__name="Sales"):
+        Absence.objects.create(rep=rep, starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1))
+    assert numbers(ring(VOICE, call("CA2"))) == ["+15125550109"]
+    Absence.objects.create(rep=Rep.objects.get(team=desk), starts_at=now, ends_at=now + timedelta(hours=1))
+    twiml = ring(VOICE, call("CA3"))
+    assert "<Dial" not in twiml and "<Record" in twiml, "nobody can take it: voicemail"
