@@ -203,7 +203,10 @@ def test_a_withheld_callers_voicemail_is_kept_on_a_visible_lead_and_the_team_is_
     ring(TRANSCRIPTION, transcribed("CA7", "+266696687", rec="RE7", text=words))
     ring(TRANSCRIPTION, transcribed("CA7", "+266696687", rec="RE7", text=words))
     link = f"<{PUBLIC}/portal/leads/{lead.pk}/|Open Unknown caller (withheld number) in Nightshift>"
-    assert slack_texts(slack)[1:] == [f":memo: Voicemail from Unknown caller (withheld number): “{words}”\n{link}"]
+    takers = f"For {lead.owner.get_full_name()}, the owner."  # who can take it now (routing.availability)
+    assert slack_texts(slack)[1:] == [
+        f":memo: Voicemail from Unknown caller (withheld number): “{words}”\n{takers}\n{link}"
+    ]
     page = timeline(lead)
     assert "Unknown caller (withheld number)" in page and voicemail["RecordingUrl"] in page
     assert escape(f"Transcription: “{words}”") in page
