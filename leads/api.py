@@ -125,6 +125,7 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "email_opted_out",
             "consent_hold",
             "contact_problems",
+            "email_undeliverable",
             "first_response_at",
             "created_at",
             "updated_at",

@@ -8,7 +8,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone as django_timezone  # Lead has a field named timezone
 
 from audit.history import History
-from leads.choices import Channel, Stage, funnel_rank
+from leads.choices import FORM_FIELD_TARGETS, Channel, Stage, funnel_rank
 from leads.ledger import AppendOnlyQuerySet, contact_digest
 
 
@@ -47,6 +47,13 @@ class Lead(models.Model):
     # Current consent, derived from the ConsentRecord ledger (leads.services.consent keeps them in step).
     opted_out = models.BooleanField(default=False, help_text="No texts: the number opted out of SMS.")
     email_opted_out = models.BooleanField(default=False, help_text="No email: the address unsubscribed.")
+    # Not consent: the person asked nothing, their mailbox takes no mail (integrations.delivery sets it).
+    email_undeliverable = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when mail to the email address bounced for good (the bounce's status and the receiving "
+        "server's words): no email is sent to it. Clear it once the address is corrected.",
+    )
     consent_hold = models.CharField(
         max_length=300,
         blank=True,
@@ -343,6 +350,19 @@ class WebForm(models.Model):
     name = models.CharField(max_length=100)
     source = models.CharField(max_length=100, help_text="Label stored on every lead from this form.")
     thank_you_url = models.URLField(blank=True, help_text="Browsers are sent here after a form post.")
+    honeypot_field = models.CharField(
+        max_length=100,
+        blank=True,
+        default="website",
+        help_text="A field the page hides from people, which only bots fill: a post with it filled is kept as "
+        "suspected spam (in Noise) and never answered. Blank: the form has none.",
+    )
+    field_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Field names this form\'s builder posts that are not the usual ones, to ours, e.g. {"input_1.3": '
+        f'"first_name", "input_2": "email"}}. Ours: {", ".join(FORM_FIELD_TARGETS)}.',
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -354,6 +374,15 @@ class WebForm(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if not isinstance(self.field_map, dict):
+            raise ValidationError({"field_map": "A JSON object: posted field name -> one of ours."})
+        wrong = sorted(str(v) for v in self.field_map.values() if v not in FORM_FIELD_TARGETS)
+        if wrong:
+            raise ValidationError(
+                {"field_map": f"Not one of ours: {', '.join(wrong)}. Ours: {', '.join(FORM_FIELD_TARGETS)}."}
+            )
 
 
 class VipAccount(models.Model):

@@ -45,6 +45,18 @@ def _by_contact_sql(keys: tuple[str, ...]) -> str:
     return f"SELECT {columns} FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - constants
 
 
+def email_undeliverable(address: str) -> str:
+    """Why mail to ``address`` bounces for good, as kept on the lead holding it ("" when nothing says so).
+
+    Not consent (that is ``contact_suppressed``): the mailbox takes no mail (integrations.delivery sets it).
+    """
+    address = address.strip().lower()
+    if not address:
+        return ""
+    found = Lead.objects.filter(email=address).exclude(email_undeliverable="")
+    return found.values_list("email_undeliverable", flat=True).first() or ""
+
+
 def lead_match_by_contact(*, phone: str, email: str, name: str = "") -> Match:
     """What a capture with this normalized phone and email, and this name, does: attach to a lead, or start
     one (linked to the lead of another person who gave the same address). One query; the rules are
@@ -108,7 +120,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
             at=d.created_at,
             kind="decision",
             title=d.get_step_display() + (f" · {d.workflow.replace('_', ' ')}" if d.workflow else ""),
-            body=d.input_summary if d.step == Decision.Step.EDIT else "",
+            # An edit shows the new text; automatic mail shows what the responder said (it was noted, not answered).
+            body=d.input_summary if d.step in (Decision.Step.EDIT, Decision.Step.AUTOMATIC_MAIL) else "",
             actor=d.actor.get_username() if d.actor_id else d.get_actor_type_display(),
             reasoning=d.reasoning,
             confidence=d.confidence,

@@ -37,4 +37,5 @@ portal_patterns = [
 webhook_patterns = [
     path("twilio/voice/", voice.twilio_voice, name="twilio-voice"),
     path("twilio/voice/status/", voice.twilio_voice_status, name="twilio-voice-status"),
+    path("twilio/voice/transcription/", voice.twilio_voice_transcription, name="twilio-voice-transcription"),
 ]

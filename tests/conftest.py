@@ -119,3 +119,16 @@ def policy_set(workflow: str, **fields) -> None:
     for name, value in fields.items():
         setattr(policy, name, value)
     policy.save()
+
+
+def pytest_terminal_summary(terminalreporter):
+    """How many browser tests ran: a run where Chromium was skipped says so at the end, not only in a letter 's'."""
+    reports = [
+        r
+        for key in ("passed", "failed", "skipped", "error")
+        for r in terminalreporter.stats.get(key, [])
+        if getattr(r, "nodeid", "").startswith("tests/e2e/") and (r.when == "call" or r.skipped)
+    ]
+    if reports:
+        ran = sum(1 for r in reports if not r.skipped)
+        terminalreporter.write_line(f"browser tests (Chromium): {ran} ran, {len(reports) - ran} skipped")

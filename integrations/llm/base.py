@@ -141,6 +141,8 @@ class DraftRequest:
     conversation: tuple[str, ...] = ()
     # A person's wish for this rewrite (from the portal's Regenerate), trusted unlike the inbound text.
     instruction: str = ""
+    # The longest text the channel takes (an SMS: the GSM-7 characters its segment limit holds); None: no limit.
+    max_characters: int | None = None
 
 
 class QualificationAnswer(BaseModel):

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
-from leads.choices import Channel
+from leads.choices import SUSPECTED_SPAM, Channel
 from leads.models import InboundEvent, Lead
 from leads.normalize import contact_text, mask_phone, normalize_email, normalize_phone, phone_regions
 from leads.reactions import LEAD_REPLIED
@@ -59,6 +59,9 @@ class CaptureEvent:
     received_at: datetime | None = None
     payload: dict = field(default_factory=dict)
     consent: ConsentGiven | None = None
+    # A call whose caller withheld their number (routing.voice): kept as a lead nobody can reach yet, since a
+    # person may learn the number from the voicemail. Only that door sets it; the API and forms cannot.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -116,7 +119,7 @@ def contact_clean(event: CaptureEvent) -> Contact:
         phone = normalize_phone(event.phone, regions=regions)
     except ValidationError as exc:
         problems["phone"] = {"raw": event.phone, "reason": " ".join(exc.messages)}
-    if not (phone or email):
+    if not (phone or email or event.withheld):
         for name in ("phone", "email"):
             errors[name] = [problems[name]["reason"]] if name in problems else [REACH]
     if errors:
@@ -249,7 +252,8 @@ def _capture_once(
             received_at=event.received_at or timezone.now(),
             lead_created=created,
         )
-        if not created:
+        # A post the form's honeypot caught is not the person writing back: anyone can type their email.
+        if not created and SUSPECTED_SPAM not in event.payload:
             LEAD_REPLIED.send(lead=lead, event=inbound)
         if event.consent is not None:
             _consent_record(event.consent, lead, inbound)

@@ -21,8 +21,10 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.drafting import channel_for
 from approvals.models import Action, Workflow
 from approvals.services import message_propose
+from approvals.sms import sms_segment_limit
 from config.exceptions import ApplicationError, Forbidden
 from config.spreadsheets import csv_row
+from integrations.sms_segments import segment
 from leads.choices import INTENTS, Stage
 from leads.filters import STAGE_CHOICES, LeadFilter
 from leads.models import Appointment, ConsentRecord
@@ -74,7 +76,7 @@ def lead_index(request: HttpRequest) -> HttpResponse:
 
 
 def _reps():
-    return Rep.objects.filter(active=True).select_related("user").order_by("user__first_name", "user__username")
+    return Rep.objects.assignable().select_related("user").order_by("user__first_name", "user__username")
 
 
 def _lead_for(request: HttpRequest, lead_id: int):
@@ -86,6 +88,8 @@ def _lead_for(request: HttpRequest, lead_id: int):
 
 def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=200) -> HttpResponse:
     manager = is_manager(request.user)
+    reach = channel_for(lead)
+    texted = reach is not None and reach[1] == Action.Kind.SEND_SMS
     context = {
         "lead": lead,
         "timeline": lead_timeline(lead=lead),
@@ -100,8 +104,10 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
             | Q(status=Action.Status.APPROVED, not_before__gt=timezone.now())
         ),
         "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
-        "reach": channel_for(lead),
-        "sms_max": settings.SMS_MAX_LENGTH,
+        "reach": reach,
+        # The reply box's live count, when the reply goes by SMS.
+        "reply_segments": segment((values or {}).get("body", "").strip()) if texted else None,
+        "sms_limit": sms_segment_limit(),
         "time_zone": lead.timezone or settings.TIME_ZONE,
         "consent_records": lead.consent_records.select_related("actor"),
         # Other people who gave the same phone or email; the correction form for what capture could not read.

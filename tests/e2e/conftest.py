@@ -9,9 +9,14 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium driven by Playwright (no browser download); .ci/run installs it when missing."""
+    """Debian's Chromium driven by Playwright (no browser download); `make browser` installs it when missing.
+
+    A missing browser fails the run rather than skipping quietly; SKIP_BROWSER=1 skips on purpose.
+    """
+    if os.environ.get("SKIP_BROWSER"):
+        pytest.skip("SKIP_BROWSER is set")
     if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+        pytest.fail(f"{CHROMIUM} is not installed: run 'sudo apt-get install -y chromium' (or SKIP_BROWSER=1 to skip)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in test bodies are safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     from playwright.sync_api import sync_playwright

@@ -139,7 +139,7 @@ def test_malformed_json_is_400_naming_the_body(demo, api):
 def test_oversized_body_is_refused(demo, api):
     body = json.dumps({**ROOF, "message": "x" * (300 * 1024)})
     response = api.post("/api/v1/events/", data=body, content_type="application/json")
-    assert response.status_code == 400
+    assert response.status_code == 413
     assert "body" in response.json()
     assert InboundEvent.objects.count() == 0
 

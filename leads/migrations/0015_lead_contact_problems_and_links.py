@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('leads', '0012_privacy'),
+        ('leads', '0014_lead_email_undeliverable'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
