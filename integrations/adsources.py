@@ -8,10 +8,11 @@ task (Facebook's asks the Graph API for the lead's answers, so it never runs in 
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 from django.conf import settings
+from django.core.cache import cache
 
 from integrations.adforms import FormReading, country_code, facebook_reading, google_reading
 from integrations.fieldmap import CONTACT_FIELDS, MAPPED_FIELDS, field_map_read
@@ -143,7 +144,35 @@ def facebook_event(row: InboundWebhook) -> CaptureEvent:
         raise ValueError(f"Graph API answered {response.status_code}: {response.text[:300]}")
     lead = response.json()
     field_data = lead.get("field_data", []) if isinstance(lead, dict) else lead
-    return _form_event(source, row, facebook_reading(field_data), {**row.payload, "field_data": field_data})
+    reading = facebook_reading(field_data)
+    if not reading.country and (country := _form_country(source, str(row.payload.get("form_id") or ""))):
+        # No country question: the form's locale is the next best hint for a phone written nationally.
+        reading = replace(reading, country=country)
+    return _form_event(source, row, reading, {**row.payload, "field_data": field_data})
+
+
+FORM_LOCALE_SECONDS = 24 * 3600
+
+
+def _form_country(source: LeadSource, form_id: str) -> str:
+    """The country of a lead form's locale ("en_GB" -> "GB"), asked of the Graph API once a day per form
+    (GET /<form_id>?fields=locale, Graph API "Lead Ads Form"); "" when unknown or unreachable: it is only a hint."""
+    if not form_id.isdigit():
+        return ""
+    key = f"facebook:form-locale:{form_id}"
+    locale = cache.get(key)
+    if locale is None:
+        try:
+            response = requests.get(
+                f"{settings.FACEBOOK_GRAPH_URL}/{form_id}",
+                params={"fields": "locale", "access_token": source.access_token},
+                timeout=settings.WEBHOOK_TIMEOUT,
+            )
+            locale = str(response.json().get("locale") or "") if response.status_code == 200 else ""
+        except (requests.RequestException, ValueError, AttributeError):
+            return ""
+        cache.set(key, locale, FORM_LOCALE_SECONDS)
+    return country_code(locale.rpartition("_")[2]) if "_" in locale else ""
 
 
 @parser_register(InboundWebhook.Kind.GOOGLE)

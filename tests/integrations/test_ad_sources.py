@@ -30,6 +30,9 @@ def payload(name: str):
 GRAPH_LEADS = {lead["id"]: lead for lead in map(payload, sorted((PAYLOADS / "facebook").glob("*.json")))}
 
 
+FORM_LOCALES = {"8": "en_GB", "9": "de_DE"}
+
+
 @pytest.fixture
 def graph(settings):
     """The Graph API's lead endpoint: GET /<leadgen_id>?access_token=… answers the form's field_data."""
@@ -40,13 +43,20 @@ def graph(settings):
             {"name": "phone_number", "values": ["+15128670500"]},
             {"name": "zip_code", "values": ["30301"]},
             {"name": "what_do_you_need", "values": ["Full roof replacement"]},
-        ]
+        ],
+        "4473": [
+            {"name": "full_name", "values": ["Sam Hart"]},
+            {"name": "email", "values": ["sam.hart@example.com"]},
+            {"name": "phone_number", "values": ["020 7946 0958"]},
+        ],
     }
 
     def respond(method, path, headers, body):
         leadgen_id, _, query = path.lstrip("/").partition("?")
         if "access_token=page-token" not in query:
             return 400, {"error": {"message": "Invalid OAuth access token.", "code": 190}}
+        if "fields=locale" in query:  # a lead form: GET /<form_id>?fields=locale
+            return 200, {"id": leadgen_id, "locale": FORM_LOCALES.get(leadgen_id, "en_US")}
         if leadgen_id in GRAPH_LEADS:
             return 200, GRAPH_LEADS[leadgen_id]
         if leadgen_id not in answers:
@@ -70,8 +80,10 @@ def facebook(demo):
     )
 
 
-def fb_body(*leadgen_ids) -> bytes:
-    changes = [{"field": "leadgen", "value": {"leadgen_id": i, "page_id": "99", "form_id": "7"}} for i in leadgen_ids]
+def fb_body(*leadgen_ids, form_id: str = "7") -> bytes:
+    changes = [
+        {"field": "leadgen", "value": {"leadgen_id": i, "page_id": "99", "form_id": form_id}} for i in leadgen_ids
+    ]
     return json.dumps({"object": "page", "entry": [{"id": "99", "time": 1764000000, "changes": changes}]}).encode()
 
 
@@ -109,10 +121,10 @@ def test_a_signed_facebook_lead_is_fetched_from_the_graph_api_and_captured(
     assert graph.calls[0][1].startswith("/4471?")
 
 
-def fb_capture(leadgen_id: str, django_capture_on_commit_callbacks) -> InboundEvent:
+def fb_capture(leadgen_id: str, django_capture_on_commit_callbacks, form_id: str = "7") -> InboundEvent:
     """A signed leadgen webhook through the endpoint, then the queued task: the event it captured."""
     with django_capture_on_commit_callbacks(execute=True):
-        response = fb_post(fb_body(leadgen_id))
+        response = fb_post(fb_body(leadgen_id, form_id=form_id))
     assert response.json() == {"stored": 1, "duplicates": 0}
     row = InboundWebhook.objects.get(external_id=leadgen_id)
     assert row.status == "processed", row.error
@@ -183,11 +195,11 @@ def test_a_facebook_lead_with_a_typed_phone_keeps_every_profile_answer_and_skips
     ]
 
 
-def test_a_country_answer_that_names_no_iso_country_stays_readable_and_sets_none(
+def test_a_country_answer_that_names_no_iso_country_stays_readable_and_the_forms_locale_is_the_hint(
     facebook, graph, django_capture_on_commit_callbacks
 ):
-    event = fb_capture("5504", django_capture_on_commit_callbacks)
-    assert event.country == ""
+    event = fb_capture("5504", django_capture_on_commit_callbacks, form_id="9")
+    assert event.country == "DE", "the form's locale, de_DE"
     assert event.message.splitlines() == ["Country: Deutschland", "City: Köln"]
 
 
@@ -337,3 +349,14 @@ def test_a_google_test_lead_is_in_no_report_and_no_queue(google, django_capture_
     assert Action.objects.exists()
     assert {a.lead_id for a in Action.objects.all()} == {real.event.lead_id}
     assert {a.lead_id for a in action_queue(user=user("manager"))} <= {real.event.lead_id}
+
+
+def test_a_facebook_phone_written_nationally_is_read_in_the_forms_locale(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    """No country question, a .com email: the form's locale (en_GB, from the Graph API) says where the number is."""
+    with django_capture_on_commit_callbacks(execute=True):
+        fb_post(fb_body("4473", form_id="8"))
+    lead = Lead.objects.get(email="sam.hart@example.com")
+    assert (lead.phone, lead.contact_problems) == ("+442079460958", {})
+    assert InboundEvent.objects.get(lead=lead).country == "GB"
