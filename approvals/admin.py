@@ -1,10 +1,12 @@
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect
 from simple_history.admin import SimpleHistoryAdmin
 
 from approvals.gates import GATE_FIELDS
-from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate
+from approvals.models import Action, BusinessHours, MessageTemplate, Policy, PolicyGate, SmsSettings
 from approvals.services import action_approve_many
+from approvals.templating import TEMPLATE_HELP
 from leads.forms import ConditionsModelForm
 
 
@@ -39,6 +41,26 @@ class BusinessHoursAdmin(SimpleHistoryAdmin):
 class MessageTemplateAdmin(SimpleHistoryAdmin):
     list_display = ["name", "workflow", "channel", "asks_for", "active", "updated_at"]
     list_filter = ["workflow", "channel", "active"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs["help_texts"] = {"body": TEMPLATE_HELP}
+        return super().get_form(request, obj, change, **kwargs)
+
+
+@admin.register(SmsSettings)
+class SmsSettingsAdmin(SimpleHistoryAdmin):
+    """One row: the list opens it (saved with the defaults on the first visit); never added or deleted."""
+
+    def changelist_view(self, request, extra_context=None):
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        return redirect("admin:approvals_smssettings_change", SmsSettings.load().pk)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Action)

@@ -28,8 +28,21 @@ class IsPerson(permissions.BasePermission):
         return bool(request.user and request.user.is_authenticated and not getattr(request.user, "is_api_key", False))
 
 
+class SmsLengthSerializer(serializers.Serializer):
+    segments = serializers.IntegerField(source="count", help_text="Segments the text is sent (and billed) as.")
+    encoding = serializers.ChoiceField(choices=["GSM-7", "UCS-2"])
+    units = serializers.IntegerField(help_text="GSM-7 septets (an extension character is 2) or UTF-16 code units.")
+    because_of = serializers.ListField(
+        child=serializers.CharField(), source="causes", help_text="The characters that make it UCS-2."
+    )
+    summary = serializers.CharField(help_text="'3 segments · UCS-2 because of 🏠'")
+
+
 class ActionOutputSerializer(serializers.ModelSerializer):
     body = serializers.CharField(read_only=True)
+    sms = SmsLengthSerializer(
+        source="segmentation", read_only=True, allow_null=True, help_text="An SMS's segments; null for other kinds."
+    )
     to = serializers.SerializerMethodField()
     decided_by = serializers.SerializerMethodField()
 
@@ -43,6 +56,7 @@ class ActionOutputSerializer(serializers.ModelSerializer):
             "status",
             "to",
             "body",
+            "sms",
             "confidence",
             "reasoning",
             "escalated",

@@ -11,17 +11,19 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 
-from approvals.models import Action, MessageTemplate, Workflow, render_text
+from approvals.models import Action, MessageTemplate, Workflow
+from approvals.sms import sms_segment_limit, sms_text, sms_too_long
+from approvals.templating import render_text
 from config.versions import SETTINGS_KEY, Snapshot
 from integrations.llm import DraftRequest
+from integrations.sms_segments import gsm7_capacity
 
 # Built-in questions, used when no active template asks for the fact on that channel.
+_THANKS = 'Hi {{ first_name|default:"there" }}, thanks for reaching out to {{ business_name|default:"us" }}! '
 QUESTIONS = {
-    "budget": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
-    "Do you have a budget range in mind for this?",
-    "postal_code": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! "
-    "What's the ZIP code where the work would be?",
-    "timeline": "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! When would you like this done?",
+    "budget": _THANKS + "Do you have a budget range in mind for this?",
+    "postal_code": _THANKS + "What's the ZIP code where the work would be?",
+    "timeline": _THANKS + "When would you like this done?",
 }
 COMMITMENT = re.compile(
     r"(?:[$€£]\s?\d[\d,.]*|\b\d[\d,.]*\s?(?:dollars|usd|eur)\b|\b\d+\s?%\s?off\b|\b(refund|reimburse|discount|"
@@ -62,14 +64,15 @@ def chat_open_for(lead):
 def channel_for(lead) -> tuple[str, str, str] | None:
     """How to reach ``lead`` in writing: (channel, action kind, address).
 
-    The chat box while the visitor is there; else SMS when the lead can be texted; else email.
+    The chat box while the visitor is there; else SMS when the lead can be texted; else email, unless the address
+    bounces (Lead.email_undeliverable).
     """
     if chat := chat_open_for(lead):
         # The visitor is on the site now: answer in the chat box (with the SMS template's short text).
         return MessageTemplate.Channel.SMS, Action.Kind.SEND_CHAT, f"chat:{chat.pk}"
     if lead.phone and not lead.opted_out:
         return MessageTemplate.Channel.SMS, Action.Kind.SEND_SMS, lead.phone
-    if lead.email:
+    if lead.email and not lead.email_undeliverable:
         return MessageTemplate.Channel.EMAIL, Action.Kind.SEND_EMAIL, lead.email
     return None
 
@@ -94,9 +97,10 @@ def draft_compose(
     """A message for ``lead`` from the active template of ``workflow``: SMS when it can be texted, else email.
 
     ``asks_for`` picks the clarifying question for that fact. ``provider`` may rewrite the text
-    for the conversation; a rewrite that is empty, too long or off-channel is dropped for the
+    for the conversation; a rewrite that is empty or over the SMS segment limit is dropped for the
     template's text. ``instruction`` is a person's wish for the rewrite ("shorter", "mention
-    Saturday"). Returns None when there is no channel to reach the lead or no template.
+    Saturday"). A text's typographic characters get their GSM-7 twins, names aside
+    (``approvals.sms.sms_text``). Returns None when there is no channel to reach the lead or no template.
     """
     reach = channel_for(lead)
     if reach is None:
@@ -112,16 +116,16 @@ def draft_compose(
     )
     if template is None and not (workflow == Workflow.CLARIFYING_QUESTION and asks_for in QUESTIONS):
         return None
-    variables = {
-        "first_name": lead.first_name or "there",
-        "rep_name": rep_name,
-        "business_name": settings.BUSINESS_NAME,
-    }
+    # Empty when unknown: the template says what stands in (approvals.templating).
+    variables = {"first_name": lead.first_name, "rep_name": rep_name, "business_name": settings.BUSINESS_NAME}
     if template is not None:
         body, subject = template.render(**variables), template.render_subject(**variables)
     else:
         body = render_text(QUESTIONS[asks_for], variables)
         subject = f"A quick question from {settings.BUSINESS_NAME}"
+    texted = kind == Action.Kind.SEND_SMS
+    if texted:
+        body = sms_text(body, lead=lead, rep_name=rep_name)
     rewritten_by = gate = ""
     if provider is not None and settings.LLM_REWRITE_DRAFTS:
         rewrite = provider.draft(
@@ -135,9 +139,13 @@ def draft_compose(
                 conversation=conversation,
                 instruction=instruction,
                 language=(lead.qualification or {}).get("language", ""),
+                max_characters=gsm7_capacity(sms_segment_limit()) if channel == MessageTemplate.Channel.SMS else None,
             )
         )
-        if rewrite and (channel != MessageTemplate.Channel.SMS or len(rewrite) <= settings.SMS_MAX_LENGTH):
+        if rewrite and texted:
+            rewrite = sms_text(rewrite, lead=lead, rep_name=rep_name)
+        # The chat box gets the SMS template's short text: a rewrite is held to the same number of segments.
+        if rewrite and (channel != MessageTemplate.Channel.SMS or not sms_too_long(rewrite)):
             named = commitment_new(rewrite, body)
             body, rewritten_by = rewrite, provider.name
             if named:
@@ -156,7 +164,8 @@ def draft_compose(
 
 # Used until a manager writes an "Opt-out confirmation" SMS template: who we are, that it worked, how to undo it.
 OPT_OUT_CONFIRMATION = (
-    "{{ business_name }}: you're unsubscribed and won't get more texts from us. Reply START to opt back in."
+    "{{ business_name|default:\"Opt-out confirmed\" }}: you're unsubscribed and won't get more texts from us. "
+    "Reply START to opt back in."
 )
 
 
@@ -173,8 +182,9 @@ def opt_out_confirmation_content(lead, *, phone: str, record_id: int) -> DraftCo
         ),
         None,
     )
-    variables = {"first_name": lead.first_name or "", "business_name": settings.BUSINESS_NAME}
+    variables = {"first_name": lead.first_name, "business_name": settings.BUSINESS_NAME}
     body = template.render(**variables) if template is not None else render_text(OPT_OUT_CONFIRMATION, variables)
+    body = sms_text(body, lead=lead)
     return DraftContent(
         kind=Action.Kind.SEND_SMS, to=phone, body=body, template_id=template.pk if template is not None else None
     )

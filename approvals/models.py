@@ -2,13 +2,16 @@ import calendar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.template import Context, Template, TemplateSyntaxError
+from django.template import TemplateSyntaxError
 from django.utils import timezone
 
 from approvals.gates import GATE_FIELDS
+from approvals.templating import BASE_VARIABLES, CADENCE_VARIABLES, VARIABLES, render_text, template_variables
 from audit.history import History
+from integrations.sms_segments import Segmentation, segment, typographic_fix
 from leads.conditions import describe, empty_conditions, validate_conditions
 
 
@@ -59,6 +62,11 @@ class Policy(models.Model):
         default=True,
         help_text="When a text cannot be delivered and the lead has an email address, propose the same message "
         "by email (it follows this policy like any other action).",
+    )
+    fallback_to_sms = models.BooleanField(
+        default=True,
+        help_text="When an email bounces and the lead has a number that may be texted, propose the same message "
+        "by text (it follows this policy like any other action; a text too long for SMS waits for a person).",
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -139,8 +147,46 @@ class BusinessHours(models.Model):
             raise ValidationError({"closes": "Closing time must be after opening time."})
 
 
+class SmsSettings(models.Model):
+    """What the managers set for texts: how many segments one SMS may cost. One row (``SmsSettings.load()``).
+
+    Carriers bill per segment and Twilio advises against texts much past 320 GSM-7 characters (3 segments);
+    a UCS-2 text (one emoji, one 'Ł') gets 67 characters a segment instead of 153.
+    """
+
+    DEFAULT_MAX_SEGMENTS = 3
+
+    max_segments = models.PositiveSmallIntegerField(
+        default=DEFAULT_MAX_SEGMENTS,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="The most segments one SMS may cost (1 segment: 160 GSM-7 characters or 70 UCS-2; longer texts "
+        "153 or 67 a segment). Drafts over it are refused when edited or approved and held when proposed.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "SMS settings"
+
+    def __str__(self):
+        return "SMS settings"
+
+    @classmethod
+    def load(cls) -> "SmsSettings":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def max_segments_now(cls) -> int:
+        """The limit as stored, the default while no manager has saved one (a read: no row is created)."""
+        return cls.objects.filter(pk=1).values_list("max_segments", flat=True).first() or cls.DEFAULT_MAX_SEGMENTS
+
+
 class MessageTemplate(models.Model):
-    """Text a workflow drafts from. Variables: {{ first_name }}, {{ rep_name }}, {{ business_name }}."""
+    """Text a workflow drafts from, in Django's template language: ``{{ first_name|default:"there" }}``.
+
+    An empty variable renders as nothing and the text around it is tidied (approvals.templating).
+    """
 
     class Channel(models.TextChoices):
         SMS = "sms", "SMS"
@@ -169,15 +215,34 @@ class MessageTemplate(models.Model):
     def __str__(self):
         return self.name
 
+    def variables(self) -> frozenset[str]:
+        """What its workflow's drafting fills; a cadence step's template gets what its cadence has too."""
+        if self.workflow == Workflow.OPT_OUT_CONFIRMATION:
+            return frozenset({"first_name", "business_name"})
+        if self.workflow in (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION, Workflow.MISSED_CALL):
+            return BASE_VARIABLES
+        return CADENCE_VARIABLES
+
     def clean(self):
-        try:
-            sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
-        except TemplateSyntaxError as exc:
-            raise ValidationError({"body": f"Template error: {exc}"}) from exc
+        errors = {}
+        for field in ("subject", "body"):
+            try:
+                unknown = sorted(template_variables(getattr(self, field)) - self.variables())
+            except TemplateSyntaxError as exc:
+                errors[field] = f"Template error: {exc}"
+                continue
+            if unknown:
+                errors[field] = variables_unknown_message(unknown, self.variables())
+        if errors:
+            raise ValidationError(errors)
+        sample = self.render(first_name="Alex", rep_name="Sam", business_name="Acme")
         if (self.workflow == Workflow.CLARIFYING_QUESTION) != bool(self.asks_for):
             raise ValidationError({"asks_for": "Clarifying-question templates, and only they, name the fact they ask."})
-        if self.channel == self.Channel.SMS and len(sample) > settings.SMS_MAX_LENGTH:
-            raise ValidationError({"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters."})
+        if self.channel == self.Channel.SMS:
+            # Measured as it is sent: drafting gives typographic characters their GSM-7 twins (names aside).
+            sent = typographic_fix(sample, keep=("Alex", "Sam"))
+            if too_long := segment(sent).limit_error(SmsSettings.max_segments_now()):
+                raise ValidationError({"body": f"Written to Alex from Sam: {too_long}"})
 
     def render(self, **variables) -> str:
         return render_text(self.body, variables)
@@ -186,9 +251,12 @@ class MessageTemplate(models.Model):
         return render_text(self.subject, variables)
 
 
-def render_text(text: str, variables: dict) -> str:
-    """Render manager-written template text; plain text, so no HTML escaping."""
-    return Template(text).render(Context(variables, autoescape=False)).strip()
+def variables_unknown_message(unknown: list[str], allowed: frozenset[str]) -> str:
+    """'{{ frist_name }} is not a variable here; use: {{ business_name }} (…), …' for an admin form error."""
+    names = ", ".join(f"{{{{ {name} }}}}" for name in unknown)
+    verb = "is not a variable" if len(unknown) == 1 else "are not variables"
+    known = ", ".join(f"{{{{ {name} }}}} ({VARIABLES[name]})" for name in sorted(allowed))
+    return f"{names} {verb} here; use: {known}."
 
 
 class Action(models.Model):
@@ -286,6 +354,11 @@ class Action(models.Model):
     @property
     def channel(self) -> str:
         return self.kind_channel(self.kind)
+
+    @property
+    def segmentation(self) -> Segmentation | None:
+        """A text's segments, encoding and what forces UCS-2 (None for anything but an SMS)."""
+        return segment(self.body) if self.kind == self.Kind.SEND_SMS else None
 
     @classmethod
     def kind_channel(cls, kind: str) -> str:

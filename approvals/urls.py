@@ -11,6 +11,7 @@ portal_patterns = [
     path("actions/<int:action_id>/reject/", views.action_reject, name="action-reject"),
     path("actions/<int:action_id>/retry/", views.action_retry, name="action-retry"),
     path("actions/<int:action_id>/snooze/", views.action_snooze, name="action-snooze"),
+    path("sms/segments/", views.sms_segments, name="sms-segments"),
     path("autonomy/", views.autonomy, name="autonomy"),
     path("autonomy/<slug:workflow>/", views.policy_change, name="policy-change"),
     path("autonomy/<slug:workflow>/graduate/", views.policy_graduate, name="policy-graduate"),

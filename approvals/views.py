@@ -1,5 +1,7 @@
 """The rep's queue and the managers' autonomy page. HTMX posts answer with the row re-rendered, errors in place."""
 
+import re
+
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -15,12 +17,17 @@ from approvals.exceptions import ActionForbidden, ActionNotFound, ActionStateErr
 from approvals.filters import ActionFilter
 from approvals.models import Policy, Reviewer, Workflow
 from approvals.selectors import ESCALATIONS, QUEUE_SORTS, action_list, action_queue, autonomy_overview
+from approvals.sms import sms_segment_limit
 from config.exceptions import validation_text
+from integrations.sms_segments import segment
 from leads.permissions import REP_GROUP, is_manager
 
 QUEUE_TEMPLATE = "approvals/queue.html"
 AUTONOMY_TEMPLATE = "approvals/autonomy.html"
+SMS_COUNT_TEMPLATE = "approvals/sms_count.html"
 QUEUE_PAGE_SIZE = 50
+# Names an SMS editor on the page (ids sms-count-<key>, sms-body-<key>): echoed into the answer.
+SMS_KEY = re.compile(r"[\w-]{1,40}", re.ASCII)
 
 
 def version_posted(request) -> int | None:
@@ -63,6 +70,7 @@ def queue(request) -> HttpResponse:
         "workflows": Workflow.choices,
         "escalations": [(value, label) for value, (label, _) in ESCALATIONS.items()],
         "snooze_choices": services.SNOOZE_CHOICES.items(),
+        "sms_limit": sms_segment_limit(),
     }
     if manager:
         context["reps"] = get_user_model().objects.filter(groups__name=REP_GROUP).order_by("username")
@@ -83,6 +91,7 @@ def _row(request, action_id: int, *, error: str = "", notice: str = "", editing:
         "editing": editing,
         "is_manager": is_manager(request.user),
         "snooze_choices": services.SNOOZE_CHOICES.items(),
+        "sms_limit": sms_segment_limit(),
     }
     return render(request, QUEUE_TEMPLATE + "#action-row", context, status=status)
 
@@ -167,10 +176,33 @@ def actions_bulk_approve(request) -> HttpResponse:
         "refused": sum(1 for r in results if r.action is None),
         "is_manager": is_manager(request.user),
         "snooze_choices": services.SNOOZE_CHOICES.items(),
+        "sms_limit": sms_segment_limit(),
     }
     response = render(request, QUEUE_TEMPLATE + "#bulk-result", context)
     trigger_client_event(response, "action-decided", {"bulk": context["approved"]})
     return response
+
+
+@login_required
+@require_POST
+def sms_segments(request) -> HttpResponse:
+    """The live count under an SMS editor, as the rep types: segments, encoding, what forces UCS-2, look-alikes.
+
+    Posts ``body`` and ``key``: the count answers as ``#sms-count-<key>`` and its look-alike buttons edit
+    ``#sms-body-<key>``.
+    """
+    key = request.POST.get("key", "")
+    if not SMS_KEY.fullmatch(key):
+        return HttpResponse(
+            "key: give the editor's key (letters, digits, - or _).", status=400, content_type="text/plain"
+        )
+    context = {
+        "seg": segment(request.POST.get("body", "").strip()),
+        "sms_limit": sms_segment_limit(),
+        "key": key,
+        "editing": True,
+    }
+    return render(request, SMS_COUNT_TEMPLATE, context)
 
 
 def _manager_only(request) -> None:

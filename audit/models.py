@@ -37,6 +37,8 @@ class Decision(models.Model):
         NOTIFY = "notify", "Notified"
         CADENCE = "cadence", "Cadence"
         PRIVACY = "privacy", "Privacy (export or erasure)"
+        # An out-of-office, a vacation responder or list mail on a lead's thread: noted, never answered.
+        AUTOMATIC_MAIL = "automatic_mail", "Automatic mail (not answered)"
 
     class ActorType(models.TextChoices):
         SYSTEM = "system", "System"

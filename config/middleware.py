@@ -4,30 +4,51 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 
+from config.views import error_answer
+
 logger = logging.getLogger(__name__)
+
+
+def body_limit(max_bytes_setting: str):
+    """Let a view take bodies up to the named setting's size instead of MAX_BODY_BYTES (a form post with files)."""
+
+    def decorate(view):
+        view.max_body_setting = max_bytes_setting
+        return view
+
+    return decorate
 
 
 class BodySizeLimitMiddleware:
     """Refuse oversized request bodies before anything reads or stores them.
 
-    Django's own limit raises deep inside body parsing (and DRF turns it into a vague error);
-    checking the declared length up front gives integrations a 400 that names the body.
+    Django's own limit raises deep inside body parsing (and DRF turns it into a vague error); checking the
+    declared length up front gives a 413 that names the body: JSON for a JSON client, a page for a browser.
+    It runs before the view (process_view) so a view may declare a larger limit with ``body_limit``; nothing
+    reads a body earlier (CsrfViewMiddleware's check comes after this one).
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             length = 0
-        if length > settings.MAX_BODY_BYTES:
-            return JsonResponse(
-                {"body": [f"Request body is {length} bytes; the limit is {settings.MAX_BODY_BYTES} bytes."]},
-                status=400,
-            )
-        return self.get_response(request)
+        limit = getattr(settings, getattr(view_func, "max_body_setting", "MAX_BODY_BYTES"))
+        if length <= limit:
+            return None
+        return error_answer(
+            request,
+            413,
+            {"body": [f"Request body is {length} bytes; the limit is {limit} bytes."]},
+            title="Too much was sent",
+            back="Go back, shorten the message or leave out attachments, and send it again.",
+        )
 
 
 class DatabaseUnavailableMiddleware:

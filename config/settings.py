@@ -35,8 +35,14 @@ if HTTPS:
     # Only marks the header; a domain joins browsers' preload list when its owner submits it.
     SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=True)
 # Behind a proxy that terminates TLS and sets X-Forwarded-Proto (and strips it from clients).
-if env.bool("DJANGO_BEHIND_PROXY", default=False):
+BEHIND_PROXY = env.bool("DJANGO_BEHIND_PROXY", default=False)
+if BEHIND_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# The visitor's address (rate limits, consent evidence) behind proxies: the PROXY_CLIENT_HEADER entry this many from
+# the right, the one the outermost trusted proxy wrote (a load balancer: 1; a CDN in front of it: 2). Entries further
+# left are whatever the client sent and are never read. Not behind a proxy: 0, the header is ignored (REMOTE_ADDR).
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=1) if BEHIND_PROXY else 0
+PROXY_CLIENT_HEADER = env.str("DJANGO_PROXY_CLIENT_HEADER", default="X-Forwarded-For")
 X_FRAME_OPTIONS = "DENY"
 # Content-Security-Policy (django-csp): scripts only from our own static files (htmx is vendored there), no
 # inline or third-party script anywhere; inline styles are allowed (the admin's widgets and the chat box use
@@ -161,9 +167,11 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
-# Public capture endpoints refuse bodies above this size with a 400 naming the body.
+# Public capture endpoints refuse bodies above this size with a 413 naming the body (RFC 9110 §15.5.14).
 MAX_BODY_BYTES = 256 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_BODY_BYTES
+# A JSON client gets its CSRF refusal in JSON, a browser the HTML page.
+CSRF_FAILURE_VIEW = "config.views.csrf_failure"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -224,6 +232,8 @@ TWILIO_MESSAGING_SERVICE_SID = env.str("TWILIO_MESSAGING_SERVICE_SID", default="
 TWILIO_API_URL = env.str("TWILIO_API_URL", default="")  # blank: Twilio's own hosts
 # How long an inbound call rings the rep (or the team) before it counts as missed.
 TWILIO_DIAL_TIMEOUT = env.int("TWILIO_DIAL_TIMEOUT", default=20)
+# Ask Twilio to transcribe voicemails (a paid feature, recordings up to 2 minutes); the text joins the timeline.
+TWILIO_TRANSCRIBE_VOICEMAIL = env.bool("TWILIO_TRANSCRIBE_VOICEMAIL", default=True)
 
 # Channel backends, chosen like Django's email backends: Twilio when its credentials are set.
 SMS_BACKEND = env.str(
@@ -247,7 +257,6 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@lo
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
-SMS_MAX_LENGTH = 320
 # Inbound email: an IMAP mailbox for `manage.py poll_mailbox`, and the secret inbound-parse webhooks must give.
 IMAP_URL = env.str("IMAP_URL", default="")
 EMAIL_INBOUND_SECRET = env.str("EMAIL_INBOUND_SECRET", default="")
@@ -291,6 +300,11 @@ ENRICHMENT_PROVIDERS = env.list(
     ],
 )
 FORM_RATE_LIMIT_PER_MINUTE = env.int("FORM_RATE_LIMIT_PER_MINUTE", default=20)
+# Browser posts past the limit are still kept, as suspected spam that is never answered, up to this many more per
+# visitor a minute (a shared office or mobile-carrier address can carry several real people); past that, a flood.
+FORM_RATE_LIMIT_KEEP_PER_MINUTE = env.int("FORM_RATE_LIMIT_KEEP_PER_MINUTE", default=20)
+# A form post with files (a photo of the roof): the files are read to their end and only named, never stored.
+FORM_MAX_BODY_BYTES = env.int("FORM_MAX_BODY_BYTES", default=20 * 1024 * 1024)
 
 # Cadences: when a channel may reach a lead on the lead's clock unless a Quiet hours row says otherwise (texts also
 # keep to the law's quiet hours, routing.quiet, and the executor holds texts outside this window too);

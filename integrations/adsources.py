@@ -8,36 +8,20 @@ task (Facebook's asks the Graph API for the lead's answers, so it never runs in 
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import requests
 from django.conf import settings
-from jsonpath_ng.ext import parse as jsonpath
+from django.core.cache import cache
 
-from integrations.fieldmap import MAPPED_FIELDS
+from integrations.adforms import FormReading, country_code, facebook_reading, google_reading
+from integrations.fieldmap import CONTACT_FIELDS, MAPPED_FIELDS, field_map_read
 from integrations.inbound import Ignored, parser_register, webhook_receive
 from integrations.models import InboundWebhook, LeadSource
 from integrations.signatures import hmac_sha256, hub_signature_valid, secret_equal
 from leads.services import CaptureEvent
 
 logger = logging.getLogger(__name__)
-
-# Facebook's standard question keys, and Google's column ids, for the capture's fields.
-FACEBOOK_FIELDS = {
-    "full_name": "name",
-    "email": "email",
-    "phone_number": "phone",
-    "company_name": "company",
-    "zip_code": "postal_code",
-    "post_code": "postal_code",
-}
-GOOGLE_FIELDS = {
-    "FULL_NAME": "name",
-    "EMAIL": "email",
-    "PHONE_NUMBER": "phone",
-    "COMPANY_NAME": "company",
-    "POSTAL_CODE": "postal_code",
-}
 
 
 class Refused(Exception):
@@ -89,7 +73,7 @@ def _generic(source: LeadSource, body: bytes, headers) -> list[Delivery]:
     for item in leads:
         if not isinstance(item, dict):
             raise Refused("each lead must be a JSON object", status=400)
-        found = _first(path, item) if path else ""
+        found = field_map_read({"external_id": path}, item)["external_id"] if path else ""
         # Without an id at the source, the same body twice is the same lead.
         key = str(found) or hashlib.sha256(json.dumps(item, sort_keys=True).encode()).hexdigest()
         out.append(Delivery(key, item))
@@ -120,7 +104,7 @@ def source_receive(*, source: LeadSource, body: bytes, headers) -> tuple[int, in
     """
     try:
         deliveries = SPLITTERS[source.kind](source, body, headers)
-    except (KeyError, TypeError, AttributeError) as exc:
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise Refused(f"not a {source.get_kind_display()} payload ({exc!r})", status=400) from exc
     stored = 0
     for delivery in deliveries:
@@ -135,19 +119,13 @@ def _source(row: InboundWebhook) -> LeadSource:
     return LeadSource.objects.get(slug=row.source)
 
 
-def _first(path: str, data) -> str:
-    matches = jsonpath(path).find(data)
-    return str(matches[0].value).strip() if matches and matches[0].value is not None else ""
-
-
 def _event(source: LeadSource, external_id: str, fields: dict, payload: dict) -> CaptureEvent:
-    return CaptureEvent(
-        channel=source.channel,
-        source=source.slug,
-        external_id=external_id,
-        payload=payload,
-        **{k: v for k, v in fields.items() if k in MAPPED_FIELDS and k != "external_id"},
-    )
+    return CaptureEvent(channel=source.channel, source=source.slug, external_id=external_id, payload=payload, **fields)
+
+
+def _form_event(source: LeadSource, row: InboundWebhook, reading: FormReading, payload: dict) -> CaptureEvent:
+    """A form's lead: the fields read from its answers; every other answer as the message and, labelled, in payload."""
+    return _event(source, row.external_id, reading.fields(), {**payload, "answers": reading.answers_json()})
 
 
 @parser_register(InboundWebhook.Kind.FACEBOOK)
@@ -165,28 +143,61 @@ def facebook_event(row: InboundWebhook) -> CaptureEvent:
     if response.status_code != 200:
         raise ValueError(f"Graph API answered {response.status_code}: {response.text[:300]}")
     lead = response.json()
-    answers = {item["name"]: (item.get("values") or [""])[0] for item in lead.get("field_data", [])}
-    fields = {ours: answers[theirs] for theirs, ours in FACEBOOK_FIELDS.items() if answers.get(theirs)}
-    others = {k: v for k, v in answers.items() if k not in FACEBOOK_FIELDS}
-    fields["message"] = "\n".join(f"{k.replace('_', ' ')}: {v}" for k, v in others.items())
-    return _event(source, row.external_id, fields, {**row.payload, "field_data": lead.get("field_data", [])})
+    field_data = lead.get("field_data", []) if isinstance(lead, dict) else lead
+    reading = facebook_reading(field_data)
+    if not reading.country and (country := _form_country(source, str(row.payload.get("form_id") or ""))):
+        # No country question: the form's locale is the next best hint for a phone written nationally.
+        reading = replace(reading, country=country)
+    return _form_event(source, row, reading, {**row.payload, "field_data": field_data})
+
+
+FORM_LOCALE_SECONDS = 24 * 3600
+
+
+def _form_country(source: LeadSource, form_id: str) -> str:
+    """The country of a lead form's locale ("en_GB" -> "GB"), asked of the Graph API once a day per form
+    (GET /<form_id>?fields=locale, Graph API "Lead Ads Form"); "" when unknown or unreachable: it is only a hint."""
+    if not form_id.isdigit():
+        return ""
+    key = f"facebook:form-locale:{form_id}"
+    locale = cache.get(key)
+    if locale is None:
+        try:
+            response = requests.get(
+                f"{settings.FACEBOOK_GRAPH_URL}/{form_id}",
+                params={"fields": "locale", "access_token": source.access_token},
+                timeout=settings.WEBHOOK_TIMEOUT,
+            )
+            locale = str(response.json().get("locale") or "") if response.status_code == 200 else ""
+        except (requests.RequestException, ValueError, AttributeError):
+            return ""
+        cache.set(key, locale, FORM_LOCALE_SECONDS)
+    return country_code(locale.rpartition("_")[2]) if "_" in locale else ""
 
 
 @parser_register(InboundWebhook.Kind.GOOGLE)
 def google_event(row: InboundWebhook) -> CaptureEvent:
+    # Google's "Send test data" posts is_test: true; such a lead is kept as ignored, never captured, so it reaches
+    # no report, queue or person.
     if row.payload.get("is_test"):
         raise Ignored("A test lead sent from Google Ads: received and checked, not captured.")
     source = _source(row)
-    columns = {c.get("column_id", ""): c.get("string_value", "") for c in row.payload.get("user_column_data", [])}
-    fields = {ours: columns[theirs] for theirs, ours in GOOGLE_FIELDS.items() if columns.get(theirs)}
-    names = {c.get("column_id", ""): c.get("column_name", "") for c in row.payload.get("user_column_data", [])}
-    others = {names[k] or k: v for k, v in columns.items() if k not in GOOGLE_FIELDS and v}
-    fields["message"] = "\n".join(f"{k}: {v}" for k, v in others.items())
-    return _event(source, row.external_id, fields, row.payload)
+    return _form_event(source, row, google_reading(row.payload.get("user_column_data", [])), row.payload)
 
 
 @parser_register(InboundWebhook.Kind.GENERIC)
 def generic_event(row: InboundWebhook) -> CaptureEvent:
+    """The source's field map applied to the stored lead; a lead none of whose contact paths gives a value fails
+    here, naming those fields and paths."""
     source = _source(row)
-    fields = {name: _first(path, row.payload) for name, path in source.field_map.items()}
+    fields = {k: v for k, v in field_map_read(source.field_map, row.payload).items() if k in MAPPED_FIELDS}
+    if not any(fields.get(f) for f in CONTACT_FIELDS):
+        mapped = [f"{f} ({source.field_map[f]})" for f in CONTACT_FIELDS if f in source.field_map]
+        raise ValueError(f"no value at {' or '.join(mapped)}: a lead needs an email or a phone to be reached")
+    fields.pop("external_id", None)
+    answer = fields.pop("country", "")
+    fields["country"] = country_code(answer)
+    if answer and not fields["country"]:
+        # A country we cannot name as ISO 3166 stays readable in the message rather than set a wrong one.
+        fields["message"] = "\n".join(filter(None, [fields.get("message", ""), f"Country: {answer}"]))
     return _event(source, row.external_id, fields, row.payload)

@@ -78,11 +78,12 @@ def invite_send(*, appointment_id: int) -> Message | None:
         if appointment.invite_sent_sequence >= appointment.sequence:
             return None
         lead = appointment.lead
-        if not lead.email:
+        if not lead.email or lead.email_undeliverable:
+            why = "its address bounces" if lead.email else "the lead has no email address"
             decision_record(
                 step=Decision.Step.BOOK,
                 lead=lead,
-                reasoning="No calendar invite: the lead has no email address.",
+                reasoning=f"No calendar invite: {why}.",
                 outcome=Decision.Outcome.SKIPPED,
             )
             appointment.invite_sent_sequence = appointment.sequence

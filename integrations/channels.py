@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from leads.selectors import contact_suppressed, opt_out_confirmable, sms_opted_out
+from leads.selectors import contact_suppressed, email_undeliverable, opt_out_confirmable, sms_opted_out
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +35,10 @@ class ChannelError(Exception):
 
 class OptedOut(ChannelError):
     """The number texted STOP: the last guard, whatever path the send came by."""
+
+
+class Undeliverable(ChannelError):
+    """The address bounced for good (Lead.email_undeliverable): the last guard, whatever path the send came by."""
 
 
 @dataclass(frozen=True)
@@ -175,10 +179,13 @@ def send_chat(*, message_id: int) -> SendResult:
 def send_email(*, to: str, subject: str, body: str, headers: dict | None = None) -> SendResult:
     """Send one email through Django's configured email backend; the Message-ID is the provider id.
 
-    An address that unsubscribed is refused here whatever the caller. ``headers`` adds headers (List-Unsubscribe).
+    An address that unsubscribed, or that bounced for good, is refused here whatever the caller. ``headers`` adds
+    headers (List-Unsubscribe).
     """
     if contact_suppressed("email", to.strip().lower()):
         raise OptedOut(f"{to} unsubscribed; no email may be sent to it.")
+    if bounced := email_undeliverable(to):
+        raise Undeliverable(f"mail to {to} bounces ({bounced}); no email may be sent to it.")
     message_id = make_msgid(domain="nightshift")
     email = EmailMessage(
         subject=subject or settings.BUSINESS_NAME,

@@ -29,6 +29,16 @@ class Ignored(Exception):
     """A delivery that carries nothing to capture (a test lead, a non-lead event); the reason is kept on the row."""
 
 
+class NotALead(Ignored):
+    """A delivery no person wrote that still changes what we know: a bounce fails the message it returns, an
+    automatic reply is noted on the lead it answers. ``settle()`` does that in the transaction that marks the row,
+    under the row's lock, so a second run changes nothing; it returns the reason the row keeps."""
+
+    def __init__(self, reason: str, *, settle: Callable[[], str]):
+        super().__init__(reason)
+        self.settle = settle
+
+
 def webhook_receive(*, kind: str, source: str, external_id: str, payload: dict) -> tuple[InboundWebhook, bool]:
     """Store one delivery and queue its processing on commit; returns (row, created).
 
@@ -87,15 +97,18 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
     """Parse a stored delivery and capture it; malformed ones are marked failed with the reason, never lost.
 
     The parser runs before any lock (it may call the provider's API, as Facebook's does); the
-    capture and the row's new status then commit together. Safe to run twice.
+    capture and the row's new status then commit together, as do a NotALead's settling (a bounce,
+    an automatic reply) and the row marked ignored with what it did. Safe to run twice.
     """
     row = InboundWebhook.objects.get(pk=webhook_id)
     if row.status != InboundWebhook.Status.RECEIVED:
         return row
+    settle = None
     try:
         event, problem, status = PARSERS[row.kind](row), "", InboundWebhook.Status.PROCESSED
     except Ignored as exc:
         event, problem, status = None, str(exc), InboundWebhook.Status.IGNORED
+        settle = getattr(exc, "settle", None)
     except (KeyError, ValueError, TypeError, ValidationError) as exc:
         problem = f"Malformed {row.get_kind_display()} payload: {exc!r}"
         event, status = None, InboundWebhook.Status.FAILED
@@ -104,6 +117,8 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
         if row.status != InboundWebhook.Status.RECEIVED:
             return row
         if event is None:
+            if settle is not None:
+                problem = settle()
             logger.warning("webhook.not_captured", extra={"webhook_id": row.pk, "reason": problem})
             return _finish(row, status, problem)
         try:

@@ -13,6 +13,7 @@ import logging
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import requests
@@ -110,21 +111,35 @@ def crm_appointment_announce(*, appointment, user=None) -> None:
     )
 
 
-# lead: the Slack incoming-webhook URL of the team that owns the lead, or "" (routing knows the teams).
+@dataclass(frozen=True)
+class SlackTarget:
+    """Where a lead's Slack alert goes and whom it is for: the answer to SLACK_CHANNEL_FOR."""
+
+    url: str = ""  # the incoming-webhook URL of a team's channel; "" for the SLACK_WEBHOOK_URL setting
+    notify: str = ""  # who can take the lead now, in words, added under the alert
+
+
+# lead: the SlackTarget of whoever can take the lead now (routing knows the teams, shifts and absences), or None.
 SLACK_CHANNEL_FOR = Reaction("slack.channel_for", order=("routing",))
 
 
-def _slack_url(lead) -> str:
-    if lead is not None and lead.owner_id:
-        url = next(filter(None, SLACK_CHANNEL_FOR.send(lead=lead)), "")
-        if url:
-            return url
-    return settings.SLACK_WEBHOOK_URL
+def _slack_target(lead) -> SlackTarget:
+    if lead is not None:
+        target = next(filter(None, SLACK_CHANNEL_FOR.send(lead=lead)), None)
+        if target is not None:
+            return SlackTarget(url=target.url or settings.SLACK_WEBHOOK_URL, notify=target.notify)
+    return SlackTarget(url=settings.SLACK_WEBHOOK_URL)
 
 
 def slack_alert(*, lead, event: str, text: str) -> WebhookDelivery | None:
-    """Post ``text`` to the lead's team's Slack channel (or the default one); only logged when none is set."""
-    url = _slack_url(lead)
+    """Post ``text`` to the channel of whoever can take the lead now (or the default one), naming them.
+
+    Only logged when no channel is set.
+    """
+    target = _slack_target(lead)
+    url = target.url
+    if target.notify:
+        text = f"{text}\n{target.notify}"
     if lead is not None:
         text = f"{text}\n<{settings.PUBLIC_BASE_URL}/portal/leads/{lead.pk}/|Open {lead} in Nightshift>"
     if not url:

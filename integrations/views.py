@@ -106,7 +106,8 @@ def source_webhook(request: HttpRequest, slug: str) -> HttpResponse:
 @csrf_exempt  # Posted by the mail provider's inbound-parse service, which gives the shared secret instead.
 @require_POST
 def email_inbound(request: HttpRequest) -> HttpResponse:
-    """An inbound-parse POST (raw MIME in ``email``, or from/subject/text/headers fields): stored once per Message-ID.
+    """An inbound-parse POST (raw MIME in ``email`` or ``body-mime``, or from/subject/text/html/headers fields):
+    stored once per Message-ID.
 
     The secret (EMAIL_INBOUND_SECRET) comes as X-Nightshift-Secret or ``?secret=``, since some providers
     cannot add headers.
@@ -115,7 +116,7 @@ def email_inbound(request: HttpRequest) -> HttpResponse:
     if not secret_equal(settings.EMAIL_INBOUND_SECRET, given):
         logger.warning("email.refused", extra={"reason": "bad or missing secret"})
         return JsonResponse({"detail": "Refused: bad or missing secret."}, status=403)
-    if not (request.POST.get("email") or request.POST.get("from") or request.POST.get("sender")):
+    if not any(request.POST.get(field) for field in ("email", "body-mime", "from", "sender")):
         return JsonResponse({"email": ["Send the raw message as 'email', or at least 'from' and 'text'."]}, status=400)
     row, created = raw_store(parse_form_message(request.POST))
     return JsonResponse({"stored": created, "id": row.pk})

@@ -1,8 +1,13 @@
+from django import forms
+from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.utils.html import format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import ReadOnlyAdmin
 from leads.models import Appointment, ConsentRecord, InboundEvent, Lead, Message, Suppression, VipAccount, WebForm
+from leads.normalize import normalize_email, normalize_phone, phone_regions
 
 
 class EventInline(admin.TabularInline):
@@ -14,14 +19,83 @@ class EventInline(admin.TabularInline):
     show_change_link = True
 
 
+class ContactProblemFilter(admin.SimpleListFilter):
+    title = "contact not understood"
+    parameter_name = "contact_problem"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("yes", "no"):
+            flagged = queryset.exclude(contact_problems={})
+            return flagged if self.value() == "yes" else queryset.filter(contact_problems={})
+        return queryset
+
+
+class LeadAdminForm(forms.ModelForm):
+    """Phone and email typed here are read as capture reads them, so they deduplicate the same way.
+
+    No Meta: the admin builds the form for Lead with its own fields (``LeadAdmin.exclude``).
+    """
+
+    def clean_email(self):
+        return normalize_email(self.cleaned_data.get("email", ""))
+
+    def clean(self):
+        cleaned = super().clean()
+        # After every field: the number is read in the lead's country, then its email's.
+        regions = phone_regions(
+            country=cleaned.get("country", ""), email=cleaned.get("email", ""), default=settings.DEFAULT_PHONE_REGION
+        )
+        try:
+            cleaned["phone"] = normalize_phone(cleaned.get("phone", ""), regions=regions)
+        except ValidationError as exc:
+            self.add_error("phone", exc)
+        return cleaned
+
+
 @admin.register(Lead)
 class LeadAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "phone", "email", "stage", "owner", "score", "first_response_at", "created_at"]
-    list_filter = ["stage", "opted_out", "owner"]
+    form = LeadAdminForm
+    list_display = ["__str__", "phone", "email", "stage", "owner", "score", "contact_flag", "created_at"]
+    list_filter = ["stage", "opted_out", ContactProblemFilter, "linked_by", "owner"]
     search_fields = ["name", "email", "phone", "company"]
     list_select_related = ["owner"]
-    readonly_fields = ["score", "qualification", "first_response_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "score",
+        "qualification",
+        "contact_problems_shown",
+        "first_response_at",
+        "created_at",
+        "updated_at",
+    ]
+    exclude = ["contact_problems"]
+    raw_id_fields = ["linked_to", "owner"]
     inlines = [EventInline]
+
+    @admin.display(description="contact not understood")
+    def contact_flag(self, lead):
+        return ", ".join(f"{name}: {p.get('raw', '')}" for name, p in (lead.contact_problems or {}).items()) or "–"
+
+    @admin.display(description="contact not understood")
+    def contact_problems_shown(self, lead):
+        problems = lead.contact_problems or {}
+        if not problems:
+            return "–"
+        return format_html_join(
+            "",
+            "<p><strong>{} not understood: {}</strong> {}</p>",
+            ((n, p.get("raw", ""), p.get("reason", "")) for n, p in problems.items()),
+        )
+
+    def save_model(self, request, obj, form, change):
+        # A corrected phone or email settles its flag, as the lead page's correction does.
+        obj.contact_problems = {f: p for f, p in (obj.contact_problems or {}).items() if not getattr(obj, f, "")}
+        # A corrected address is a new mailbox: the old one's bounce says nothing about it.
+        if change and "email" in form.changed_data and "email_undeliverable" not in form.changed_data:
+            obj.email_undeliverable = ""
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(InboundEvent)

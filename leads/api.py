@@ -124,6 +124,8 @@ class LeadOutputSerializer(serializers.ModelSerializer):
             "opted_out",
             "email_opted_out",
             "consent_hold",
+            "contact_problems",
+            "email_undeliverable",
             "first_response_at",
             "created_at",
             "updated_at",

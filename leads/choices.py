@@ -40,6 +40,24 @@ INTENTS = (
 )
 # Intents that never reach a rep's queue.
 NOISE_INTENTS = frozenset({"spam", "job_seeker", "vendor_pitch", "opt_out"})
+# The key of an event's payload that marks it suspected spam ({"reason": "honeypot" | "rate_limit", …}): stored,
+# shown in Noise, never qualified by a model nor answered (routing.pipeline).
+SUSPECTED_SPAM = "suspected_spam"
+# What a website form's fields can be mapped to (leads.form_fields; WebForm.field_map).
+FORM_FIELD_TARGETS = (
+    "name",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "company",
+    "message",
+    "postal_code",
+    "country",
+    "street_address",
+    "city",
+    "region",
+)
 # Intents of a person who may buy: only these are asked clarifying questions.
 SALES_INTENTS = frozenset({"new_project", "quote_request", "appointment"})
 

@@ -8,12 +8,16 @@ from django.db.models.functions import Upper
 from django.utils import timezone as django_timezone  # Lead has a field named timezone
 
 from audit.history import History
-from leads.choices import Channel, Stage, funnel_rank
+from leads.choices import FORM_FIELD_TARGETS, Channel, Stage, funnel_rank
 from leads.ledger import AppendOnlyQuerySet, contact_digest
 
 
 class Lead(models.Model):
     """A person who may buy: every inbound event from them attaches here (deduplicated by phone and email)."""
+
+    class LinkedBy(models.TextChoices):
+        PHONE = "phone", "Same phone"
+        EMAIL = "email", "Same email"
 
     name = models.CharField(max_length=200, blank=True)
     # Normalized forms only: E.164 phone and lower-cased email; both are dedupe keys.
@@ -43,6 +47,13 @@ class Lead(models.Model):
     # Current consent, derived from the ConsentRecord ledger (leads.services.consent keeps them in step).
     opted_out = models.BooleanField(default=False, help_text="No texts: the number opted out of SMS.")
     email_opted_out = models.BooleanField(default=False, help_text="No email: the address unsubscribed.")
+    # Not consent: the person asked nothing, their mailbox takes no mail (integrations.delivery sets it).
+    email_undeliverable = models.CharField(
+        max_length=300,
+        blank=True,
+        help_text="Set when mail to the email address bounced for good (the bounce's status and the receiving "
+        "server's words): no email is sent to it. Clear it once the address is corrected.",
+    )
     consent_hold = models.CharField(
         max_length=300,
         blank=True,
@@ -57,6 +68,21 @@ class Lead(models.Model):
     source = models.CharField(max_length=100, blank=True, editable=False)
     funnel_rank = models.PositiveSmallIntegerField(default=0, editable=False)
     last_outbound_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # What an event gave that could not be used, by field: {"phone": {"raw": "07700 900123", "reason": "…"}}.
+    # The lead page flags it until a manager corrects the lead or a later event brings a usable value.
+    contact_problems = models.JSONField(default=dict, blank=True)
+    # Another person who gave the same phone or email, kept apart from this one (leads.identity): the address
+    # stays that lead's, this one is reached on its own. Both lead pages show the link.
+    linked_to = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="linked_leads",
+        db_index=False,
+        help_text="Another person who gave the same phone or email.",
+    )
+    linked_by = models.CharField(max_length=5, choices=LinkedBy.choices, blank=True)
     # Set when the person was forgotten (leads.services.erasure): the row stays as an anonymised tombstone.
     forgotten_at = models.DateTimeField(null=True, blank=True, editable=False)
     # When the lead arrived: its first event's time (an email polled late, an imported lead), else now.
@@ -79,6 +105,8 @@ class Lead(models.Model):
             models.Index(Upper("company"), condition=~Q(company=""), name="lead_company_upper"),
             # Reports: quotes with no follow-up and open leads nobody wrote to, by when we last wrote.
             models.Index(fields=["stage", "last_outbound_at"], name="lead_stage_last_outbound"),
+            # The lead page's "also gave this phone/email": a small index, most leads link to nobody.
+            models.Index(fields=["linked_to"], condition=Q(linked_to__isnull=False), name="lead_linked_to"),
         ]
 
     def __str__(self):
@@ -322,6 +350,19 @@ class WebForm(models.Model):
     name = models.CharField(max_length=100)
     source = models.CharField(max_length=100, help_text="Label stored on every lead from this form.")
     thank_you_url = models.URLField(blank=True, help_text="Browsers are sent here after a form post.")
+    honeypot_field = models.CharField(
+        max_length=100,
+        blank=True,
+        default="website",
+        help_text="A field the page hides from people, which only bots fill: a post with it filled is kept as "
+        "suspected spam (in Noise) and never answered. Blank: the form has none.",
+    )
+    field_map = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='Field names this form\'s builder posts that are not the usual ones, to ours, e.g. {"input_1.3": '
+        f'"first_name", "input_2": "email"}}. Ours: {", ".join(FORM_FIELD_TARGETS)}.',
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -333,6 +374,15 @@ class WebForm(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        if not isinstance(self.field_map, dict):
+            raise ValidationError({"field_map": "A JSON object: posted field name -> one of ours."})
+        wrong = sorted(str(v) for v in self.field_map.values() if v not in FORM_FIELD_TARGETS)
+        if wrong:
+            raise ValidationError(
+                {"field_map": f"Not one of ours: {', '.join(wrong)}. Ours: {', '.join(FORM_FIELD_TARGETS)}."}
+            )
 
 
 class VipAccount(models.Model):

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from audit.models import Decision
 from leads.choices import Channel
+from leads.identity import Match, event_match, names_agree
 from leads.models import ConsentRecord, Lead, Message, Suppression, contact_digest
 from leads.permissions import scope_to_user
 
@@ -44,11 +45,35 @@ def _by_contact_sql(keys: tuple[str, ...]) -> str:
     return f"SELECT {columns} FROM {quote(Lead._meta.db_table)} WHERE {where} LIMIT 2"  # noqa: S608 - constants
 
 
-def lead_get_by_contact(*, phone: str, email: str) -> Lead | None:
-    """The lead a capture with this phone and email attaches to, if any."""
-    candidates = lead_list_by_contact(phone=phone, email=email)
-    # The phone match wins when phone and email point at different leads: it is the stronger identity.
-    return next((c for c in candidates if phone and c.phone == phone), candidates[0] if candidates else None)
+def email_undeliverable(address: str) -> str:
+    """Why mail to ``address`` bounces for good, as kept on the lead holding it ("" when nothing says so).
+
+    Not consent (that is ``contact_suppressed``): the mailbox takes no mail (integrations.delivery sets it).
+    """
+    address = address.strip().lower()
+    if not address:
+        return ""
+    found = Lead.objects.filter(email=address).exclude(email_undeliverable="")
+    return found.values_list("email_undeliverable", flat=True).first() or ""
+
+
+def lead_match_by_contact(*, phone: str, email: str, name: str = "") -> Match:
+    """What a capture with this normalized phone and email, and this name, does: attach to a lead, or start
+    one (linked to the lead of another person who gave the same address). One query; the rules are
+    ``leads.identity.event_match``'s."""
+    return event_match(lead_list_by_contact(phone=phone, email=email), phone=phone, email=email, name=name)
+
+
+def lead_get_by_contact(*, phone: str, email: str, name: str = "") -> Lead | None:
+    """The lead a capture with this phone, email and name attaches to; None when it starts a new lead."""
+    return lead_match_by_contact(phone=phone, email=email, name=name).lead
+
+
+def lead_links(*, lead: Lead) -> list[tuple[Lead, str]]:
+    """The other people who share this lead's phone or email, each with what they share ("phone", "email"):
+    the lead it was kept apart from and those kept apart from it. One query."""
+    linked = Lead.objects.filter(Q(pk=lead.linked_to_id) | Q(linked_to=lead)).exclude(pk=lead.pk).order_by("pk")
+    return [(other, lead.linked_by if other.pk == lead.linked_to_id else other.linked_by) for other in linked]
 
 
 @dataclass(frozen=True)
@@ -73,7 +98,7 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
             kind="event",
             title=f"{e.get_channel_display()} from {e.source}",
             body="\n".join([e.message, *e.payload.get("media", [])]).strip(),
-            reasoning="New lead." if e.lead_created else "Matched an existing lead by phone or email.",
+            reasoning=_event_reasoning(e, lead),
             ref=e.pk,
         )
         for e in lead.events.all()
@@ -95,7 +120,8 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
             at=d.created_at,
             kind="decision",
             title=d.get_step_display() + (f" · {d.workflow.replace('_', ' ')}" if d.workflow else ""),
-            body=d.input_summary if d.step == Decision.Step.EDIT else "",
+            # An edit shows the new text; automatic mail shows what the responder said (it was noted, not answered).
+            body=d.input_summary if d.step in (Decision.Step.EDIT, Decision.Step.AUTOMATIC_MAIL) else "",
             actor=d.actor.get_username() if d.actor_id else d.get_actor_type_display(),
             reasoning=d.reasoning,
             confidence=d.confidence,
@@ -109,6 +135,17 @@ def lead_timeline(*, lead: Lead) -> list[TimelineEntry]:
     return sorted(entries, key=lambda e: (e.at, order[e.kind], e.ref or 0))
 
 
+def _event_reasoning(event, lead: Lead) -> str:
+    if event.lead_created:
+        if lead.linked_to_id:
+            shared = "phone" if lead.linked_by == Lead.LinkedBy.PHONE else "email"
+            return f"New lead: lead {lead.linked_to_id} holds the same {shared}, but this is another person."
+        return "New lead."
+    if names_agree(lead.name, event.name) is False:
+        return f"Matched this lead by phone or email; the name given ({event.name}) is not the lead's."
+    return "Matched an existing lead by phone or email."
+
+
 def _message_title(m: Message) -> str:
     if m.channel == Channel.CALL and m.direction == Message.Direction.INBOUND:
         return f"Inbound call — {m.get_status_display().lower()}"
@@ -118,7 +155,8 @@ def _message_title(m: Message) -> str:
 
 
 # Columns the pipeline rewrites on every event; their churn is already told by the decisions.
-QUIET_FIELDS = frozenset({"updated_at", "qualification", "enrichment", "email_domain"})
+# The flags of contact_problems are told by the change's reason and the phone or email it set.
+QUIET_FIELDS = frozenset({"updated_at", "qualification", "enrichment", "email_domain", "contact_problems"})
 
 
 def lead_changes(*, lead: Lead) -> list[TimelineEntry]:

@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
+from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import render
 from django.urls import path
@@ -9,6 +10,7 @@ from django.views.decorators.http import require_POST
 from simple_history.admin import SimpleHistoryAdmin
 
 from audit.admin import ReadOnlyAdmin
+from leads.choices import OPEN_STAGES
 from leads.conditions import describe
 from leads.forms import ConditionsModelForm
 from routing.models import (
@@ -30,6 +32,7 @@ from routing.models import (
     WorkingHours,
 )
 from routing.models.cadences import WAITING
+from routing.models.people import login_possible
 from routing.whatif import MAX_REPLAY, rules_replay
 
 # Django 6 reads a URL typed without a scheme as https; say so now (and silence the 5.2 warning).
@@ -88,7 +91,7 @@ class TeamAdmin(SimpleHistoryAdmin):
 
 @admin.register(Rep)
 class RepAdmin(SimpleHistoryAdmin):
-    list_display = ["__str__", "team", "active", "weight", "capacity", "timezone"]
+    list_display = ["__str__", "team", "active", "can_log_in", "open_leads", "weight", "capacity", "timezone"]
     list_filter = ["team", "active"]
     list_editable = ["active"]
     list_select_related = ["user", "team"]
@@ -99,6 +102,19 @@ class RepAdmin(SimpleHistoryAdmin):
         ("Availability", {"fields": ["timezone"], "description": "Working hours and absences are below."}),
     ]
     inlines = [WorkingHoursInline, AbsenceInline, TerritoryInline]
+
+    def get_queryset(self, request):
+        # The handover of a deactivated rep's leads shows here as their open leads going down to zero.
+        owned = Count("user__owned_leads", filter=Q(user__owned_leads__stage__in=OPEN_STAGES), distinct=True)
+        return super().get_queryset(request).annotate(open_lead_count=owned)
+
+    @admin.display(boolean=True, description="can log in")
+    def can_log_in(self, rep: Rep) -> bool:
+        return login_possible(rep.user)
+
+    @admin.display(description="open leads", ordering="open_lead_count")
+    def open_leads(self, rep: Rep) -> int:
+        return rep.open_lead_count
 
 
 @admin.register(QualificationCriteria)

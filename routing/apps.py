@@ -6,10 +6,14 @@ class RoutingConfig(AppConfig):
 
     def ready(self):
         # Importing directory and reasoning connects the signals that invalidate the cached configuration.
+        from django.contrib.auth import get_user_model
+        from django.db.models.signals import post_save
+
         from approvals.reactions import ACTION_QUIET_HOURS, ACTION_SENT
         from integrations.outbound import SLACK_CHANNEL_FOR
         from leads import reactions
         from routing import cadences, directory, quiet, reasoning  # noqa: F401
+        from routing.handover import owner_deactivated
         from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
 
@@ -30,3 +34,6 @@ class RoutingConfig(AppConfig):
         SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)
         reactions.PERSON_FORGET.connect(routing_forget, app=app)
         reactions.PERSON_EXPORT.connect(routing_export, app=app)
+        # A Django signal, not a reaction: the user model is Django's, below every floor. After the directory's own
+        # receiver (connected on import above), so the snapshot already knows the user cannot log in.
+        post_save.connect(owner_deactivated, sender=get_user_model(), dispatch_uid="routing-owner-deactivated")

@@ -8,7 +8,7 @@ updates it in place so that a replay of many leads rotates exactly as production
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,7 +27,8 @@ class RepInfo:
     name: str
     team_id: int
     user_id: int
-    active: bool = True
+    active: bool = True  # the Rep row's own switch
+    can_log_in: bool = True  # their user is active and has a way in (routing.models.login_possible)
     timezone: str = "UTC"
     weight: int = 1
     capacity: int | None = None
@@ -37,6 +38,14 @@ class RepInfo:
     # (weekday 0=Monday, start, end) in the rep's time zone; none at all means always on shift.
     hours: tuple[tuple[int, time, time], ...] = ()
     absences: tuple[tuple[datetime, datetime], ...] = ()
+    # The business's Holidays: dates on the rep's clock that close their hours (a rep without hours works them).
+    holidays: frozenset[date] = frozenset()
+    phone: str = ""
+
+    @property
+    def takes_leads(self) -> bool:
+        """Switched on and able to log in: a rep who cannot log in is given nothing, by any strategy."""
+        return self.active and self.can_log_in
 
     def zone(self) -> ZoneInfo:
         try:
@@ -51,16 +60,20 @@ class RepInfo:
         if not self.hours:
             return True
         local = now.astimezone(self.zone())
+        if local.date() in self.holidays:
+            return False
         return any(day == local.weekday() and start <= local.time() < end for day, start, end in self.hours)
 
     def next_shift(self, now: datetime) -> datetime | None:
-        """When this rep's next working window opens (now, if on shift); None without hours in the next week."""
+        """When this rep's next working window opens (now, if on shift); None without hours in the next month."""
         if self.on_shift(now):
             return now
         local = now.astimezone(self.zone())
         starts = []
-        for offset in range(8):
+        for offset in range(32):
             day = local.date() + timedelta(days=offset)
+            if day in self.holidays:
+                continue
             for weekday, start, _ in self.hours:
                 if weekday == day.weekday():
                     opens = datetime.combine(day, start, tzinfo=self.zone())
@@ -112,7 +125,7 @@ class Directory:
     def _by_team(self) -> dict[int, list[RepInfo]]:
         teams: dict[int, list[RepInfo]] = {}
         for rep in sorted(self.reps.values(), key=lambda r: r.id):
-            if rep.active:
+            if rep.takes_leads:
                 teams.setdefault(rep.team_id, []).append(rep)
         return teams
 
@@ -124,7 +137,7 @@ class Directory:
         return index
 
     def team_reps(self, team_id: int | None) -> list[RepInfo]:
-        """The team's active reps in id order."""
+        """The team's reps who take leads (switched on, able to log in), in id order."""
         return list(self._by_team.get(team_id, ()))
 
     def territory_owners(self, kind: str, code: str) -> list[TerritoryInfo]:
@@ -176,7 +189,7 @@ def _by_territory(facts: LeadFacts, directory: Directory, scope: list[RepInfo] |
                 reps.add(t.rep_id)
             if t.team_id is not None and (scope_teams is None or t.team_id in scope_teams):
                 reps |= {r.id for r in directory.team_reps(t.team_id)}
-        chosen = [directory.reps[i] for i in sorted(reps) if i in directory.reps and directory.reps[i].active]
+        chosen = [directory.reps[i] for i in sorted(reps) if i in directory.reps and directory.reps[i].takes_leads]
         if chosen:
             label = code if kind != "postal" else f"postal {code}*"
             return chosen, f"territory {label}"
@@ -202,7 +215,7 @@ def _available(reps: Iterable[RepInfo], state: RoutingState, now: datetime, *, n
     return [
         r
         for r in reps
-        if r.active
+        if r.takes_leads
         and not r.is_away(now)
         and (r.capacity is None or state.loads.get(r.id, 0) < r.capacity)
         and (not need_shift or r.on_shift(now))
@@ -305,10 +318,10 @@ def assign(
             if _available([owner], state, now, need_shift=True):
                 state.loads[owner.id] = state.loads.get(owner.id, 0) + 1
                 return Pick(owner, f"account owner: {owner.name} already owns this account", owner.team_id)
-            steps.append(f"account owner {owner.name} unavailable")
+            steps.append(f"account owner {owner.name} {'unavailable' if owner.can_log_in else 'cannot log in'}")
     if target.rep_id is not None:
         rep = directory.reps.get(target.rep_id)
-        scope = [rep] if rep is not None and rep.active else []
+        scope = [rep] if rep is not None and rep.takes_leads else []
     else:
         scope = directory.team_reps(target.team_id)
     team_scope = [r for r in scope if r.id not in exclude]

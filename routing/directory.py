@@ -1,4 +1,4 @@
-"""The routing configuration (rules, teams, reps, hours, absences, territories) as one cached snapshot.
+"""The routing configuration (rules, teams, reps, hours, absences, holidays, territories) as one cached snapshot.
 
 Routing a lead must not reload 200 rules and 100 reps every time. Each process keeps a
 ``config.versions.Snapshot``: saving or deleting any routing record (or a rep's user) replaces
@@ -7,7 +7,7 @@ here: they are read under row locks.
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Prefetch
@@ -16,12 +16,14 @@ from django.dispatch import receiver
 from django.utils import timezone
 
 from config.versions import Snapshot
+from integrations.outbound import SlackTarget
 from leads.conditions import CompiledConditions, compile_conditions
-from routing import assign, engine
-from routing.models import Absence, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
+from routing import assign, availability, engine
+from routing.models import Absence, Holiday, Rep, RoutingRule, Team, Territory, WorkingHours, skill_set
+from routing.models.people import login_possible
 
 VERSION_KEY = "routing:config-version"
-WATCHED = (Team, Rep, WorkingHours, Absence, Territory, RoutingRule)
+WATCHED = (Team, Rep, WorkingHours, Absence, Holiday, Territory, RoutingRule)
 
 
 @dataclass(frozen=True)
@@ -50,20 +52,22 @@ def config_changed() -> None:
 
 @receiver(post_save, sender="auth.User", dispatch_uid="routing-config-user")
 def _on_user_change(sender, instance, update_fields=None, **kwargs):
-    # Rep names in reasons come from their user; a login (last_login only) changes no name.
-    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+    # Rep names come from their user, and whether they take leads from its is_active and password;
+    # a login (last_login only) changes neither.
+    if update_fields is not None and set(update_fields) <= {"last_login"}:
         return
     if Rep.objects.filter(user_id=instance.pk).exists():
         config_changed()
 
 
-def _rep_info(rep: Rep) -> assign.RepInfo:
+def _rep_info(rep: Rep, holidays: frozenset[date]) -> assign.RepInfo:
     return assign.RepInfo(
         id=rep.pk,
         name=str(rep),
         team_id=rep.team_id,
         user_id=rep.user_id,
         active=rep.active,
+        can_log_in=login_possible(rep.user),
         timezone=rep.timezone,
         weight=rep.weight,
         capacity=rep.capacity,
@@ -72,6 +76,8 @@ def _rep_info(rep: Rep) -> assign.RepInfo:
         lead_types=skill_set(rep.lead_types),
         hours=tuple((h.weekday, h.start, h.end) for h in rep.working_hours.all()),
         absences=tuple((a.starts_at, a.ends_at) for a in rep.absences.all()),
+        holidays=holidays,
+        phone=rep.phone,
     )
 
 
@@ -93,9 +99,10 @@ def _build() -> RoutingConfig:
         except ValueError:
             continue  # choose_rule re-checks it and says why it was skipped
     teams = list(Team.objects.all())
+    holidays = frozenset(Holiday.objects.filter(date__gte=recent.date()).values_list("date", flat=True))
     directory = assign.Directory(
         teams={t.pk: assign.TeamInfo(id=t.pk, name=t.name, is_fallback=t.is_fallback) for t in teams},
-        reps={r.pk: _rep_info(r) for r in reps},
+        reps={r.pk: _rep_info(r, holidays) for r in reps},
         territories=tuple(
             assign.TerritoryInfo(kind=t.kind, code=t.code, rep_id=t.rep_id, team_id=t.team_id)
             for t in Territory.objects.all()
@@ -134,8 +141,22 @@ def owner_first_name(user_id: int | None) -> str:
     return name if name is not None else first_name(get_user_model().objects.get(pk=user_id))
 
 
-def team_slack_channel(*, lead) -> str:
-    """Receiver of integrations.outbound.SLACK_CHANNEL_FOR: the Slack webhook URL of the team of the lead's owner."""
+def lead_takers(lead, *, now: datetime | None = None, need_phone: bool = False) -> availability.Takers:
+    """Who can take ``lead`` now (routing.availability.takers): the owner if working, else their team's reps who
+    are, else the fallback team's, else nobody. The voice ring list, Slack and SLA alerts all ask here."""
     config = routing_config()
-    rep_id = config.rep_by_user.get(lead.owner_id)
-    return config.slack_urls.get(config.directory.reps[rep_id].team_id, "") if rep_id else ""
+    rep_id = config.rep_by_user.get(lead.owner_id) if lead.owner_id else None
+    return availability.takers(config.directory, rep_id, now or timezone.now(), need_phone=need_phone)
+
+
+def team_slack_channel(*, lead) -> SlackTarget:
+    """Receiver of integrations.outbound.SLACK_CHANNEL_FOR: the channel of the team of whoever can take the lead now
+    (:func:`lead_takers`; the owner's team when nobody can), and who that is."""
+    config = routing_config()
+    found = lead_takers(lead)
+    url = config.slack_urls.get(found.team_id, "") if found.team_id is not None else ""
+    if found.who == availability.OWNER:
+        return SlackTarget(url=url, notify=f"For {found.names}, the owner.")
+    if found.reps:
+        return SlackTarget(url=url, notify=f"For {found.names}: {found.reason}.")
+    return SlackTarget(url=url, notify=f"Nobody can take it now: {found.reason}.")

@@ -18,7 +18,7 @@ from integrations.llm import Conversation, Criteria, Qualification
 from integrations.llm.base import Status
 from integrations.models import CrmEvent
 from integrations.outbound import crm_event_emit, lead_data, slack_alert
-from leads.choices import NOISE_INTENTS, Channel, Stage
+from leads.choices import NOISE_INTENTS, SUSPECTED_SPAM, Channel, Stage
 from leads.consent_words import ConsentReading, consent_reading
 from leads.lock_objects import lead_lock
 from leads.models import ConsentRecord, InboundEvent, Lead
@@ -37,6 +37,26 @@ def qualification_compute(conversation: Conversation, criteria: Criteria | None 
     with Stopwatch() as timer:
         result = provider.qualify(conversation, criteria or criteria_active())
     return result, timer.ms
+
+
+def suspected_spam(event: InboundEvent) -> dict | None:
+    """Why capture suspects the event is spam (a form's honeypot, a visitor past the rate limit), or None."""
+    suspicion = event.payload.get(SUSPECTED_SPAM) if isinstance(event.payload, dict) else None
+    return suspicion if isinstance(suspicion, dict) else None
+
+
+def _event_qualify(event: InboundEvent, conversation: Conversation, criteria: Criteria) -> tuple[Qualification, float]:
+    """The provider's answer; for a suspected-spam event, spam without asking it (no model is paid for a bot)."""
+    suspicion = suspected_spam(event)
+    if suspicion is None:
+        return qualification_compute(conversation, criteria)
+    why = {"honeypot": f"the form's hidden field '{suspicion.get('field', '')}' was filled, which only bots do"}.get(
+        suspicion.get("reason"), "it came past the visitor's per-minute limit"
+    )
+    reasoning = f"Suspected spam: {why}. Kept in Noise, not answered; a person may move it back."
+    return Qualification(
+        intent="spam", score=0, confidence=1.0, status=Status.SPAM, reasoning=reasoning, provider="capture"
+    ), 0.0
 
 
 @dataclass(frozen=True)
@@ -111,7 +131,7 @@ def _qualification_record(lead: Lead, event: InboundEvent, result: Qualification
     decision_record(
         step=Decision.Step.QUALIFY,
         lead=lead,
-        actor_type=Decision.ActorType.SYSTEM if result.provider == "rules" else Decision.ActorType.MODEL,
+        actor_type=Decision.ActorType.SYSTEM if result.provider in ("rules", "capture") else Decision.ActorType.MODEL,
         input_summary=event.message[:500],
         output=result.as_dict(),
         reasoning=result.reasoning,
@@ -167,7 +187,7 @@ def draft_for(
     return draft_compose(
         lead=lead,
         workflow=step.workflow,
-        rep_name=rep_name or "our team",
+        rep_name=rep_name,
         asks_for=step.asks_for,
         provider=provider_get(),
         conversation=(*conversation.history, conversation.message),
@@ -242,7 +262,7 @@ def event_prepare(event_id: int) -> Prepared | None:
         return None
     criteria = criteria_active()
     conversation = conversation_for(event.lead, message=event.message, channel=event.channel, event=event)
-    qualification, ms = qualification_compute(conversation, criteria)
+    qualification, ms = _event_qualify(event, conversation, criteria)
     return Prepared(event, criteria, enrichment_read(event.lead), conversation, qualification, ms)
 
 
@@ -270,20 +290,29 @@ def event_apply(prepared: Prepared) -> InboundEvent:
         current = conversation_for(lead, message=event.message, channel=event.channel, event=event)
         if current != conversation:
             conversation = current
-            qualification, ms = qualification_compute(conversation, criteria)
+            qualification, ms = _event_qualify(event, conversation, criteria)
         before = {"stage": lead.stage, "score": lead.score or 0}
         reading = consent_reading(event.message)
-        changed = _qualification_apply(lead, qualification, words_opt_out=reading.kind == "opt_out")
+        suspected = suspected_spam(event) is not None
+        # A bot can post a known person's address: its catch is logged on their lead but says nothing about them.
+        changed = (
+            []
+            if suspected and not event.lead_created
+            else _qualification_apply(lead, qualification, words_opt_out=reading.kind == "opt_out")
+        )
         changed += lead_locate(lead)
         # After the postal code: a ZIP's time zone beats a phone number's area code.
         changed += _enrichment_apply(lead, enrichment)
         lead._change_reason = f"qualified by the {qualification.provider} provider"
         unsaved = [*dict.fromkeys(changed), "updated_at"]
         _qualification_record(lead, event, qualification, ms)
-        consent = _consent(lead, event, qualification, reading)
+        # Words in a suspected bot's post are not the person's: they neither opt anyone out nor hold anyone.
+        consent = "" if suspected else _consent(lead, event, qualification, reading)
         _announce(lead, event, before)
         # A held lead is answered as any other: the draft waits with the hold for the person who settles it.
-        worth_answering = consent != "opted_out" and (qualification.intent not in NOISE_INTENTS or consent == "held")
+        worth_answering = not suspected and (
+            consent != "opted_out" and (qualification.intent not in NOISE_INTENTS or consent == "held")
+        )
         if worth_answering and lead.owner_id is None:
             facts = lead_facts(lead, qualification.as_dict(), event)
             # Routing saves the qualification with the owner: one lead update and one history row, not two.

@@ -28,7 +28,7 @@ from leads.models import ConsentRecord, InboundEvent, Lead
 from leads.normalize import FREE_EMAIL_DOMAINS
 from leads.permissions import is_manager
 from leads.services import Evidence, consent_opt_out, lead_stage_changed
-from routing import assign, engine
+from routing import assign, availability, engine
 from routing.cadences import cadences_on_reassign
 from routing.directory import RoutingConfig, routing_config
 from routing.lock_objects import teams_lock
@@ -192,13 +192,27 @@ def _state_write(decision: RouteDecision) -> None:
         Rep.objects.bulk_update(changed, ["rotation_credit"])
 
 
+def sla_clock_for(lead: Lead, *, rep_id: int, sla_minutes: int | None, now=None) -> availability.SlaClock | None:
+    """The first-touch deadline of ``lead`` given to rep ``rep_id`` now, in their working time; None: no clock.
+
+    No clock without an SLA, or when somebody already touched the lead. See routing.availability.sla_clock.
+    """
+    if not sla_minutes or lead.first_touch_at is not None:
+        return None
+    now = now or timezone.now()
+    rep = routing_config().directory.reps.get(rep_id)
+    if rep is None:
+        return availability.SlaClock(now, now + timedelta(minutes=sla_minutes), "")
+    return availability.sla_clock(rep, now, sla_minutes)
+
+
 def _assignment_write(
     lead: Lead,
     *,
     rep_id: int,
     user_id: int,
     rep_name: str,
-    sla_minutes: int | None,
+    clock: availability.SlaClock | None,
     kind: str,
     reason: str,
     rule=None,
@@ -206,12 +220,12 @@ def _assignment_write(
     user=None,
     unsaved: Sequence[str] = (),
 ) -> Assignment:
-    """Give ``lead`` to a rep: the Assignment (with its first-touch clock if nobody touched the lead), the owner.
+    """Give ``lead`` to a rep: the Assignment (with its first-touch ``clock``, see :func:`sla_clock_for`), the owner.
 
     ``unsaved`` names fields of ``lead`` the caller changed and has not saved: they are saved with the
     owner, as one change in the lead's history.
     """
-    due = timezone.now() + timedelta(minutes=sla_minutes) if sla_minutes and lead.first_touch_at is None else None
+    due = clock.due_at if clock is not None else None
     if kind != Assignment.Kind.ROUTE:
         # Only the newest assignment's clock runs.
         Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
@@ -245,9 +259,11 @@ def lead_route(
     hop: int = 0,
     exclude: frozenset[int] = frozenset(),
     unsaved: Sequence[str] = (),
+    why: str = "",
 ) -> Assignment | None:
     """Match the lead against the active rules and give it to a rep, with the reason in words.
 
+    ``why``: what sent the lead to the rules again (e.g. "owner deactivated"), first in the reason.
     ``unsaved``: fields of ``lead`` the caller changed and has not saved; they are saved here, with
     the new owner when someone takes the lead (one history row), alone when nobody does.
 
@@ -262,29 +278,33 @@ def lead_route(
     for skipped in decision.match.skipped:
         decision_record(step=Decision.Step.ROUTE, lead=lead, reasoning=skipped, outcome=Decision.Outcome.SKIPPED)
     rule, rep = decision.rule, decision.pick.rep
+    reason = f"{why} → {decision.reason}" if why else decision.reason
     output = {"rule": rule.pk if rule else None, "rules_tried": decision.match.tried, "kind": kind, "hop": hop}
+    if why:
+        output["why"] = why
     if rep is None:
         decision_record(
             step=Decision.Step.ROUTE,
             lead=lead,
-            reasoning=decision.reason,
+            reasoning=reason,
             output={**output, "rep": None},
             duration_ms=timer.ms,
             outcome=Decision.Outcome.ESCALATED,
         )
-        logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": decision.reason})
+        logger.warning("lead.unrouted", extra={"lead_id": lead.pk, "reason": reason})
         if unsaved:
             lead.save(update_fields=list(unsaved))
         return None
     sla = decision.config.sla.get(rep.team_id)
+    clock = sla_clock_for(lead, rep_id=rep.id, sla_minutes=sla.minutes if sla else None)
     assignment = _assignment_write(
         lead,
         rep_id=rep.id,
         user_id=rep.user_id,
         rep_name=rep.name,
-        sla_minutes=sla.minutes if sla else None,
+        clock=clock,
         kind=kind,
-        reason=decision.reason,
+        reason=reason,
         rule=rule,
         hop=hop,
         unsaved=unsaved,
@@ -292,11 +312,12 @@ def lead_route(
     decision_record(
         step=Decision.Step.ROUTE,
         lead=lead,
-        reasoning=decision.reason,
+        reasoning=f"{reason}; {clock.note}" if clock and clock.note else reason,
         output={
             **output,
             "rep": rep.id,
             "user": rep.user_id,
+            "sla_starts_at": clock and clock.starts_at.isoformat(),
             "sla_due_at": assignment.sla_due_at and assignment.sla_due_at.isoformat(),
         },
         duration_ms=timer.ms,
@@ -365,19 +386,20 @@ def lead_reassign(*, lead_id: int, rep_id: int, user) -> Assignment:
     if not is_manager(user):
         raise ValidationError({"rep": "Only managers can reassign leads."})
     lead = lead_lock(lead_id)
-    rep = Rep.objects.select_related("user", "team").filter(pk=rep_id, active=True).first()
+    rep = Rep.objects.assignable().select_related("user", "team").filter(pk=rep_id).first()
     if rep is None:
-        raise ValidationError({"rep": "Choose an active rep."})
+        raise ValidationError({"rep": "Choose an active rep (one who can log in)."})
     if lead.owner_id == rep.user_id:
         raise ValidationError({"rep": f"{rep} already owns this lead."})
     before = lead.owner
     reason = f"{user} reassigned the lead from {before.get_full_name() if before else 'nobody'} to {rep}"
+    clock = sla_clock_for(lead, rep_id=rep.pk, sla_minutes=rep.team.sla_minutes)
     assignment = _assignment_write(
         lead,
         rep_id=rep.pk,
         user_id=rep.user_id,
         rep_name=str(rep),
-        sla_minutes=rep.team.sla_minutes,
+        clock=clock,
         kind=Assignment.Kind.MANUAL,
         reason=reason,
         user=user,
@@ -387,6 +409,6 @@ def lead_reassign(*, lead_id: int, rep_id: int, user) -> Assignment:
         lead=lead,
         actor=user,
         output={"rep": rep.pk, "user": rep.user_id, "before": before.pk if before else None},
-        reasoning=reason + ".",
+        reasoning=reason + (f"; {clock.note}." if clock and clock.note else "."),
     )
     return assignment

@@ -1,4 +1,8 @@
-"""First-touch SLA: a person's first touch (leads.services.lead_touch) stops the clock; the sweep handles breaches."""
+"""First-touch SLA: a person's first touch (leads.services.lead_touch) stops the clock; the sweep handles breaches.
+
+The clock counts the assignee's working time (routing.availability.sla_clock: shifts, absences, holidays),
+so a lead captured while nobody works is not breached before anybody could touch it.
+"""
 
 import logging
 from dataclasses import dataclass
@@ -14,6 +18,8 @@ from audit.services import decision_record
 from integrations.outbound import slack_alert
 from leads.lock_objects import lead_lock_or_skip
 from leads.permissions import MANAGER_GROUP
+from routing import availability
+from routing.directory import lead_takers, routing_config
 from routing.lock_objects import assignment_lock
 from routing.models import Assignment, Team
 from routing.services import lead_facts, lead_route
@@ -24,15 +30,19 @@ logger = logging.getLogger(__name__)
 def sla_on_first_touch(*, lead, how: str, actor=None, at) -> None:
     """Receiver of leads.reactions.LEAD_FIRST_TOUCH: the SLA clock stops; the touch is logged against the SLA.
 
-    ``at`` is when the lead was first touched (UTC); the minutes counted are from the current assignment.
+    ``at`` is when the lead was first touched (UTC); the minutes counted are from the current assignment, and the
+    SLA is judged on the assignee's working minutes in between (as the deadline was set).
     """
     current = Assignment.objects.filter(lead=lead).select_related("rep__team").first()
     Assignment.objects.filter(lead=lead, sla_due_at__isnull=False).update(sla_due_at=None)
     minutes = (at - current.created_at).total_seconds() / 60 if current else None
     within = ""
     if current and current.rep.team.sla_minutes:
-        met = minutes <= current.rep.team.sla_minutes
-        within = f" ({'within' if met else 'outside'} the {current.rep.team.sla_minutes}-minute SLA)"
+        rep = routing_config().directory.reps.get(current.rep_id)
+        worked = availability.working_minutes(rep, current.created_at, at) if rep is not None else minutes
+        met = worked <= current.rep.team.sla_minutes
+        counted = f"{worked:.1f} working min, " if abs(worked - minutes) >= 0.05 else ""
+        within = f" ({counted}{'within' if met else 'outside'} the {current.rep.team.sla_minutes}-minute SLA)"
     who = actor.get_username() if actor is not None else "the system"
     decision_record(
         step=Decision.Step.TOUCH,
@@ -98,13 +108,24 @@ def _breach_handle(assignment_id: int, now, result: SweepResult) -> None:
             steps.append(f"reassigned to {new.rep}" if new else "nobody else can take it")
             result.reassigned += bool(new)
         alert = team.sla_action in (Team.SlaAction.ALERT, Team.SlaAction.BOTH) or new is None
+        # Slack names who can take it itself (integrations.outbound.slack_alert): its text leaves this out.
+        slack_steps = list(steps)
+        if new is None:
+            found = lead_takers(lead, now=now)
+            steps.append(
+                f"can take it now: {found.names} ({found.reason})"
+                if found.reps
+                else f"nobody can take it now: {found.reason}"
+            )
         if alert:
             told = _managers_alert(
                 lead,
                 f"SLA breach: {lead}",
                 "\n".join([*steps, "", f"Lead: {settings.PUBLIC_BASE_URL}/portal/leads/{lead.pk}/"]),
             )
-            steps.append(f"managers alerted ({', '.join(told)})" if told else "no manager has an email address")
+            told_step = f"managers alerted ({', '.join(told)})" if told else "no manager has an email address"
+            steps.append(told_step)
+            slack_steps.append(told_step)
             result.alerted += 1
         decision_record(
             step=Decision.Step.SLA,
@@ -118,7 +139,7 @@ def _breach_handle(assignment_id: int, now, result: SweepResult) -> None:
             },
             outcome=Decision.Outcome.ESCALATED,
         )
-        slack_alert(lead=lead, event="sla_breach", text=":alarm_clock: " + "; ".join(steps))
+        slack_alert(lead=lead, event="sla_breach", text=":alarm_clock: " + "; ".join(slack_steps))
     logger.warning("lead.sla_breached", extra={"lead_id": lead.pk, "assignment_id": assignment_id})
 
 

@@ -3,7 +3,7 @@
 from approvals.services import actions_approved_requeue
 from config.versions import one_configuration
 from integrations import calendar, inbound
-from routing import cadences, pipeline, sla
+from routing import cadences, handover, pipeline, sla
 
 
 @one_configuration
@@ -30,14 +30,22 @@ def cadence_pass() -> dict:
 
 
 @one_configuration
+def owner_leads_handover(user_id: int) -> dict:
+    """Queued when a rep's user can no longer log in: a batch of their open leads goes back to the routing rules."""
+    return vars(handover.owner_leads_handover(user_id=user_id))
+
+
+@one_configuration
 def lost_work_requeue() -> dict:
     """Scheduled every 5 minutes (migrations routing 0011, 0012): work whose task was lost is queued again.
 
-    Events not processed, approved sends not claimed, stored webhooks not captured, invites not sent.
+    Events not processed, approved sends not claimed, stored webhooks not captured, invites not sent, open leads
+    still owned by someone who cannot log in.
     """
     return {
         "events": pipeline.events_unprocessed_requeue(),
         "actions": actions_approved_requeue(),
         "webhooks": inbound.webhooks_received_requeue(),
         "invites": calendar.invites_unsent_requeue(),
+        "handovers": handover.handovers_requeue(),
     }

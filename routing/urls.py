@@ -13,6 +13,7 @@ portal_patterns = [
     path("leads/<int:lead_id>/stage/", leads.lead_stage, name="lead-stage"),
     path("leads/<int:lead_id>/book/", leads.lead_book, name="lead-book"),
     path("leads/<int:lead_id>/reassign/", leads.lead_reassign_view, name="lead-reassign"),
+    path("leads/<int:lead_id>/contact/", leads.lead_contact, name="lead-contact"),
     path("leads/<int:lead_id>/do-not-contact/", leads.lead_do_not_contact, name="lead-do-not-contact"),
     path("leads/<int:lead_id>/consent-hold/", leads.lead_consent_hold, name="lead-consent-hold"),
     path("leads/<int:lead_id>/consent.csv", leads.lead_consent_csv, name="lead-consent-csv"),
@@ -36,4 +37,5 @@ portal_patterns = [
 webhook_patterns = [
     path("twilio/voice/", voice.twilio_voice, name="twilio-voice"),
     path("twilio/voice/status/", voice.twilio_voice_status, name="twilio-voice-status"),
+    path("twilio/voice/transcription/", voice.twilio_voice_transcription, name="twilio-voice-transcription"),
 ]

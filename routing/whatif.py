@@ -33,7 +33,7 @@ def simulate_event(event: CaptureEvent) -> dict:
     naming bad fields, as capture does.
     """
     phone, email = capture_clean(event)
-    existing = lead_get_by_contact(phone=phone, email=email)
+    existing = lead_get_by_contact(phone=phone, email=email, name=event.name)
     lead = copy.copy(existing) if existing is not None else Lead(phone=phone, email=email)
     for name in FILLABLE_FIELDS:
         if not getattr(lead, name) and getattr(event, name).strip():

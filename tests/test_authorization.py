@@ -64,6 +64,7 @@ PORTAL = [
     Cell("post", "/portal/leads/{lead}/call/", OWNING_PEOPLE, {"note": "Called"}, portal=True),
     Cell("post", "/portal/leads/{lead}/stage/", OWNING_PEOPLE, {"stage": "contacted"}, portal=True),
     Cell("post", "/portal/leads/{lead}/reassign/", MANAGERS, {"rep": "{rep2}"}, portal=True),
+    Cell("post", "/portal/leads/{lead}/contact/", MANAGERS, {"phone": "+15128670997"}, portal=True),
     Cell("post", "/portal/actions/{action}/approve/", OWNING_PEOPLE, portal=True),
     Cell("post", "/portal/actions/{action}/reject/", OWNING_PEOPLE, {"reason": "No"}, portal=True),
     Cell("post", "/portal/leads/{lead}/enrollments/", OWNING_PEOPLE, {"cadence": "{review}"}, portal=True),

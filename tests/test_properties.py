@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from integrations.adsources import _first
-from integrations.fieldmap import field_map_errors
+from integrations.adforms import FACEBOOK, country_code, facebook_reading
+from integrations.fieldmap import field_map_errors, field_map_read
 from leads import conditions as engine
 from leads.normalize import mask_phone, normalize_email, normalize_phone
 
@@ -76,9 +76,43 @@ def test_a_field_map_is_refused_with_reasons_or_maps_a_contact(field_map):
 
 
 @PROPERTY
-@given(json_values, st.sampled_from(["$.email", "$.customer.phone", "$.answers[0].value", "$..name", "$[*].id"]))
-def test_a_mapped_path_reads_a_string_from_any_json(data, path):
-    assert isinstance(_first(path, data), str)
+@given(
+    json_values,
+    st.sampled_from(["$.email", "$.customer.phone", "$.answers[0].value", "$..name", "$[*].id"]),
+    st.sampled_from(["phone", "message"]),
+)
+def test_a_mapped_path_reads_text_from_any_json_or_names_the_field_and_path(data, path, name):
+    try:
+        read = field_map_read({name: path}, data)
+    except ValueError as exc:
+        assert name != "message" and f"'{name}' ({path}) finds an object" in str(exc)
+        return
+    assert isinstance(read[name], str)
+
+
+facebook_keys = [*FACEBOOK.email, *FACEBOOK.phone, "full_name", "first_name", "last_name", "country", "zip_code"]
+field_data = st.lists(
+    st.fixed_dictionaries(
+        {
+            "name": st.sampled_from([*facebook_keys, "city", "what_do_you_need?"]),
+            "values": st.lists(
+                st.sampled_from(["", " ", "US", "Ana", "a@example.com", "+15128670500", "x"]), max_size=3
+            ),
+        }
+    ),
+    max_size=8,
+)
+
+
+@PROPERTY
+@given(field_data)
+def test_a_facebook_form_loses_no_answer(field_data):
+    reading = facebook_reading(field_data)
+    kept = [*reading.fields().values(), *(v for a in reading.answers for v in a.values)]
+    for question in field_data:
+        for value in filter(str.strip, question["values"]):
+            # Every value is a field, part of the name, the country (as its code), or a value of an answer.
+            assert any(value.strip() in k for k in kept) or country_code(value) == reading.country, (value, reading)
 
 
 conditions = st.fixed_dictionaries(

@@ -16,8 +16,10 @@ from approvals.lock_objects import action_lock
 from approvals.models import Action, Reviewer
 from approvals.services.execution import EXECUTE_TASK
 from approvals.services.proposing import action_approved_announce, body_validate
+from approvals.sms import sms_check
 from audit.models import Decision
 from audit.services import decision_record
+from config.exceptions import validation_text
 from config.queue import enqueue_on_commit
 from leads.permissions import is_manager
 
@@ -110,13 +112,16 @@ def action_approve(*, action_id: int, user, body: str | None = None, version: in
     """Approve a pending action (optionally with edited text) and queue its execution after commit.
 
     A second approval finds the action no longer pending and raises ActionStateError: one send.
-    ``version`` (from the page the person saw) refuses to overwrite a change made meanwhile.
+    ``version`` (from the page the person saw) refuses to overwrite a change made meanwhile. An SMS over the
+    managers' segment limit, edited or not, raises ValidationError (``body``).
     """
     action = _lock_for(action_id, user)
     _require_status(action, Action.Status.PENDING, version=version)
     _require_reviewer(action, user)
     if body is not None:
         _apply_edit(action, user, body)
+    elif action.kind == Action.Kind.SEND_SMS:
+        sms_check(action.body)  # approved unchanged: still within the managers' limit as it stands now
     action.status = Action.Status.APPROVED
     action.decided_by = user
     action.decided_at = timezone.now()
@@ -159,6 +164,8 @@ def action_approve_many(*, action_ids: Iterable[int], user) -> list[BulkResult]:
             results.append(BulkResult(action_id, action_approve(action_id=action_id, user=user)))
         except (ActionNotFound, ActionStateError, ActionForbidden) as exc:
             results.append(BulkResult(action_id, None, exc.message))
+        except ValidationError as exc:
+            results.append(BulkResult(action_id, None, validation_text(exc)))
     return results
 
 

@@ -18,6 +18,7 @@ from approvals.lock_objects import action_lock, action_lock_or_skip
 from approvals.models import Action, Workflow
 from approvals.reactions import ACTION_SENT
 from approvals.services.quiet_hours import quiet_hold
+from approvals.sms import sms_too_long
 from audit.models import Decision
 from audit.services import Stopwatch, decision_record, decisions_batched
 from config.queue import enqueue_on_commit, run_after_commit
@@ -27,7 +28,7 @@ from integrations.outbound import crm_event_emit, lead_data, slack_alert
 from leads.choices import Stage
 from leads.lock_objects import lead_lock
 from leads.models import ConsentRecord, Lead, Message
-from leads.selectors import contact_suppressed, opt_out_confirmable
+from leads.selectors import contact_suppressed, email_undeliverable, opt_out_confirmable
 from leads.services import consent_confirmation_record, lead_stage_changed, lead_touch
 from leads.unsubscribe import list_unsubscribe_headers
 
@@ -39,7 +40,8 @@ EXECUTE_TASK = "approvals.tasks.action_execute"
 def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     """Move an approved action to executing and create its outbound Message, in one committed transaction.
 
-    Returns None when there is nothing to send (not approved any more, already sent, opted out).
+    Returns None when there is nothing to send (not approved any more, already sent, opted out, an address
+    that bounces).
     """
     with transaction.atomic():
         action = action_lock(action_id)
@@ -73,6 +75,24 @@ def _opted_out(action: Action, lead) -> str:
     return ""
 
 
+def _limited(action: Action) -> bool:
+    # The opt-out's one confirmation goes whatever it costs (the FCC's five minutes).
+    return action.kind == Action.Kind.SEND_SMS and action.workflow != Workflow.OPT_OUT_CONFIRMATION
+
+
+def _undeliverable(action: Action, lead) -> str:
+    """Why ``action``'s email cannot reach its address ("" when it may go): the address bounced for good.
+
+    Kept apart from consent (``_opted_out``): nobody asked anything; clearing Lead.email_undeliverable (the address
+    corrected) lets email go again, and no consent record is written either way.
+    """
+    if action.kind != Action.Kind.SEND_EMAIL:
+        return ""
+    to = action.payload.get("to", "").strip().lower()
+    why = lead.email_undeliverable if to == lead.email else email_undeliverable(to)
+    return f"mail to {to} bounces ({why})" if why else ""
+
+
 def _not_sent(action: Action, fields: list[str], reasoning: str, *, skipped: bool) -> None:
     """Save why a claimed action does not go, and say so on the lead's timeline."""
     action.save(update_fields=[*fields, "updated_at"])
@@ -90,10 +110,11 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
 
     A task for the team (call task, Slack nudge) has no Message: nothing goes to the lead. Returns None, with
     the action cancelled, when consent forbids it now (an opt-out since it was approved), back in the queue
-    when the lead is held for a person (a model read an opt-out), or still approved when quiet hours hold a text.
+    when the lead is held for a person (a model read an opt-out) or a text is over the managers' segment limit,
+    or still approved when quiet hours hold a text.
     """
     lead = action.lead
-    refused = _opted_out(action, lead) if action.to_lead else ""
+    refused = (_opted_out(action, lead) or _undeliverable(action, lead)) if action.to_lead else ""
     if refused:
         action.status, action.error = Action.Status.CANCELLED, f"Not sent: {refused}."
         _not_sent(action, ["status", "error"], f"Not sent: {refused} after the action was approved.", skipped=True)
@@ -103,6 +124,14 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
         action.escalation_reason = f"held: {lead.consent_hold}"[:300]
         action.version += 1
         reasoning = f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it."
+        _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
+        return None
+    too_long = sms_too_long(action.body) if _limited(action) else ""
+    if too_long:  # the last guard: approved before the managers lowered the limit, or written past the services
+        action.status, action.escalated = Action.Status.PENDING, True
+        action.escalation_reason = f"too long: {too_long}"[:300]
+        action.version += 1
+        reasoning = f"Not sent: {too_long} It waits in the queue for a shorter text."
         _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
         return None
     if action.to_lead and quiet_hold(action):  # a text the law does not allow now: still approved, it goes then

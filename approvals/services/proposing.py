@@ -14,6 +14,7 @@ from approvals.lock_objects import actions_waiting_lock
 from approvals.models import Action, Policy, Workflow
 from approvals.services.execution import EXECUTE_TASK, action_send_after_commit
 from approvals.services.policy import gate_facts_for, policy_outcome
+from approvals.sms import sms_check, sms_too_long
 from audit.models import Decision
 from audit.services import decision_record
 from config.queue import enqueue_on_commit
@@ -51,7 +52,8 @@ def action_propose(
     With ``send_here`` an approved action is claimed in this transaction and sent by this process
     right after commit instead of through the queue (the pipeline's first answer, where every
     second counts). ``extra_payload`` joins the action's payload. While a model's reading of an
-    opt-out holds the lead (``Lead.consent_hold``), every proposal waits for a person, escalated.
+    opt-out holds the lead (``Lead.consent_hold``), every proposal waits for a person, escalated. So does a text
+    over the managers' SMS segment limit (``approvals.sms``), the opt-out's confirmation aside.
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
@@ -75,6 +77,9 @@ def action_propose(
         and status != Action.Status.SHADOW
     ):
         status, escalation = Action.Status.PENDING, f"held: {lead.consent_hold}"
+    if status in (Action.Status.APPROVED, Action.Status.PENDING) and (too_long := _too_long(workflow, content)):
+        # A template or a model's text over the limit (a long name, a UCS-2 letter in it) waits for a person.
+        status, escalation = Action.Status.PENDING, f"too long: {too_long}"
     approved = status == Action.Status.APPROVED
     action = Action.objects.create(
         lead=lead,
@@ -150,6 +155,13 @@ def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None, action
     return count
 
 
+def _too_long(workflow: str, content: DraftContent) -> str:
+    # The opt-out's one confirmation goes at once whatever it costs: holding it could miss the FCC's five minutes.
+    if content.kind != Action.Kind.SEND_SMS or workflow == Workflow.OPT_OUT_CONFIRMATION:
+        return ""
+    return sms_too_long(content.body)
+
+
 def action_approved_announce(action: Action) -> None:
     """Tell subscribed CRMs an action was approved (by a person, or by the policy alone)."""
     crm_event_emit(
@@ -169,14 +181,15 @@ def action_approved_announce(action: Action) -> None:
 
 
 def body_validate(kind: str, body: str) -> str:
-    """A message body stripped and checked against its channel's limits; ValidationError names ``body``."""
+    """A message body stripped and checked against its channel's limits; ValidationError names ``body``.
+
+    An SMS may cost at most the managers' number of segments (``approvals.sms``), counted by its encoding.
+    """
     body = (body or "").strip()
     if not body:
         raise ValidationError({"body": "The message may not be empty."})
-    if kind == Action.Kind.SEND_SMS and len(body) > settings.SMS_MAX_LENGTH:
-        raise ValidationError(
-            {"body": f"An SMS may be at most {settings.SMS_MAX_LENGTH} characters; this one has {len(body)}."}
-        )
+    if kind == Action.Kind.SEND_SMS:
+        sms_check(body)
     return body
 
 

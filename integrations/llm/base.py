@@ -151,6 +151,8 @@ class DraftRequest:
     instruction: str = ""
     # The lead's language ("es"): the rewrite is written in it, and a rewrite in another language is dropped.
     language: str = ""
+    # The longest text the channel takes (an SMS: the GSM-7 characters its segment limit holds); None: no limit.
+    max_characters: int | None = None
 
 
 class QualificationAnswer(BaseModel):

@@ -224,7 +224,7 @@ class OpenAIProvider:
 
     def draft(self, request: DraftRequest) -> str | None:
         """The template's text rewritten for this conversation, or None when the model can't give a usable one."""
-        limit = 320 if request.channel == "sms" else None
+        limit = request.max_characters
         messages = draft_messages(request, limit, DraftAnswer.model_json_schema())
         try:
             answer, _usage = self._call(messages, DraftAnswer)

@@ -7,7 +7,9 @@ from leads.services.capture import (
     CaptureEvent,
     CaptureResult,
     ConsentGiven,
+    Contact,
     capture_clean,
+    contact_clean,
     lead_capture,
     request_fingerprint,
 )
@@ -21,6 +23,7 @@ from leads.services.consent import (
     consent_opt_out,
     sms_words_consent,
 )
+from leads.services.contact import lead_contact_fix
 from leads.services.erasure import ForgetResult, person_forget
 from leads.services.export import person_export
 from leads.services.stage import CLOSED_STAGES, lead_call_log, lead_stage_changed, lead_stage_set, lead_touch
@@ -40,12 +43,15 @@ __all__ = [
     "CaptureEvent",
     "CaptureResult",
     "ConsentGiven",
+    "Contact",
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",
     "capture_clean",
+    "contact_clean",
     "lead_call_log",
     "lead_capture",
+    "lead_contact_fix",
     "lead_stage_changed",
     "lead_stage_set",
     "lead_touch",

@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from config.exceptions import ConflictError
 from config.queue import enqueue_on_commit
-from leads.choices import Channel
+from leads.choices import SUSPECTED_SPAM, Channel
 from leads.models import InboundEvent, Lead
-from leads.normalize import mask_phone, normalize_email, normalize_phone
+from leads.normalize import contact_text, mask_phone, normalize_email, normalize_phone, phone_regions
 from leads.reactions import LEAD_REPLIED
-from leads.selectors import contact_suppressed_channels, lead_get_by_contact
+from leads.selectors import contact_suppressed_channels, lead_match_by_contact
 from leads.services.consent import Evidence, consent_opt_in
 
 logger = logging.getLogger(__name__)
@@ -59,6 +59,9 @@ class CaptureEvent:
     received_at: datetime | None = None
     payload: dict = field(default_factory=dict)
     consent: ConsentGiven | None = None
+    # A call whose caller withheld their number (routing.voice): kept as a lead nobody can reach yet, since a
+    # person may learn the number from the voicemail. Only that door sets it; the API and forms cannot.
+    withheld: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,28 +80,57 @@ def request_fingerprint(data) -> str:
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()
 
 
-def capture_clean(event: CaptureEvent) -> tuple[str, str]:
-    """Validate and normalize the contact fields; raise ValidationError naming each bad field."""
+REACH = "Give a phone number or an email address so the lead can be reached."
+
+
+@dataclass(frozen=True)
+class Contact:
+    """An event's contact fields as capture keeps them: ``phone`` (E.164) and ``email`` (lower case), "" when
+    absent or unusable, and ``problems``: {field: {"raw": as received, "reason": why it was not usable}}."""
+
+    phone: str
+    email: str
+    problems: dict = field(default_factory=dict)
+
+
+def contact_clean(event: CaptureEvent) -> Contact:
+    """Validate and normalize the event's fields; one unusable contact field does not sink the lead.
+
+    A phone written nationally is read in the event's country, then the email's country-code TLD's, then
+    DEFAULT_PHONE_REGION (leads.normalize.phone_regions). A phone or email that cannot be used is kept in
+    ``problems`` when the other one can reach the person. Raises ValidationError naming the fields when the
+    channel or source is wrong, or when neither field can reach the person (both fields are named).
+    """
     errors: dict[str, list[str]] = {}
     if event.channel not in Channel.values:
         errors["channel"] = [f"'{event.channel}' is not one of: {', '.join(Channel.values)}."]
     if not event.source.strip():
         errors["source"] = ["This field may not be blank."]
-    phone = email = ""
-    try:
-        phone = normalize_phone(event.phone, region=event.country or settings.DEFAULT_PHONE_REGION)
-    except ValidationError as exc:
-        errors["phone"] = exc.messages
+    problems: dict[str, dict] = {}
+    email = phone = ""
     try:
         email = normalize_email(event.email)
     except ValidationError:
-        errors["email"] = [f"'{event.email}' is not an email address."]
-    if not (event.phone.strip() or event.email.strip()):
-        reason = "Give a phone number or an email address so the lead can be reached."
-        errors["phone"] = errors["email"] = [reason]
+        problems["email"] = {"raw": event.email, "reason": f"'{contact_text(event.email)}' is not an email address."}
+    regions = phone_regions(
+        country=event.country, email=email or contact_text(event.email), default=settings.DEFAULT_PHONE_REGION
+    )
+    try:
+        phone = normalize_phone(event.phone, regions=regions)
+    except ValidationError as exc:
+        problems["phone"] = {"raw": event.phone, "reason": " ".join(exc.messages)}
+    if not (phone or email or event.withheld):
+        for name in ("phone", "email"):
+            errors[name] = [problems[name]["reason"]] if name in problems else [REACH]
     if errors:
         raise ValidationError(errors)
-    return phone, email
+    return Contact(phone=phone, email=email, problems=problems)
+
+
+def capture_clean(event: CaptureEvent) -> tuple[str, str]:
+    """The event's usable (phone, email), "" for an unusable one; ValidationError as ``contact_clean``."""
+    contact = contact_clean(event)
+    return contact.phone, contact.email
 
 
 def _find_replay(event: CaptureEvent, idempotency_key: str | None, request_hash: str) -> InboundEvent | None:
@@ -120,12 +152,15 @@ def _find_replay(event: CaptureEvent, idempotency_key: str | None, request_hash:
     return None
 
 
-def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple[Lead, bool]:
-    lead = lead_get_by_contact(phone=phone, email=email)
-    if lead is None:
+def _lead_attach_or_create(event: CaptureEvent, contact: Contact) -> tuple[Lead, bool]:
+    match = lead_match_by_contact(phone=contact.phone, email=contact.email, name=event.name)
+    if match.lead is None:
         lead = Lead(
-            phone=phone,
-            email=email,
+            phone=match.phone,
+            email=match.email,
+            contact_problems=contact.problems,
+            linked_to=match.linked_to,
+            linked_by=match.linked_by,
             channel=event.channel,
             source=event.source.strip()[:100],
             created_at=min(event.received_at or timezone.now(), timezone.now()),
@@ -133,7 +168,7 @@ def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple
         )
         # An address still on the suppression list (it opted out before its person was forgotten, or under no
         # lead) starts out opted out: the page says so, and the policy proposes nothing the executor would refuse.
-        suppressed = contact_suppressed_channels(phone=phone, email=email)
+        suppressed = contact_suppressed_channels(phone=match.phone, email=match.email)
         lead.opted_out, lead.email_opted_out = "sms" in suppressed, "email" in suppressed
         lead.country = lead.country.upper()
         # The InboundEvent stored with it is the record of the lead's state at capture; its first
@@ -143,17 +178,35 @@ def _lead_attach_or_create(event: CaptureEvent, phone: str, email: str) -> tuple
         lead.save()
         del lead.skip_history_when_saving
         return lead, True
+    lead = match.lead
     changed = [f for f in FILLABLE_FIELDS if not getattr(lead, f) and getattr(event, f).strip()]
     for f in changed:
         setattr(lead, f, getattr(event, f).strip())
-    for f, value in (("phone", phone), ("email", email)):
-        if value and not getattr(lead, f) and not Lead.objects.filter(**{f: value}).exists():
-            setattr(lead, f, value)
+    # The match left out an address another lead holds: it fills only what is free.
+    for f in ("phone", "email"):
+        if getattr(match, f) and not getattr(lead, f):
+            setattr(lead, f, getattr(match, f))
             changed.append(f)
+    if _problems_merge(lead, contact.problems):
+        changed.append("contact_problems")
+    if match.linked_to is not None and lead.linked_to_id is None:
+        lead.linked_to, lead.linked_by = match.linked_to, match.linked_by
+        changed += ["linked_to", "linked_by"]
     if changed:
-        lead._change_reason = f"filled {', '.join(changed)} from a {event.channel} event"
+        lead._change_reason = f"filled {', '.join(changed)} from a {event.channel} event"[:100]
         lead.save(update_fields=[*changed, "updated_at"])
     return lead, False
+
+
+def _problems_merge(lead: Lead, problems: dict) -> bool:
+    """Keep on ``lead`` the problems of the fields it still lacks; a field it now has is no longer flagged.
+    Returns whether anything changed."""
+    kept = {f: p for f, p in (lead.contact_problems or {}).items() if not getattr(lead, f, "")}
+    kept.update({f: p for f, p in problems.items() if not getattr(lead, f)})
+    if kept == (lead.contact_problems or {}):
+        return False
+    lead.contact_problems = kept
+    return True
 
 
 def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, request_hash: str = "") -> CaptureResult:
@@ -164,23 +217,23 @@ def lead_capture(*, event: CaptureEvent, idempotency_key: str | None = None, req
     on commit. The event row is the audit record of the capture (who, when, what, and whether it
     started a new lead). Raises ValidationError (field -> messages) or ConflictError.
     """
-    phone, email = capture_clean(event)
+    contact = contact_clean(event)
     try:
-        return _capture_once(event, phone, email, idempotency_key, request_hash)
+        return _capture_once(event, contact, idempotency_key, request_hash)
     except IntegrityError:
         # A concurrent capture of the same event or person won the race on a unique constraint;
         # this second pass finds the winner's rows (a replay, or the lead to attach to).
-        return _capture_once(event, phone, email, idempotency_key, request_hash)
+        return _capture_once(event, contact, idempotency_key, request_hash)
 
 
 def _capture_once(
-    event: CaptureEvent, phone: str, email: str, idempotency_key: str | None, request_hash: str
+    event: CaptureEvent, contact: Contact, idempotency_key: str | None, request_hash: str
 ) -> CaptureResult:
     replay = _find_replay(event, idempotency_key, request_hash)
     if replay is not None:
         return CaptureResult(event=replay, lead=replay.lead, duplicate=True)
     with transaction.atomic():
-        lead, created = _lead_attach_or_create(event, phone, email)
+        lead, created = _lead_attach_or_create(event, contact)
         inbound = InboundEvent.objects.create(
             lead=lead,
             channel=event.channel,
@@ -199,14 +252,20 @@ def _capture_once(
             received_at=event.received_at or timezone.now(),
             lead_created=created,
         )
-        if not created:
+        # A post the form's honeypot caught is not the person writing back: anyone can type their email.
+        if not created and SUSPECTED_SPAM not in event.payload:
             LEAD_REPLIED.send(lead=lead, event=inbound)
         if event.consent is not None:
             _consent_record(event.consent, lead, inbound)
         enqueue_on_commit(PROCESS_TASK, inbound.pk)
     logger.info(
         "lead.captured",
-        extra={"lead_id": lead.pk, "event_id": inbound.pk, "channel": event.channel, "phone": mask_phone(phone)},
+        extra={
+            "lead_id": lead.pk,
+            "event_id": inbound.pk,
+            "channel": event.channel,
+            "phone": mask_phone(contact.phone),
+        },
     )
     return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)
 

@@ -53,6 +53,8 @@ LEAD_CHANGES = {
     "company": "",
     "postal_code": "",
     "consent_hold": "",  # it quotes the words a model read as an opt-out
+    "contact_problems": {},  # the phone or email as typed, which capture could not read
+    "email_undeliverable": "",  # the receiving server's words quote the address
     # Intent, score, status and the other categories stay (the Noise view reads them); the model's reasoning
     # and the facts it quoted (budget in words, timeline, postal code, signals) go.
     "qualification": scrubbed,

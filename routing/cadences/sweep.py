@@ -15,8 +15,10 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from approvals.drafting import DraftContent
-from approvals.models import Action, render_text
+from approvals.models import Action
 from approvals.services import action_propose
+from approvals.sms import sms_text
+from approvals.templating import render_text
 from audit.models import Decision
 from config.queue import enqueue
 from leads.choices import Stage
@@ -95,8 +97,9 @@ def _stop_now(enrollment: Enrollment, cadence: Cadence) -> tuple[str, str] | Non
 def _variables(enrollment: Enrollment, cadence: Cadence) -> dict:
     lead = enrollment.lead
     variables = {
-        "first_name": lead.first_name or "there",
-        "rep_name": owner_first_name(lead.owner_id) or "our team",
+        # Empty when unknown: the template says what stands in (approvals.templating).
+        "first_name": lead.first_name,
+        "rep_name": owner_first_name(lead.owner_id),
         "business_name": settings.BUSINESS_NAME,
         "link": cadence.link,
     }
@@ -115,9 +118,8 @@ def _content(enrollment: Enrollment, cadence: Cadence, step: CadenceStep) -> Dra
         if not lead.phone or _sms_stopped(enrollment):
             return "the lead has no phone number we may text"
         template = step.template
-        return DraftContent(
-            kind=Action.Kind.SEND_SMS, to=lead.phone, body=template.render(**variables), template_id=template.pk
-        )
+        body = sms_text(template.render(**variables), lead=lead, rep_name=variables["rep_name"])
+        return DraftContent(kind=Action.Kind.SEND_SMS, to=lead.phone, body=body, template_id=template.pk)
     if step.channel == CadenceStep.Channel.EMAIL:
         if not lead.email:
             return "the lead has no email address"

@@ -3,22 +3,12 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.template import Template, TemplateSyntaxError
-from django.template.base import VariableNode
+from django.template import TemplateSyntaxError
 
 from approvals.models import MessageTemplate, Workflow
+from approvals.templating import APPOINTMENT_VARIABLES, BASE_VARIABLES, template_variables
 from audit.history import History
 from leads.choices import Stage
-
-# Every step's text may use these; the others only where the cadence provides them.
-BASE_VARIABLES = frozenset({"first_name", "rep_name", "business_name"})
-APPOINTMENT_VARIABLES = frozenset({"appointment_time", "appointment_location"})
-
-
-def template_variables(text: str) -> set[str]:
-    """The variable names a manager's template text reads (``{{ link }}`` → ``link``); raises TemplateSyntaxError."""
-    nodes = Template(text).nodelist.get_nodes_by_type(VariableNode)
-    return {str(node.filter_expression.var).split(".")[0] for node in nodes}
 
 
 def stage_list(text: str) -> list[str]:

@@ -4,6 +4,7 @@ import zoneinfo
 from functools import cache
 
 from django.conf import settings
+from django.contrib.auth.hashers import UNUSABLE_PASSWORD_PREFIX
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -22,6 +23,39 @@ def _time_zone_validate(value: str) -> None:
 @cache
 def available_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
+
+
+# The backends that log a person in with their Django password and nothing else.
+PASSWORD_BACKENDS = frozenset(
+    {"django.contrib.auth.backends.ModelBackend", "django.contrib.auth.backends.AllowAllUsersModelBackend"}
+)
+
+
+def password_is_the_only_login() -> bool:
+    """True when every configured authentication backend checks the Django password (the default setup)."""
+    return set(settings.AUTHENTICATION_BACKENDS) <= PASSWORD_BACKENDS
+
+
+def login_possible(user) -> bool:
+    """Can this person log in at all: the rule for who may own and be offered leads.
+
+    No, when the admin's *Active* box is off (``is_active``; Django's login refuses them whatever the
+    backend), or when their password is unusable (``set_unusable_password``, the admin's "Password-based
+    authentication: disabled") and the password is the only way in (AUTHENTICATION_BACKENDS holds only the
+    model backends). With another backend (SSO, LDAP) configured, an unusable password proves nothing, so only
+    ``is_active`` counts. :func:`no_login` is the same rule as a query.
+    """
+    if not user.is_active:
+        return False
+    return user.has_usable_password() or not password_is_the_only_login()
+
+
+def no_login(prefix: str = "") -> Q:
+    """:func:`login_possible` negated, as a filter on users (``prefix``: the path to the user, e.g. ``"user__"``)."""
+    cannot = Q(**{f"{prefix}is_active": False})
+    if password_is_the_only_login():
+        cannot |= Q(**{f"{prefix}password__startswith": UNUSABLE_PASSWORD_PREFIX})
+    return cannot
 
 
 def skill_set(text: str) -> frozenset[str]:
@@ -82,8 +116,18 @@ class Team(models.Model):
             raise ValidationError({"is_fallback": "Another team is already the fallback team; unset it there first."})
 
 
+class RepQuerySet(models.QuerySet):
+    def assignable(self) -> "RepQuerySet":
+        """Reps a lead may be given to: switched on, and their user can log in (:func:`login_possible`)."""
+        return self.filter(active=True).exclude(no_login("user__"))
+
+
 class Rep(models.Model):
-    """A salesperson who can own leads: availability, capacity, weight and skills steer routing to them."""
+    """A salesperson who can own leads: availability, capacity, weight and skills steer routing to them.
+
+    A rep whose user cannot log in (:func:`login_possible`) is given nothing, whatever ``active`` says,
+    and their open leads go back to the routing rules (routing.handover).
+    """
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="rep")
     team = models.ForeignKey(Team, on_delete=models.PROTECT, related_name="reps")
@@ -113,6 +157,7 @@ class Rep(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     history = History(excluded_fields=["rotation_credit"])
+    objects = RepQuerySet.as_manager()
 
     class Meta:
         ordering = ["team", "id"]
@@ -130,7 +175,11 @@ class Rep(models.Model):
 
 
 class WorkingHours(models.Model):
-    """One working window of a rep on a weekday, in the rep's time zone. A rep with none is always on shift."""
+    """One working window of a rep on a weekday, in the rep's time zone. A rep with none is always on shift.
+
+    The business's Holidays (Routing → Holidays, a date on the rep's clock) close a rep's working hours; a rep
+    with no hours at all is taken to work every day, holidays too.
+    """
 
     class Weekday(models.IntegerChoices):
         MONDAY = 0

@@ -79,14 +79,14 @@ class RoutingRule(models.Model):
             errors["rep"] = "Send to a team or to a rep, not both."
         elif not (self.team_id or self.rep_id or self.by_territory):
             errors["team"] = "Choose the team (or the rep) this rule sends leads to."
-        if self.team_id and not Rep.objects.filter(team_id=self.team_id, active=True).exists():
+        if self.team_id and not Rep.objects.assignable().filter(team_id=self.team_id).exists():
             errors["team"] = f"Team '{Team.objects.get(pk=self.team_id)}' has no active rep; add one or pick another."
-        if self.rep_id and not Rep.objects.filter(pk=self.rep_id, active=True).exists():
-            errors["rep"] = "This rep is switched off; switch them on or pick another."
+        if self.rep_id and not Rep.objects.assignable().filter(pk=self.rep_id).exists():
+            errors["rep"] = "This rep is switched off or cannot log in; switch them on or pick another."
         if self.fallback_team_id:
             if self.fallback_team_id == self.team_id:
                 errors["fallback_team"] = "The fallback must be a different team."
-            elif not Rep.objects.filter(team_id=self.fallback_team_id, active=True).exists():
+            elif not Rep.objects.assignable().filter(team_id=self.fallback_team_id).exists():
                 errors["fallback_team"] = "The fallback team has no active rep."
         if self.by_territory and not Territory.objects.exists():
             errors["by_territory"] = "No territories are defined yet; add them on the team or rep pages first."
@@ -105,6 +105,7 @@ class Assignment(models.Model):
         ROUTE = "route", "Routed"
         SLA = "sla", "Reassigned after an SLA breach"
         MANUAL = "manual", "Reassigned by a person"
+        HANDOVER = "handover", "Handed over: the owner cannot log in"
 
     lead = models.ForeignKey("leads.Lead", on_delete=models.CASCADE, related_name="assignments")
     rep = models.ForeignKey(Rep, on_delete=models.PROTECT, related_name="assignments")

@@ -21,13 +21,15 @@ from django.views.decorators.http import require_GET, require_POST
 from approvals.drafting import channel_for
 from approvals.models import Action, Workflow
 from approvals.services import message_propose
+from approvals.sms import sms_segment_limit
 from config.exceptions import ApplicationError, Forbidden
 from config.spreadsheets import csv_row
+from integrations.sms_segments import segment
 from leads.choices import INTENTS, Stage
 from leads.filters import STAGE_CHOICES, LeadFilter
 from leads.models import Appointment, ConsentRecord
 from leads.permissions import is_manager
-from leads.selectors import lead_list, lead_timeline
+from leads.selectors import lead_links, lead_list, lead_timeline
 from leads.services import (
     Evidence,
     appointment_book,
@@ -36,6 +38,7 @@ from leads.services import (
     consent_hold_resolve,
     consent_opt_out,
     lead_call_log,
+    lead_contact_fix,
     lead_stage_set,
     lead_touch,
 )
@@ -73,7 +76,7 @@ def lead_index(request: HttpRequest) -> HttpResponse:
 
 
 def _reps():
-    return Rep.objects.filter(active=True).select_related("user").order_by("user__first_name", "user__username")
+    return Rep.objects.assignable().select_related("user").order_by("user__first_name", "user__username")
 
 
 def _lead_for(request: HttpRequest, lead_id: int):
@@ -85,6 +88,8 @@ def _lead_for(request: HttpRequest, lead_id: int):
 
 def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=200) -> HttpResponse:
     manager = is_manager(request.user)
+    reach = channel_for(lead)
+    texted = reach is not None and reach[1] == Action.Kind.SEND_SMS
     context = {
         "lead": lead,
         "timeline": lead_timeline(lead=lead),
@@ -99,10 +104,15 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
             | Q(status=Action.Status.APPROVED, not_before__gt=timezone.now())
         ),
         "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
-        "reach": channel_for(lead),
-        "sms_max": settings.SMS_MAX_LENGTH,
+        "reach": reach,
+        # The reply box's live count, when the reply goes by SMS.
+        "reply_segments": segment((values or {}).get("body", "").strip()) if texted else None,
+        "sms_limit": sms_segment_limit(),
         "time_zone": lead.timezone or settings.TIME_ZONE,
         "consent_records": lead.consent_records.select_related("actor"),
+        # Other people who gave the same phone or email; the correction form for what capture could not read.
+        "links": lead_links(lead=lead) if manager else [],
+        "can_fix_contact": request.user.has_perm("leads.change_lead"),
         "errors": errors or {},
         "values": values or {},
         **enrollments_context(lead),
@@ -253,6 +263,19 @@ def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpRespo
         return _lead_change(request, lead_id, change)
     except Appointment.DoesNotExist:
         raise Http404("No such appointment for this lead.") from None
+
+
+@login_required
+@require_POST
+def lead_contact(request: HttpRequest, lead_id: int) -> HttpResponse:
+    """A manager corrects the phone or email capture could not read (or any other): validated, kept in history."""
+    phone, email = request.POST.get("phone", ""), request.POST.get("email", "")
+    return _lead_change(
+        request,
+        lead_id,
+        lambda lead: lead_contact_fix(lead_id=lead.pk, user=request.user, phone=phone, email=email),
+        fields=("phone", "email"),
+    )
 
 
 @login_required

@@ -61,9 +61,10 @@ def test_approve_with_edit_sends_edited_text_once(pending, sms_outbox, django_ca
 
 
 def test_edited_sms_too_long_is_refused(pending, sms_outbox, django_capture_on_commit_callbacks):
-    response = approve(user_client("rep1"), pending, django_capture_on_commit_callbacks, body="x" * 321)
+    # 300 characters with one emoji: UCS-2, 5 segments (67 UTF-16 units each; the emoji is 2).
+    response = approve(user_client("rep1"), pending, django_capture_on_commit_callbacks, body="x" * 299 + "🏠")
     assert response.status_code == 400
-    assert "body" in response.json()
+    assert response.json()["body"] == ["5 segments · UCS-2 because of 🏠; the limit is 3."]
     pending.refresh_from_db()
     assert pending.status == Action.Status.PENDING and not pending.edited
     assert sms_outbox == []

@@ -35,9 +35,9 @@ def test_bad_proposals_name_the_field(api, lead):
     response = api.post("/api/v1/actions/", {"lead": lead.pk, "workflow": "teleport", "body": ""}, format="json")
     assert response.status_code == 400 and set(response.json()) >= {"workflow", "body"}
     long_sms = api.post(
-        "/api/v1/actions/", {"lead": lead.pk, "workflow": "follow_up", "body": "x" * 400}, format="json"
+        "/api/v1/actions/", {"lead": lead.pk, "workflow": "follow_up", "body": "x" * 460}, format="json"
     )
-    assert long_sms.status_code == 400 and "at most 320" in long_sms.json()["body"][0]
+    assert long_sms.status_code == 400 and long_sms.json()["body"] == ["4 segments · GSM-7; the limit is 3."]
     missing = api.post("/api/v1/actions/", {"lead": 999999, "workflow": "follow_up", "body": "Hi"}, format="json")
     assert missing.status_code == 400 and "No lead 999999" in missing.json()["lead"][0]
 

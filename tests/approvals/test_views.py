@@ -67,10 +67,11 @@ def test_double_click_approve_sends_once(rep1, pending, sms_outbox, django_captu
 
 
 def test_too_long_sms_is_refused_in_place(rep1, pending, sms_outbox):
-    response = rep1.post(f"/portal/actions/{pending.pk}/approve/", {"body": "y" * 400}, headers=HTMX)
+    response = rep1.post(f"/portal/actions/{pending.pk}/approve/", {"body": "y" * 200 + "…" * 30}, headers=HTMX)
     assert response.status_code == 422
     html = response.content.decode()
-    assert "at most 320 characters" in html and "<textarea" in html
+    assert "4 segments · UCS-2 because of …; the limit is 3. Use ... instead of …: 2 segments · GSM-7." in html
+    assert "<textarea" in html
     assert sms_outbox == []
 
 

@@ -49,11 +49,12 @@ def test_too_long_sms_is_refused_in_place(page, live_server, draft, sms_outbox):
     page.locator(f"#action-{draft.pk}").get_by_role("button", name="Edit").click()
     textarea = page.locator(f"#action-{draft.pk} textarea")
     expect(textarea).to_be_visible()
-    # The browser's maxlength stops typing; a crafted post (or an old page) must still be refused by the server.
-    textarea.evaluate("el => el.removeAttribute('maxlength')")
-    textarea.fill("x" * 400)
+    # 300 characters with one emoji: UCS-2, 5 segments; the server refuses it whatever the page allowed.
+    textarea.fill("x" * 299 + "🏠")
     page.locator(f"#action-{draft.pk}").get_by_role("button", name="Save and approve").click()
-    expect(page.locator(f"#action-{draft.pk} [role=alert]")).to_contain_text("at most 320 characters")
+    expect(page.locator(f"#action-{draft.pk} [role=alert]")).to_contain_text(
+        "5 segments · UCS-2 because of 🏠; the limit is 3."
+    )
     assert sms_outbox == []
 
 

@@ -1,17 +1,36 @@
+"""Facebook Lead Ads and Google Ads lead forms: signed deliveries through the webhook, the task, the lead they make."""
+
 import hashlib
 import hmac
 import json
+from pathlib import Path
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.test import Client
 
+from approvals.models import Action
+from approvals.selectors import action_queue
+from audit import reports
 from integrations.models import InboundWebhook, LeadSource
 from leads.models import InboundEvent, Lead
+from leads.selectors import lead_timeline
+from tests.conftest import user
 from tests.fakes.http_server import LocalJsonServer
 
 pytestmark = pytest.mark.django_db
 APP_SECRET = "fb-app-secret"
+PAYLOADS = Path(__file__).parent / "payloads"
+
+
+def payload(name: str):
+    return json.loads((PAYLOADS / name).read_text())
+
+
+# The Graph API's Lead nodes the fake serves, by leadgen id (tests/integrations/payloads/facebook/).
+GRAPH_LEADS = {lead["id"]: lead for lead in map(payload, sorted((PAYLOADS / "facebook").glob("*.json")))}
+
+
+FORM_LOCALES = {"8": "en_GB", "9": "de_DE"}
 
 
 @pytest.fixture
@@ -24,13 +43,22 @@ def graph(settings):
             {"name": "phone_number", "values": ["+15128670500"]},
             {"name": "zip_code", "values": ["30301"]},
             {"name": "what_do_you_need", "values": ["Full roof replacement"]},
-        ]
+        ],
+        "4473": [
+            {"name": "full_name", "values": ["Sam Hart"]},
+            {"name": "email", "values": ["sam.hart@example.com"]},
+            {"name": "phone_number", "values": ["020 7946 0958"]},
+        ],
     }
 
     def respond(method, path, headers, body):
         leadgen_id, _, query = path.lstrip("/").partition("?")
         if "access_token=page-token" not in query:
             return 400, {"error": {"message": "Invalid OAuth access token.", "code": 190}}
+        if "fields=locale" in query:  # a lead form: GET /<form_id>?fields=locale
+            return 200, {"id": leadgen_id, "locale": FORM_LOCALES.get(leadgen_id, "en_US")}
+        if leadgen_id in GRAPH_LEADS:
+            return 200, GRAPH_LEADS[leadgen_id]
         if leadgen_id not in answers:
             return 404, {"error": {"message": "Unsupported get request.", "code": 100}}
         return 200, {"id": leadgen_id, "created_time": "2026-11-24T10:00:00+0000", "field_data": answers[leadgen_id]}
@@ -52,8 +80,10 @@ def facebook(demo):
     )
 
 
-def fb_body(*leadgen_ids) -> bytes:
-    changes = [{"field": "leadgen", "value": {"leadgen_id": i, "page_id": "99", "form_id": "7"}} for i in leadgen_ids]
+def fb_body(*leadgen_ids, form_id: str = "7") -> bytes:
+    changes = [
+        {"field": "leadgen", "value": {"leadgen_id": i, "page_id": "99", "form_id": form_id}} for i in leadgen_ids
+    ]
     return json.dumps({"object": "page", "entry": [{"id": "99", "time": 1764000000, "changes": changes}]}).encode()
 
 
@@ -87,8 +117,90 @@ def test_a_signed_facebook_lead_is_fetched_from_the_graph_api_and_captured(
     assert lead.name == "Rosa Diaz" and lead.phone == "+15128670500" and lead.postal_code == "30301"
     event = lead.events.get()
     assert event.channel == "ad" and event.source == "facebook" and event.external_id == "4471"
-    assert "what do you need: Full roof replacement" in event.message
+    assert event.message == "What do you need: Full roof replacement"
     assert graph.calls[0][1].startswith("/4471?")
+
+
+def fb_capture(leadgen_id: str, django_capture_on_commit_callbacks, form_id: str = "7") -> InboundEvent:
+    """A signed leadgen webhook through the endpoint, then the queued task: the event it captured."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = fb_post(fb_body(leadgen_id, form_id=form_id))
+    assert response.json() == {"stored": 1, "duplicates": 0}
+    row = InboundWebhook.objects.get(external_id=leadgen_id)
+    assert row.status == "processed", row.error
+    return row.event
+
+
+def test_a_facebook_form_asking_first_and_last_name_gives_a_named_lead_with_every_answer(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    event = fb_capture("5501", django_capture_on_commit_callbacks)
+    lead = event.lead
+    assert (lead.name, lead.email, lead.phone) == ("Ana Lima", "ana.lima@example.com", "+15128670503")
+    assert (lead.postal_code, lead.country, event.country) == ("78704", "US", "US")
+    # Every other standard field and custom question, in the form's order, every answer of a multi-answer one.
+    assert event.message.splitlines() == [
+        "Work email: ana@limaroofing.example",
+        "Street address: 1200 Barton Springs Rd",
+        "City: Austin",
+        "State: TX",
+        "Which services do you need?: Roof repair, Gutters, Skylights",
+        "When should we call?: Weekday evenings",
+    ]
+    answers = {a["key"]: a for a in event.payload["answers"]}
+    assert answers["which_services_do_you_need?"] == {
+        "key": "which_services_do_you_need?",
+        "label": "Which services do you need?",
+        "values": ["Roof repair", "Gutters", "Skylights"],
+    }
+    assert "first_name" not in answers and "email" not in answers
+    # A birth date is the business's to keep, not a model's or a draft's to read.
+    assert answers["date_of_birth"] == {
+        "key": "date_of_birth",
+        "label": "Date of birth",
+        "values": ["04/12/1985"],
+        "sensitive": True,
+    }
+    assert "1985" not in event.message
+    assert event.payload["field_data"] == GRAPH_LEADS["5501"]["field_data"]
+    entry = next(e for e in lead_timeline(lead=lead) if e.kind == "event")
+    assert "Which services do you need?: Roof repair, Gutters, Skylights" in entry.body
+
+
+def test_a_facebook_b2b_form_with_work_contacts_only_is_reached_at_work_in_its_country(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    event = fb_capture("5502", django_capture_on_commit_callbacks)
+    lead = event.lead
+    assert (lead.name, lead.email) == ("Oliver Hughes", "o.hughes@hughesbuild.example")
+    # "United Kingdom" is GB, and the number written the British way is read as a British number.
+    assert (event.country, lead.country, lead.phone) == ("GB", "GB", "+442079460958")
+    assert (lead.company, lead.postal_code) == ("Hughes Build Ltd", "SW1A 1AA")
+    assert event.message.splitlines() == ["Job title: Operations Director", "How many sites do you manage?: 6-20"]
+
+
+def test_a_facebook_lead_with_a_typed_phone_keeps_every_profile_answer_and_skips_blank_ones(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    event = fb_capture("5503", django_capture_on_commit_callbacks)
+    lead = event.lead
+    assert (lead.name, lead.phone, lead.email, lead.country) == ("Marc Tremblay", "+16139962121", "", "CA")
+    assert event.message.splitlines() == [
+        "Province: ON",
+        "Gender: male",
+        "Marital status: married",
+        "Relationship status: married",
+        "Military status: veteran",
+        "Preferred contact days: Monday, Friday",
+    ]
+
+
+def test_a_country_answer_that_names_no_iso_country_stays_readable_and_the_forms_locale_is_the_hint(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    event = fb_capture("5504", django_capture_on_commit_callbacks, form_id="9")
+    assert event.country == "DE", "the form's locale, de_DE"
+    assert event.message.splitlines() == ["Country: Deutschland", "City: Köln"]
 
 
 def test_facebook_replays_and_forgeries_store_nothing_new(facebook, graph, django_capture_on_commit_callbacks):
@@ -161,100 +273,90 @@ def test_google_wrong_keys_missing_ids_and_test_leads(google, django_capture_on_
     assert InboundWebhook.objects.get().status == "ignored" and not Lead.objects.exists()
 
 
-@pytest.fixture
-def marketplace(demo):
-    return LeadSource.objects.create(
-        slug="homeadvisor",
-        name="HomeAdvisor",
-        kind="generic",
-        channel="marketplace",
-        secret="shared-secret",
-        field_map={
-            "external_id": "$.leadId",
-            "name": "$.customer.name",
-            "email": "$.customer.contact.email",
-            "phone": "$.customer.contact.phone",
-            "message": "$.job.description",
-            "postal_code": "$.job.zip",
-        },
-    )
+def google_capture(body: dict, django_capture_on_commit_callbacks) -> InboundWebhook:
+    """A Google lead form delivery through the endpoint, then the queued task: its stored row."""
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post("/integrations/webhooks/google-ads/", body, content_type="application/json")
+    assert response.status_code == 200 and response.json() == {"stored": 1, "duplicates": 0}
+    return InboundWebhook.objects.get(external_id=body["lead_id"])
 
 
-def marketplace_lead(lead_id="HA-1"):
-    return {
-        "leadId": lead_id,
-        "customer": {"name": "Tess Ng", "contact": {"email": "tess@example.com", "phone": "512-867-0502"}},
-        "job": {"description": "Replace 20 squares of shingles", "zip": "30301"},
+def test_a_google_form_with_split_names_and_every_standard_column_makes_a_full_lead(
+    google, django_capture_on_commit_callbacks
+):
+    row = google_capture(payload("google/lead_split_name.json"), django_capture_on_commit_callbacks)
+    assert row.status == "processed", row.error
+    event, lead = row.event, row.event.lead
+    assert (lead.name, lead.email, lead.phone) == ("Priya Raman", "priya.raman@example.com", "+15128670504")
+    assert (lead.company, lead.postal_code, lead.country, event.country) == ("Raman Homes", "78701", "US", "US")
+    assert event.message.splitlines() == [
+        "Work Email: priya@ramanhomes.example",
+        "Work Phone: +15128670505",
+        "Job Title: Owner",
+        "Street address: 500 E 7th St",
+        "City: Austin",
+        "Region: Texas",
+        "Which service are you interested in?: Roof replacement",
+        "When are you looking to make a purchase?: Within a month",
+        "How old is your roof?: Over 20 years",
+    ]
+    assert event.payload["answers"][-1] == {
+        "key": "QUESTION_1234567",
+        "label": "How old is your roof?",
+        "values": ["Over 20 years"],
     }
+    assert event.payload["answers"][-2]["sensitive"] is True and "X1234567" not in event.message
+    assert event.payload["gcl_id"] == "CjwKCAiA-gclid-0001"
 
 
-def test_a_generic_source_maps_fields_by_jsonpath(marketplace, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = Client().post(
-            "/integrations/webhooks/homeadvisor/",
-            [marketplace_lead("HA-1"), marketplace_lead("HA-1")],
-            content_type="application/json",
-            headers={"X-Nightshift-Secret": "shared-secret"},
-        )
-    assert response.json() == {"stored": 1, "duplicates": 1}
-    lead = Lead.objects.get()
-    assert (lead.name, lead.email, lead.phone) == ("Tess Ng", "tess@example.com", "+15128670502")
-    event = lead.events.get()
-    assert event.channel == "marketplace" and event.external_id == "HA-1"
-    assert event.message == "Replace 20 squares of shingles"
-
-
-def test_a_generic_source_accepts_an_hmac_signature_instead_of_the_secret(
-    marketplace, django_capture_on_commit_callbacks
+def test_a_google_form_asking_only_work_contacts_makes_a_lead_and_names_unlabelled_columns(
+    google, django_capture_on_commit_callbacks
 ):
-    body = json.dumps(marketplace_lead("HA-2")).encode()
-    signature = "sha256=" + hmac.new(b"shared-secret", body, hashlib.sha256).hexdigest()
-    with django_capture_on_commit_callbacks(execute=True):
-        ok = Client().post(
-            "/integrations/webhooks/homeadvisor/",
-            body,
-            content_type="application/json",
-            headers={"X-Signature-256": signature},
-        )
-    assert ok.status_code == 200 and Lead.objects.count() == 1
-    forged = Client().post(
-        "/integrations/webhooks/homeadvisor/", body, content_type="application/json", headers={"X-Signature-256": "x"}
-    )
-    assert forged.status_code == 403
+    row = google_capture(payload("google/lead_work_only.json"), django_capture_on_commit_callbacks)
+    assert row.status == "processed", row.error
+    event, lead = row.event, row.event.lead
+    assert (lead.name, lead.email, lead.phone) == ("Oliver Hughes", "o.hughes@hughesbuild.example", "+442079460958")
+    assert (lead.company, event.country) == ("Hughes Build Ltd", "GB")
+    # A column Google sent without its column_name is named from its id; a destination country is not the lead's.
+    assert event.message.splitlines() == ["Company size: 51-200", "What is your destination country?: Spain"]
 
 
-def test_a_generic_lead_missing_contact_fields_is_kept_failed_with_the_reason(
-    marketplace, django_capture_on_commit_callbacks
+def test_a_google_lead_in_the_older_schema_without_column_ids_is_read_by_column_name(
+    google, django_capture_on_commit_callbacks
 ):
-    incomplete = {"leadId": "HA-3", "customer": {"name": "No Contact"}}
-    with django_capture_on_commit_callbacks(execute=True):
-        Client().post(
-            "/integrations/webhooks/homeadvisor/",
-            incomplete,
-            content_type="application/json",
-            headers={"X-Nightshift-Secret": "shared-secret"},
-        )
-    row = InboundWebhook.objects.get()
-    assert row.status == "failed" and "phone" in row.error
-    assert not Lead.objects.exists()
-
-
-def test_unknown_or_inactive_sources_are_refused(marketplace):
-    assert Client().post("/integrations/webhooks/nope/", {}, content_type="application/json").status_code == 404
-    LeadSource.objects.filter(pk=marketplace.pk).update(active=False)
-    response = Client().post(
-        "/integrations/webhooks/homeadvisor/",
-        marketplace_lead(),
-        content_type="application/json",
-        headers={"X-Nightshift-Secret": "shared-secret"},
+    row = google_capture(payload("google/lead_by_column_name.json"), django_capture_on_commit_callbacks)
+    assert row.status == "processed", row.error
+    lead = row.event.lead
+    assert (lead.name, lead.email, lead.phone, lead.postal_code) == (
+        "Dana Whitfield",
+        "dana.whitfield@example.com",
+        "+15128670506",
+        "30301",
     )
-    assert response.status_code == 404
-    assert not InboundWebhook.objects.exists()
+    assert row.event.message == ""
 
 
-def test_the_field_map_is_validated_in_the_admin_model(db):
-    source = LeadSource(slug="x", name="X", kind="generic", secret="s", field_map={"emial": "$.email", "phone": "$$["})
-    with pytest.raises(ValidationError) as caught:
-        source.full_clean()
-    text = str(caught.value)
-    assert "'emial' is not one of" in text and "not a JSONPath" in text
+def test_a_google_test_lead_is_in_no_report_and_no_queue(google, django_capture_on_commit_callbacks):
+    real = google_capture(payload("google/lead_split_name.json"), django_capture_on_commit_callbacks)
+    test = google_capture(payload("google/test_lead.json"), django_capture_on_commit_callbacks)
+    assert test.status == "ignored" and "test lead" in test.error and test.event is None
+    assert not Lead.objects.filter(email="test@example.com").exists()
+    assert InboundEvent.objects.count() == 1
+    # The real lead is counted and waits in the queue; the test lead is neither.
+    period = reports.Period.last_days(1)
+    assert reports.funnel(period)[0].leads == 1
+    assert reports.speed_to_lead(period).overall.leads == 1
+    assert Action.objects.exists()
+    assert {a.lead_id for a in Action.objects.all()} == {real.event.lead_id}
+    assert {a.lead_id for a in action_queue(user=user("manager"))} <= {real.event.lead_id}
+
+
+def test_a_facebook_phone_written_nationally_is_read_in_the_forms_locale(
+    facebook, graph, django_capture_on_commit_callbacks
+):
+    """No country question, a .com email: the form's locale (en_GB, from the Graph API) says where the number is."""
+    with django_capture_on_commit_callbacks(execute=True):
+        fb_post(fb_body("4473", form_id="8"))
+    lead = Lead.objects.get(email="sam.hart@example.com")
+    assert (lead.phone, lead.contact_problems) == ("+442079460958", {})
+    assert InboundEvent.objects.get(lead=lead).country == "GB"

@@ -211,3 +211,33 @@ def test_simulate_shows_the_models_answer(fake, demo, api):
     assert answer["qualification"]["provider"] == "openai" and answer["qualification"]["model"] == "fake-model"
     assert answer["first_response"]["workflow"] == "clarifying_question"
     assert answer["first_response"]["asks_for"] == "postal_code"
+
+
+def _rewriting(text: str):
+    def model(body):
+        if "QualificationAnswer" in json.dumps(body.get("response_format", {})):
+            return 200, completion(json.dumps({**ANSWER, "postal_code": "30301"}))
+        return 200, completion(json.dumps({"body": text}))
+
+    return model
+
+
+def test_a_rewrite_is_asked_for_in_gsm7_characters_and_sent_with_gsm7_punctuation(
+    fake, auto_first_response, capture, sms_outbox
+):
+    fake.handler = _rewriting("Hi Ann — we’ll call you at 5… Ana")
+    capture(name="Ann", phone="+15128670044", message="Roof quote", postal_code="30301")
+    assert sms_outbox[0]["body"] == "Hi Ann - we'll call you at 5... Ana"
+    system = fake.requests[-1]["messages"][0]["content"]
+    assert "You rewrite" in system and "at most 459 characters" in system, "3 segments of 153 GSM-7 characters"
+
+
+def test_a_rewrite_over_the_segment_limit_is_dropped_for_the_templates_text(
+    fake, auto_first_response, capture, sms_outbox
+):
+    # 250 characters with one emoji: UCS-2, 4 segments of 67 units.
+    fake.handler = _rewriting("Hi Ann 🏠 " + "x" * 240)
+    lead_id = capture(name="Ann", phone="+15128670045", message="Roof quote", postal_code="30301").json()["lead"]
+    action = Action.objects.get(lead_id=lead_id)
+    assert action.payload["rewritten_by"] == "" and action.body.startswith("Hi Ann, thanks for reaching out")
+    assert sms_outbox[0]["body"] == action.body

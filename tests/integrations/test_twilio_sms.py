@@ -145,7 +145,7 @@ def test_a_text_from_an_unusable_number_is_kept_as_failed_with_the_reason(text):
 def test_huge_or_binary_bodies_are_refused_without_a_500(demo, twilio_settings):  # noqa: F811
     client = Client()
     huge = client.post(SMS, data=b"x" * 300_000, content_type="application/x-www-form-urlencoded")
-    assert huge.status_code == 400
+    assert huge.status_code == 413, "too large (RFC 9110 15.5.14), not malformed"
     binary = client.post(SMS, data=bytes(range(256)) * 4, content_type="application/octet-stream")
     assert binary.status_code == 403
     assert not InboundWebhook.objects.exists()

@@ -40,10 +40,11 @@ def test_reply_is_sent_as_the_reps_own_message(rep1, lead, sms_outbox, django_ca
 
 
 def test_too_long_reply_is_refused_in_place_with_the_text_kept(rep1, lead, sms_outbox):
-    response = rep1.post(f"/portal/leads/{lead.pk}/reply/", {"body": "y" * 400})
+    response = rep1.post(f"/portal/leads/{lead.pk}/reply/", {"body": "Hi Łukasz! " + "y" * 200})
     assert response.status_code == 422
     html = response.content.decode()
-    assert "at most 320 characters" in html and "y" * 400 in html
+    assert "4 segments · UCS-2 because of Ł; the limit is 3. Use L instead of Ł (a different spelling)" in html
+    assert "Hi Łukasz! " + "y" * 200 in html, "the text is kept"
     assert sms_outbox == []
 
 
@@ -121,3 +122,10 @@ def test_leads_list_filters_by_owner_for_managers(client, demo):
     assert "Nobody Owns" in html and "Ann Owned" not in html
     html = client.get(f"/portal/leads/?owner={user('rep1').pk}").content.decode()
     assert "Ann Owned" in html and "Nobody Owns" not in html
+
+
+def test_the_lead_page_and_list_name_the_owner_as_people_know_them(rep1, lead):
+    for url in (f"/portal/leads/{lead.pk}/", "/portal/leads/"):
+        page = rep1.get(url).content.decode()
+        assert "Ana Rep" in page, url
+        assert ">rep1<" not in page, url

@@ -35,9 +35,9 @@ def directory(*reps, territories=(), fallback=2):
 SALES = directory(rep(1, "Ana"), rep(2, "Ben"), rep(3, "Cleo"), rep(9, "Desk", team=2))
 
 
-def run(target, n, d=SALES, state=None, **kw):
+def run(target, n, d=SALES, state=None, facts=None, **kw):
     state = state or RoutingState()
-    return [assign(LeadFacts(), target, d, state, NOW, **kw) for _ in range(n)], state
+    return [assign(facts or LeadFacts(), target, d, state, NOW, **kw) for _ in range(n)], state
 
 
 def test_round_robin_rotates_from_the_cursor_without_skipping():
@@ -176,3 +176,56 @@ def test_excluded_reps_are_never_picked_again():
     assert [p.rep.name for p in picks] == ["Cleo", "Cleo", "Cleo"]
     picks, _ = run(RuleTarget(team_id=1), 1, exclude=frozenset({1, 2, 3}))
     assert picks[0].rep.name == "Desk" and picks[0].via_fallback
+
+
+# Ben's user cannot log in (the admin's Active box is off, or no usable password): never given anything.
+LOCKED_OUT = directory(
+    rep(1, "Ana", weight=1),
+    rep(2, "Ben", weight=5, can_log_in=False),
+    rep(3, "Cleo", weight=1),
+    rep(9, "Desk", team=2),
+    rep(8, "Gone", team=2, can_log_in=False),
+    territories=[TerritoryInfo("region", "US-TX", rep_id=2), TerritoryInfo("region", "US-TX", rep_id=3)],
+)
+
+
+def test_a_rep_who_cannot_log_in_gets_no_lead_under_any_team_strategy():
+    for strategy in ("round_robin", LEAST_LOADED, WEIGHTED):
+        picks, _ = run(RuleTarget(team_id=1, strategy=strategy), 6, d=LOCKED_OUT)
+        assert "Ben" not in {p.rep.name for p in picks}, strategy
+        assert {p.rep.name for p in picks} == {"Ana", "Cleo"}, strategy
+    # By territory (Ben owns Texas with Cleo) and by skills, within the team or across every team.
+    for target in (RuleTarget(team_id=1, by_territory=True), RuleTarget(by_territory=True)):
+        picks, _ = run(target, 3, d=LOCKED_OUT, facts=LeadFacts(region="US-TX"))
+        assert [p.rep.name for p in picks] == ["Cleo"] * 3
+
+
+def test_a_named_rep_or_account_owner_who_cannot_log_in_is_passed_over():
+    named = assign(LeadFacts(), RuleTarget(rep_id=2), LOCKED_OUT, RoutingState(), NOW)
+    assert named.rep.name == "Desk" and named.via_fallback
+    assert named.reason.startswith("nobody in the rule's team → fallback team 'Front desk'")
+    owner = assign(
+        LeadFacts(), RuleTarget(team_id=1, by_account_owner=True), LOCKED_OUT, RoutingState(), NOW, account_owner_id=2
+    )
+    assert owner.rep.name == "Ana"
+    assert owner.reason == "account owner Ben cannot log in → round-robin: Ana"
+
+
+def test_the_fallback_and_its_first_on_shift_skip_who_cannot_log_in():
+    picks, _ = run(None, 4, d=LOCKED_OUT)
+    assert [p.rep.name for p in picks] == ["Desk"] * 4
+    night = rep(8, "Gone", team=2, can_log_in=False, timezone="America/New_York", hours=((2, time(6), time(17)),))
+    later = rep(9, "Desk", team=2, timezone="America/New_York", hours=((2, time(8), time(17)),))
+    pick = assign(LeadFacts(), None, directory(night, later), RoutingState(), NOW - timedelta(hours=12))
+    assert pick.reason.endswith("nobody on shift; Desk is first on shift (Wed 08:00)")
+    # An SLA reassignment excludes who already had it; nobody left who can log in: unassigned for a manager.
+    alone = directory(rep(1, "Ana"), rep(2, "Ben", can_log_in=False), rep(8, "Gone", team=2, can_log_in=False))
+    pick = assign(LeadFacts(), RuleTarget(team_id=1), alone, RoutingState(), NOW, exclude=frozenset({1}))
+    assert pick.rep is None and pick.reason.endswith("fallback team has no active rep: left unassigned for a manager")
+
+
+def test_holidays_close_working_hours_but_not_a_rep_without_hours():
+    chicago = rep(1, "Ana", timezone="America/Chicago", hours=WEEKDAYS_9_TO_5, holidays=frozenset({NOW.date()}))
+    assert not chicago.on_shift(NOW)
+    assert chicago.next_shift(NOW) == datetime(2026, 11, 25, 15, 0, tzinfo=UTC)  # Wednesday 09:00 in Chicago
+    assert rep(2, "Ben", holidays=frozenset({NOW.date()})).on_shift(NOW)

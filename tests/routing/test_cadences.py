@@ -33,7 +33,7 @@ LEAD = {
     "message": "Need a new roof, budget $12k",
     "postal_code": "30301",
 }
-CHECK_IN = "Hi Dana, Ana from Nightshift Demo Co. here. Any questions about the quote we sent?"
+CHECK_IN = "Hi Dana, it's Ana at Nightshift Demo Co. Any questions about the quote we sent?"
 
 
 @pytest.fixture
@@ -413,7 +413,7 @@ def test_a_slack_nudge_reaches_the_team_and_is_no_message_to_the_lead(lead, drai
             team.save()
         drain(enrolled_long_ago(lead, Cadence.objects.get(name="Gone quiet"), days=3))
         texts = [body["text"] for _, _, _, body in slack.calls]
-    assert [m["body"][:28] for m in sms_outbox] == ["Hi Dana, Ana at Nightshift D"], "step 1 texted the lead"
+    assert [m["body"][:28] for m in sms_outbox] == ["Hi Dana, are you still looki"], "step 1 texted the lead"
     assert any(t.startswith(":bell: Dana has gone quiet after two nudges: worth a call?") for t in texts), texts
     nudge = Action.objects.get(lead=lead, kind="slack_nudge")
     assert nudge.status == "done"
@@ -472,3 +472,14 @@ def test_sms_and_call_steps_keep_to_the_state_law_and_email_steps_to_their_windo
     cadence = one_step_cadence("Texas Sunday")
     enrollment = enrollment_create(cadence=cadence, lead=dallas, trigger="test", started_at=sunday_1000)
     assert enrollment.next_run_at == timing.local_at(date(2027, 1, 10), time(12), tz_of(dallas)), "moved, not dropped"
+
+
+def test_a_post_the_honeypot_caught_with_a_leads_number_does_not_stop_its_follow_up(lead, client):
+    """Anyone can type someone's number into a form: a bot's post is not the person writing back."""
+    lead_stage_set(lead_id=lead.pk, stage="quoted", user=user("rep1"))
+    enrollment = enrollment_of(lead, "Quote follow-up")
+    bot = {"name": "Dana", "phone": LEAD["phone"], "message": "cheap seo", "website": "http://spam.example"}
+    assert client.post("/capture/form/website-quote/", bot).status_code in (200, 202, 302)
+    assert InboundEvent.objects.filter(lead=lead, payload__has_key="suspected_spam").exists()
+    enrollment.refresh_from_db()
+    assert enrollment.status == "active", "the honeypot's catch does not count as a reply"

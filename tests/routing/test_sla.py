@@ -1,6 +1,8 @@
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.test import Client
 from django.utils import timezone
@@ -10,9 +12,10 @@ from approvals.models import Action
 from audit.models import Decision
 from leads.models import Lead, Message
 from routing import tasks
-from routing.models import Assignment, Team
+from routing.models import Absence, Assignment, Holiday, Rep, Team, WorkingHours
+from routing.services import lead_reassign
 from routing.sla import sla_sweep
-from tests.conftest import policy_set
+from tests.conftest import policy_set, user
 
 LEAD = {"name": "Dana", "phone": "(415) 555-0101", "message": "Need a new roof, budget $12k", "postal_code": "30301"}
 
@@ -137,3 +140,93 @@ def test_sweep_is_scheduled_every_minute():
         1,
         -1,
     )
+
+
+CHI = ZoneInfo("America/Chicago")
+
+
+def chicago(day: int, hh: int, mm: int = 0) -> datetime:
+    """December 2026 on the Chicago clock (the 1st is a Tuesday)."""
+    return datetime(2026, 12, day, hh, mm, tzinfo=CHI)
+
+
+def shifts(username: str, *windows, holidays=()):
+    """Give a demo rep working hours on the Chicago clock, as the admin does (through save)."""
+    rep = Rep.objects.get(user__username=username)
+    rep.timezone = "America/Chicago"
+    rep.save()
+    for weekday, start, end in windows:
+        WorkingHours.objects.create(rep=rep, weekday=weekday, start=start, end=end)
+    return rep
+
+
+@pytest.mark.django_db
+def test_a_lead_captured_while_nobody_works_starts_its_clock_at_the_first_shift(demo, capture):
+    shifts("rep1", (1, "02:00", "10:00"))
+    shifts("rep2", (1, "08:00", "16:00"))
+    shifts("rep3", (1, "08:00", "16:00"))
+    with time_machine.travel(chicago(1, 0, 35), tick=False):
+        lead = Lead.objects.get(pk=capture(**LEAD).json()["lead"])
+    assignment = lead.assignments.get()
+    assert assignment.rep.user.username == "rep1"
+    assert assignment.sla_due_at == chicago(1, 2, 15), "15 minutes of Ana's shift, not of the night"
+    decision = Decision.objects.get(lead=lead, step="route")
+    assert "nobody on shift; Ana Rep is first on shift (Tue 02:00)" in decision.reasoning
+    assert decision.reasoning.endswith(
+        "SLA 15 min counted in Ana Rep's working time: Ana Rep is off shift, the clock starts Tue 02:00 "
+        "(shift starts); first touch due Tue 02:15"
+    )
+    assert decision.output["sla_starts_at"] == chicago(1, 2).astimezone(UTC).isoformat()
+    assert vars(sla_sweep(now=chicago(1, 0, 51)))["breached"] == 0, "the old wall-clock deadline passes quietly"
+    assert vars(sla_sweep(now=chicago(1, 2, 14)))["breached"] == 0
+    assert vars(sla_sweep(now=chicago(1, 2, 16)))["breached"] == 1
+
+
+@pytest.mark.django_db
+def test_a_touch_within_the_working_minutes_is_within_the_sla(demo, capture):
+    shifts("rep1", (1, "02:00", "10:00"))
+    Rep.objects.exclude(user__username="rep1").update(active=False)
+    with time_machine.travel(chicago(1, 0, 35), tick=False):
+        lead = Lead.objects.get(pk=capture(**LEAD).json()["lead"])
+    with time_machine.travel(chicago(1, 2, 10), tick=False):
+        assert portal("rep1").post(f"/portal/leads/{lead.pk}/accept/").status_code == 302
+    touch = Decision.objects.get(lead=lead, step="touch")
+    assert "95.0 min after assignment (10.0 working min, within the 15-minute SLA)" in touch.reasoning
+
+
+@pytest.mark.django_db
+def test_a_holiday_starts_the_clock_on_the_next_working_day(demo, capture):
+    shifts("rep1", (1, "09:00", "17:00"), (2, "09:00", "17:00"))
+    Rep.objects.exclude(user__username="rep1").update(active=False)
+    Holiday.objects.create(date=date(2026, 12, 1), name="Company day")
+    with time_machine.travel(chicago(1, 10, 0), tick=False):
+        lead = Lead.objects.get(pk=capture(**LEAD).json()["lead"])
+    assert lead.assignments.get().sla_due_at == chicago(2, 9, 15)
+    reasoning = Decision.objects.get(lead=lead, step="route").reasoning
+    assert "Ana Rep is off for the holiday, the clock starts Wed 09:00 (shift starts); first touch due Wed 09:15" in (
+        reasoning
+    )
+
+
+@pytest.mark.django_db
+def test_a_clock_that_runs_past_the_shift_goes_on_at_the_next_one(demo, capture):
+    shifts("rep1", (1, "09:00", "17:00"), (2, "09:00", "17:00"))
+    Rep.objects.exclude(user__username="rep1").update(active=False)
+    with time_machine.travel(chicago(1, 16, 50), tick=False):
+        lead = Lead.objects.get(pk=capture(**LEAD).json()["lead"])
+    assert lead.assignments.get().sla_due_at == chicago(2, 9, 5)
+    assert Decision.objects.get(lead=lead, step="route").reasoning.endswith(
+        "the clock stops while they are off (end of shift, absence, holiday); first touch due Wed 09:05"
+    )
+
+
+@pytest.mark.django_db
+def test_a_lead_given_to_an_absent_rep_starts_its_clock_when_they_are_back(demo, capture):
+    with time_machine.travel(chicago(1, 10, 0), tick=False):
+        lead = Lead.objects.get(pk=capture(**LEAD).json()["lead"])
+        ben = shifts("rep2")  # no hours: always on shift, but away this morning
+        Absence.objects.create(rep=ben, starts_at=chicago(1, 9), ends_at=chicago(1, 13))
+        lead_reassign(lead_id=lead.pk, rep_id=ben.pk, user=user("manager"))
+    assert lead.assignments.first().sla_due_at == chicago(1, 13, 15)
+    reassign = Decision.objects.get(lead=lead, step="reassign")
+    assert "Ben Rep is away until Tue 13:00, the clock starts Tue 13:00 (absence ends)" in reassign.reasoning

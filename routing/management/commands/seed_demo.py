@@ -14,21 +14,23 @@ from leads.conditions import parse_lines
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
 from routing.models import Cadence, CadenceStep, QualificationCriteria, Rep, RoutingRule, Team, Territory
+from routing.voice import TEXT_BACK
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - demo data only; refused when debug is off
 MANAGED_APPS = ["leads", "routing", "approvals", "integrations", "audit"]
 
-MISSED_CALL_SMS = (
-    "Sorry we missed your call, {{ first_name }}! This is {{ rep_name }} at {{ business_name }}. "
-    "How can we help? Reply here and we'll get right back to you."
-)
+# Every text reads well with any variable empty (tests/approvals/test_templating.py renders each so): a word the
+# sentence needs stands in through `default`; the rest is left out, with its comma or preposition.
+HI = 'Hi {{ first_name|default:"there" }}'
+SIGNED = '\n\nBest,\n{{ rep_name|default:"The team" }}'
+MISSED_CALL_SMS = TEXT_BACK
 FIRST_RESPONSE_SMS = (
-    "Hi {{ first_name }}, thanks for reaching out to {{ business_name }}! This is {{ rep_name }}. "
+    HI + ', thanks for reaching out to {{ business_name|default:"us" }}! This is {{ rep_name|default:"the team" }}. '
     "What's the best time for a quick call about your project?"
 )
 FIRST_RESPONSE_EMAIL = (
-    "Hi {{ first_name }},\n\nThanks for contacting {{ business_name }}. I'm {{ rep_name }} and I'll look after your "
-    "request. When would suit you for a short call?\n\nBest,\n{{ rep_name }}"
+    HI + ',\n\nThanks for contacting {{ business_name|default:"us" }}. I\'ll look after your request: when would suit '
+    "you for a short call?" + SIGNED
 )
 
 # name: (workflow, channel, subject, body)
@@ -37,48 +39,48 @@ CADENCE_TEMPLATES = {
         Workflow.FOLLOW_UP,
         "sms",
         "",
-        "Hi {{ first_name }}, {{ rep_name }} from {{ business_name }} here. Any questions about the quote we sent? "
-        "Happy to walk you through it.",
+        HI + ', it\'s {{ rep_name|default:"the team" }} at {{ business_name }}. Any questions about the quote we '
+        "sent? Happy to walk you through it.",
     ),
     "Quote nudge (SMS)": (
         Workflow.FOLLOW_UP,
         "sms",
         "",
-        "Hi {{ first_name }}, just checking in on your quote from {{ business_name }}. "
-        "Would you like to book a time to get started?",
+        HI + ", just checking in on your quote from {{ business_name }}. Would you like to book a time to get started?",
     ),
     "Quote last call (email)": (
         Workflow.FOLLOW_UP,
         "email",
         "Your quote from {{ business_name }}",
-        "Hi {{ first_name }},\n\nI wanted to follow up once more on your quote. If the timing isn't right, no "
-        "problem: just reply and let me know.\n\nBest,\n{{ rep_name }}",
+        HI + ",\n\nI wanted to follow up once more on your quote. If the timing isn't right, no problem: just reply "
+        "and let me know." + SIGNED,
     ),
     "Still interested? (SMS)": (
         Workflow.FOLLOW_UP,
         "sms",
         "",
-        "Hi {{ first_name }}, {{ rep_name }} at {{ business_name }} again. Are you still looking for help with your "
-        "project?",
+        HI + ', are you still looking for help with your project? Reply here and {{ rep_name|default:"we" }} will get '
+        "right back to you.",
     ),
     "Appointment tomorrow (SMS)": (
         Workflow.APPOINTMENT_REMINDER,
         "sms",
         "",
-        "Hi {{ first_name }}, a reminder of your appointment with {{ business_name }} on {{ appointment_time }}. "
+        HI + ", a reminder of your appointment with {{ business_name }} on {{ appointment_time }}. "
         "Reply if you need to change it.",
     ),
     "Appointment soon (SMS)": (
         Workflow.APPOINTMENT_REMINDER,
         "sms",
         "",
-        "Hi {{ first_name }}, {{ rep_name }} will see you at {{ appointment_time }}. See you soon!",
+        HI + ', {{ rep_name|default:"we" }} will see you on {{ appointment_time }}. Reply here if anything changes.',
     ),
     "Review request (SMS)": (
         Workflow.REVIEW_REQUEST,
         "sms",
         "",
-        "Thanks for choosing {{ business_name }}, {{ first_name }}! Would you leave us a quick review? {{ link }}",
+        'Thanks for choosing {{ business_name|default:"us" }}, {{ first_name }}! Would you leave us a quick review? '
+        "{{ link }}",
     ),
 }
 # name: (cadence fields, [(delay, unit, channel, template name or call/slack note, step options)])
@@ -87,7 +89,13 @@ CADENCES = {
         {"trigger": Cadence.Trigger.STAGE_ENTERED, "trigger_stage": "quoted", "workflow": Workflow.FOLLOW_UP},
         [
             (1, "business_days", "sms", "Quote check-in (SMS)", {}),
-            (2, "business_days", "call", "Call {{ first_name }} about the quote.", {"only_if_no_reply": True}),
+            (
+                2,
+                "business_days",
+                "call",
+                'Call {{ first_name|default:"the lead" }} about the quote.',
+                {"only_if_no_reply": True},
+            ),
             (3, "business_days", "sms", "Quote nudge (SMS)", {"only_if_stage": "quoted"}),
             (7, "business_days", "email", "Quote last call (email)", {"only_if_stage": "quoted"}),
         ],
@@ -114,7 +122,13 @@ CADENCES = {
         {"trigger": Cadence.Trigger.NO_REPLY, "trigger_hours": 48, "workflow": Workflow.FOLLOW_UP},
         [
             (0, "hours", "sms", "Still interested? (SMS)", {}),
-            (1, "business_days", "slack", "{{ first_name }} has gone quiet after two nudges: worth a call?", {}),
+            (
+                1,
+                "business_days",
+                "slack",
+                '{{ first_name|default:"This lead" }} has gone quiet after two nudges: worth a call?',
+                {},
+            ),
         ],
     ),
 }

@@ -54,7 +54,7 @@ def unseed(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("routing", "0015_quiet_hours_seed"),
+        ("routing", "0016_assignment_kind_handover"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
