@@ -19,7 +19,10 @@ def browser():
         pytest.fail(f"{CHROMIUM} is not installed: run 'sudo apt-get install -y chromium' (or SKIP_BROWSER=1 to skip)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in test bodies are safe here.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    # Two test processes share two cores: a page answers more slowly than on an idle machine.
+    expect.set_options(timeout=10_000)
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as playwright:
@@ -47,3 +50,10 @@ def log_in(page, base_url: str, username: str) -> None:
     page.fill("input[name=password]", "demo")
     page.click("button[type=submit]")
     page.wait_for_url("**/portal/queue/")
+
+
+def htmx_settled(page) -> None:
+    """Wait until htmx has wired what it swapped in: it binds a new element's triggers only when the swap settles
+    (htmx's settle delay, 20 ms), and a browser driven faster than a person can type inside that window."""
+    busy = ".htmx-added, .htmx-settling, .htmx-swapping, .htmx-request"
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")

@@ -8,7 +8,7 @@ from playwright.sync_api import expect
 
 from approvals.models import Action
 from leads.services import CaptureEvent, lead_capture
-from tests.e2e.conftest import ARTIFACTS, log_in
+from tests.e2e.conftest import ARTIFACTS, htmx_settled, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -30,6 +30,8 @@ def test_the_editor_counts_segments_as_the_rep_types_and_offers_the_lookalike(pa
     row.get_by_role("button", name="Edit").click()
     textarea = page.locator(f"#sms-body-{draft.pk}")
     count = page.locator(f"#sms-count-{draft.pk}")
+    expect(textarea).to_be_visible()
+    htmx_settled(page)
 
     textarea.fill("x" * 200)
     expect(count).to_contain_text("2 segments · GSM-7")
