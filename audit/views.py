@@ -56,6 +56,15 @@ REPORTS = {
     "ai": "AI quality",
     "roi": "ROI",
 }
+# What fills each report, said where a table is empty: a new business sees what to do, not a blank grid.
+EMPTY_HINTS = {
+    "speed": "Leads captured in this period fill it, once a first answer, automatic or from a rep, has gone to them.",
+    "funnel": "Leads captured in this period fill it, counted at the furthest stage each reached.",
+    "follow-up": "Cadence steps that ran in this period fill it (Routing → Cadences in the admin).",
+    "leaks": "Missed calls, unanswered leads and quotes with no follow-up in this period fill it.",
+    "ai": "Drafts reps approved, edited or rejected in this period fill it, per workflow.",
+    "roi": "Leads won in this period and in the baseline fill it.",
+}
 MAX_DAYS = 366
 
 
@@ -155,6 +164,7 @@ def report(request, name: str = "speed") -> HttpResponse:
     context = {
         "name": name,
         "title": REPORTS[name],
+        "empty_hint": EMPTY_HINTS.get(name, ""),
         "reports": REPORTS,
         "sections": sections,
         "period": period,

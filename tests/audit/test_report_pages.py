@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import Decision, ReportSettings
+from audit.views import EMPTY_HINTS
 from tests.audit.conftest import at
 
 pytestmark = pytest.mark.django_db
@@ -185,3 +186,9 @@ def test_every_csv_export_writes_a_formula_as_text(week):
     Decision.objects.create(step="notify", reasoning=HOSTILE, input_summary="+1 512 867 0300")
     log = csv_rows(client.get("/portal/log/?step=notify&format=csv"))
     assert log[1][11] == "'" + HOSTILE and log[1][12] == "'+1 512 867 0300"
+
+
+@pytest.mark.parametrize("name", ["speed", "funnel", "ai"])
+def test_an_empty_report_says_what_fills_it(demo, name):
+    page = portal("manager").get(f"/portal/reports/{name}/?from=2020-01-01&to=2020-01-07").content.decode()
+    assert "Nothing in this period." in page and EMPTY_HINTS[name] in page
