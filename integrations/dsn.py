@@ -122,7 +122,8 @@ def _human_text(report: EmailMessage) -> str:
 
 def _standard(parsed: EmailMessage) -> DeliveryReport | None:
     status_part = returned = headers_text = None
-    for part in parsed.walk():
+    # RFC 3464's parts are the report's own: a bounce a person forwards as an attachment is their mail, not a report.
+    for part in parsed.iter_parts() if parsed.is_multipart() else ():
         kind = part.get_content_type()
         if kind == "message/delivery-status" and status_part is None:
             status_part = part

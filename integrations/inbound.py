@@ -8,6 +8,7 @@ the parser registered for its kind and hands the result to ``leads.services.lead
 
 import logging
 from collections.abc import Callable
+from email.errors import MessageError
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -109,7 +110,7 @@ def webhook_process(*, webhook_id: int) -> InboundWebhook:
     except Ignored as exc:
         event, problem, status = None, str(exc), InboundWebhook.Status.IGNORED
         settle = getattr(exc, "settle", None)
-    except (KeyError, ValueError, TypeError, ValidationError) as exc:
+    except (LookupError, ValueError, TypeError, ValidationError, MessageError) as exc:
         problem = f"Malformed {row.get_kind_display()} payload: {exc!r}"
         event, status = None, InboundWebhook.Status.FAILED
     with transaction.atomic():

@@ -59,7 +59,11 @@ def raw_store(raw: bytes) -> tuple[InboundWebhook, bool]:
     older server) also keeps its exact bytes in ``raw_base64``, so reading it later loses no character.
     """
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
-    key = (parsed.get("Message-ID") or "").strip() or "sha256:" + hashlib.sha256(raw).hexdigest()
+    try:
+        key = (parsed.get("Message-ID") or "").strip()
+    except (HeaderParseError, ValueError, IndexError):  # a header the email package cannot parse ("<")
+        key = ""
+    key = key or "sha256:" + hashlib.sha256(raw).hexdigest()
     try:
         payload = {"raw": raw.decode("utf-8")}
     except UnicodeDecodeError:
@@ -77,7 +81,8 @@ def _form_headers(form) -> list[tuple[str, str]]:
     """The original headers an inbound-parse POST carries: SendGrid's ``headers`` (the header block as text),
     or Mailgun's ``message-headers`` (a JSON list of [name, value] pairs, in order)."""
     if form.get("headers"):
-        block = HeaderParser(policy=email.policy.default).parsestr(form["headers"])
+        # Raw values: a header the policy cannot parse (`Cc: "`) is skipped when set, not a 500 here.
+        block = HeaderParser(policy=email.policy.compat32).parsestr(form["headers"])
         return [(name, str(value)) for name, value in block.items()]
     try:
         pairs = json.loads(form.get("message-headers") or "[]")
@@ -101,9 +106,16 @@ def parse_form_message(form) -> bytes:
             message[name] = value
         except (HeaderParseError, ValueError, IndexError):
             logger.info("email.header_skipped", extra={"header": name})
-    message["From"] = form.get("from") or form.get("sender", "")
-    message["To"] = form.get("to") or form.get("recipient", "")
-    message["Subject"] = form.get("subject", "")
+    for name, value in (
+        ("From", form.get("from") or form.get("sender", "")),
+        ("To", form.get("to") or form.get("recipient", "")),
+        ("Subject", form.get("subject", "")),
+    ):
+        try:
+            message[name] = value
+        except (HeaderParseError, ValueError, IndexError):
+            # Kept without it: a mail with no usable From is stored and then failed with the reason, never lost.
+            logger.info("email.header_skipped", extra={"header": name})
     text = next((form[f] for f in TEXT_FIELDS if form.get(f)), "")
     html = next((form[f] for f in HTML_FIELDS if form.get(f)), "")
     if text or not html:

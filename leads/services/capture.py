@@ -179,6 +179,9 @@ def _lead_attach_or_create(event: CaptureEvent, contact: Contact) -> tuple[Lead,
         del lead.skip_history_when_saving
         return lead, True
     lead = match.lead
+    if SUSPECTED_SPAM in event.payload:
+        # A post the form's checks caught may carry anyone's address: it is kept on the lead, and fills nothing.
+        return lead, False
     changed = [f for f in FILLABLE_FIELDS if not getattr(lead, f) and getattr(event, f).strip()]
     for f in changed:
         setattr(lead, f, getattr(event, f).strip())
@@ -256,7 +259,7 @@ def _capture_once(
         if not created and SUSPECTED_SPAM not in event.payload:
             LEAD_REPLIED.send(lead=lead, event=inbound)
         if event.consent is not None:
-            _consent_record(event.consent, lead, inbound)
+            _consent_record(event.consent, lead, inbound, contact)
         enqueue_on_commit(PROCESS_TASK, inbound.pk)
     logger.info(
         "lead.captured",
@@ -270,10 +273,31 @@ def _capture_once(
     return CaptureResult(event=inbound, lead=lead, duplicate=False, lead_created=created)
 
 
-def _consent_record(consent: ConsentGiven, lead: Lead, inbound: InboundEvent) -> None:
+def _consent_channel(consent: ConsentGiven, lead: Lead, contact: Contact) -> tuple[str, str, str]:
+    """(channel, phone, email) the consent covers: only an address the person gave in this event that is the lead's
+    (a box ticked beside a new number says nothing of the number the lead holds, which may have opted out); the
+    channel narrowed to those. ("", "", "") when none is left."""
+    phone = contact.phone if contact.phone and contact.phone == lead.phone else ""
+    email = contact.email if contact.email and contact.email == lead.email else ""
+    if consent.channel == "all":
+        channel = "all" if phone and email else "sms" if phone else "email" if email else ""
+    else:
+        channel = consent.channel if {"sms": phone, "email": email}.get(consent.channel) else ""
+    return (channel, phone, email) if channel else ("", "", "")
+
+
+def _consent_record(consent: ConsentGiven, lead: Lead, inbound: InboundEvent, contact: Contact) -> None:
+    channel, phone, email = _consent_channel(consent, lead, contact)
+    if not channel:
+        # Nothing of the person's to record it for (an unusable number, a number another lead holds): the lead is
+        # kept, and the consent with it is not (the event keeps what the form said).
+        logger.info("consent.not_recorded", extra={"lead_id": lead.pk, "event_id": inbound.pk})
+        return
     consent_opt_in(
-        channel=consent.channel,
+        channel=channel,
         how=consent.how,
+        phone=phone,
+        email=email,
         lead=lead,
         evidence=Evidence(
             words=consent.text,

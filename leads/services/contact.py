@@ -53,6 +53,10 @@ def lead_contact_fix(*, lead_id: int, user, phone: str = "", email: str = "") ->
     if problems != (lead.contact_problems or {}):
         lead.contact_problems = problems
         changed.append("contact_problems")
+    if "email" in changed and lead.email_undeliverable:
+        # A corrected address is a new mailbox: the old one's bounce says nothing about it (as the admin does).
+        lead.email_undeliverable = ""
+        changed.append("email_undeliverable")
     if changed:
         lead._history_user = user
         lead._change_reason = (

@@ -5,6 +5,8 @@ The fixtures in tests/data/mail/ are written as each mail server writes its deli
 email whose Message-ID is ORIGINAL, which the tests give to the email they send first.
 """
 
+import email
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,8 @@ from audit.models import Decision
 from integrations.channels import Undeliverable, send_email
 from integrations.models import InboundWebhook
 from leads.models import ConsentRecord, InboundEvent, Lead, Message, Suppression
-from tests.conftest import policy_set, user_client
+from leads.services.contact import lead_contact_fix
+from tests.conftest import policy_set, user, user_client
 
 pytestmark = pytest.mark.django_db
 INBOUND = "/integrations/email/inbound/?secret=mail-secret"
@@ -186,3 +189,34 @@ def test_a_bounce_for_mail_we_never_sent_changes_nothing(demo, django_capture_on
     row = receive("postfix-bounce-user-unknown.eml", django_capture_on_commit_callbacks)
     assert row.status == InboundWebhook.Status.IGNORED and "no email of ours to it" in row.error
     assert not Lead.objects.exists() and not Message.objects.exists()
+
+
+def test_a_bounce_a_person_forwards_is_their_mail_not_a_report(demo, capture, django_capture_on_commit_callbacks):
+    """RFC 3464's report is the message itself: the same report attached to a person's mail says nothing of ours."""
+    sent = email_sent(capture)
+    forward = EmailMessage()
+    forward["From"] = "Wen Li <wen.li@example.net>"
+    forward["To"] = "leads@nightshift.example"
+    forward["Subject"] = "Fwd: Undelivered Mail Returned to Sender"
+    forward["Message-ID"] = "<fwd-1@example.net>"
+    forward.set_content("My old address bounced your mail, please use this one. Still want the roof quote!")
+    bounce = email.message_from_bytes((MAIL / "postfix-bounce-user-unknown.eml").read_bytes())
+    forward.add_attachment(bounce)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = Client().post(INBOUND, {"email": forward.as_string()})
+    row = InboundWebhook.objects.get(pk=response.json()["id"])
+    assert row.status == InboundWebhook.Status.PROCESSED, row.error
+    assert Message.objects.get(pk=sent.pk).status == Message.Status.SENT
+    assert not Lead.objects.get().email_undeliverable
+
+
+def test_correcting_a_bounced_email_on_the_lead_page_lets_mail_go_again(
+    demo, capture, django_capture_on_commit_callbacks
+):
+    email_sent(capture)
+    receive("postfix-bounce-user-unknown.eml", django_capture_on_commit_callbacks)
+    lead = Lead.objects.get()
+    assert lead.email_undeliverable
+    lead_contact_fix(lead_id=lead.pk, user=user("manager"), email="wen.li@example.org")
+    lead.refresh_from_db()
+    assert (lead.email, lead.email_undeliverable) == ("wen.li@example.org", "")

@@ -363,3 +363,20 @@ def test_an_8bit_latin_1_mail_from_the_mailbox_keeps_every_character(demo, djang
     event = InboundEvent.objects.get()
     assert event.name == "José Peña"
     assert event.message == "Presupuesto\n\nNecesito un techo nuevo, código postal 30301. ¿Cuándo pueden venir?"
+
+
+def test_headers_the_email_package_cannot_parse_never_lose_the_mail(demo, secret, django_capture_on_commit_callbacks):
+    """`Cc: "`, a From cut short, `Message-ID: <`: each stored, then captured or failed with its reason, never a 500."""
+    with django_capture_on_commit_callbacks(execute=True):
+        fields = post({"from": "Ola <ola@example.com>", "headers": 'Cc: "\nX-Note: ok\n', "text": "Roof quote"})
+        bad_from = post({"from": "Bob <b@x.com>, <", "text": "Gutters"})
+        raw = mime(sender="Pia <pia@example.com>", message_id="<m9@mail.example.com>").replace(
+            b"Message-ID: <m9@mail.example.com>", b"Message-ID: <"
+        )
+        bad_id = post({"email": raw.decode()})
+    assert [r.status_code for r in (fields, bad_from, bad_id)] == [200, 200, 200]
+    assert Lead.objects.filter(email__in=["ola@example.com", "pia@example.com"]).count() == 2
+    failed = InboundWebhook.objects.get(pk=bad_from.json()["id"])
+    assert failed.status in (InboundWebhook.Status.FAILED, InboundWebhook.Status.PROCESSED) and (
+        failed.status == InboundWebhook.Status.PROCESSED or failed.error
+    )

@@ -327,3 +327,30 @@ def test_every_email_carries_one_click_unsubscribe_and_only_a_post_unsubscribes(
     tampered = "/unsubscribe/" + unsubscribe_token(lead.pk, "other@example.com")[:-3] + "abc/"
     assert Client().post(tampered).status_code == 404
     assert ConsentRecord.objects.count() == 1
+
+
+def test_a_consent_box_beside_an_unusable_number_keeps_the_lead_and_records_nothing(api):
+    body = {
+        "channel": "api",
+        "source": "crm",
+        "email": "priya@example.com",
+        "phone": "07700 900123",  # not a number anyone can be texted at
+        "consent": {"channel": "sms", "text": "Text me about my quote", "version": "v3"},
+    }
+    assert api.post("/api/v1/events/", body, format="json").status_code == 202
+    lead = Lead.objects.get(email="priya@example.com")
+    assert lead.contact_problems["phone"]["raw"] == "07700 900123"
+    assert not ConsentRecord.objects.exists()
+
+
+def test_a_consent_box_beside_a_new_number_does_not_lift_the_opt_out_of_the_number_the_lead_holds(api):
+    first = {"channel": "api", "source": "crm", "name": "Dana Diaz", "email": "dana@example.com"}
+    api.post("/api/v1/events/", {**first, "phone": "+15128670701"}, format="json")
+    lead = Lead.objects.get(email="dana@example.com")
+    consent_opt_out(channel="sms", how="keyword", lead=lead, evidence=Evidence(words="STOP"))
+    again = {**first, "phone": "+15128670702", "consent": {"channel": "all", "text": "Contact me", "version": "v3"}}
+    assert api.post("/api/v1/events/", again, format="json").status_code == 202
+    lead.refresh_from_db()
+    assert lead.phone == "+15128670701" and lead.opted_out, "the number that said STOP stays opted out"
+    assert Suppression.objects.filter(channel="sms").exists()
+    assert ConsentRecord.objects.filter(kind="opt_in", channel="email").exists(), "the email they gave is theirs"

@@ -286,3 +286,13 @@ def test_unknown_or_inactive_form_is_404(demo, post, client):
     assert client.post("/capture/form/nope/", FORM).status_code == 404
     WebForm.objects.update(active=False)
     assert post(FORM).status_code == 404
+
+
+def test_a_suspected_post_with_a_known_leads_email_fills_nothing_on_that_lead(demo, post, api):
+    """Anyone can type someone's email beside a stranger's number: the catch is kept, the lead is not changed."""
+    api.post("/api/v1/events/", {"channel": "api", "source": "crm", "email": "ines@example.com"}, format="json")
+    bot = {"name": "Ines", "email": "ines@example.com", "phone": "512 867 0777", "website": "http://spam.example"}
+    post({**bot, "message": "hi"}, headers=BROWSER)
+    lead = Lead.objects.get(email="ines@example.com")
+    assert lead.events.filter(payload__has_key="suspected_spam").exists()
+    assert (lead.phone, lead.name) == ("", ""), "the bot's number and name are not the lead's"
