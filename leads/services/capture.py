@@ -63,6 +63,11 @@ class CaptureEvent:
     # person may learn the number from the voicemail. Only that door sets it; the API and forms cannot.
     withheld: bool = False
 
+    @property
+    def suspected(self) -> bool:
+        """A post the form's checks caught (honeypot, rate limit): kept, but it speaks for nobody's lead."""
+        return SUSPECTED_SPAM in self.payload
+
 
 @dataclass(frozen=True)
 class CaptureResult:
@@ -179,7 +184,7 @@ def _lead_attach_or_create(event: CaptureEvent, contact: Contact) -> tuple[Lead,
         del lead.skip_history_when_saving
         return lead, True
     lead = match.lead
-    if SUSPECTED_SPAM in event.payload:
+    if event.suspected:
         # A post the form's checks caught may carry anyone's address: it is kept on the lead, and fills nothing.
         return lead, False
     changed = [f for f in FILLABLE_FIELDS if not getattr(lead, f) and getattr(event, f).strip()]
@@ -256,7 +261,7 @@ def _capture_once(
             lead_created=created,
         )
         # A post the form's honeypot caught is not the person writing back: anyone can type their email.
-        if not created and SUSPECTED_SPAM not in event.payload:
+        if not created and not event.suspected:
             LEAD_REPLIED.send(lead=lead, event=inbound)
         if event.consent is not None:
             _consent_record(event.consent, lead, inbound, contact)

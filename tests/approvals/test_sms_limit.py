@@ -6,24 +6,12 @@ from django.core.exceptions import ValidationError
 
 from approvals.models import Action, MessageTemplate, SmsSettings, Workflow
 from audit.models import Decision
+from tests.approvals.conftest import HTMX
 from tests.conftest import policy_set, user, user_client
 
 pytestmark = pytest.mark.django_db
 
-HTMX = {"HX-Request": "true"}
 EMOJI_300 = "x" * 299 + "🏠"  # 300 characters, one emoji: UCS-2, 5 segments (321 plain ones are 3 GSM-7)
-
-
-@pytest.fixture
-def pending(demo, capture):
-    lead_id = capture(phone="+15128670005", name="Noor Haddad", message="Window install estimate?").json()["lead"]
-    return Action.objects.get(lead_id=lead_id)
-
-
-@pytest.fixture
-def rep1(client, demo):
-    client.login(username="rep1", password="demo")
-    return client
 
 
 def limit_set(segments: int) -> None:

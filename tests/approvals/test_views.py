@@ -5,23 +5,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from approvals.models import Action
+from tests.approvals.conftest import HTMX
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db
-
-HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def pending(demo, capture):
-    lead_id = capture(phone="+15128670005", name="Noor Haddad", message="Window install estimate?").json()["lead"]
-    return Action.objects.get(lead_id=lead_id)
-
-
-@pytest.fixture
-def rep1(client, demo):
-    client.login(username="rep1", password="demo")
-    return client
 
 
 def test_queue_requires_login(client, demo):

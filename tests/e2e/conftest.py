@@ -3,6 +3,9 @@ from pathlib import Path
 
 import pytest
 
+from approvals.models import Action
+from leads.services import CaptureEvent, lead_capture
+
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 
@@ -33,6 +36,17 @@ def browser():
         )
         yield browser
         browser.close()
+
+
+@pytest.fixture
+def draft(demo):
+    """Maya Lopez's form and the first response drafted for it, waiting in rep1's queue."""
+    result = lead_capture(
+        event=CaptureEvent(
+            channel="form", source="website-quote", name="Maya Lopez", phone="512 867 0100", message="Roof quote please"
+        )
+    )
+    return Action.objects.get(lead=result.lead)
 
 
 @pytest.fixture

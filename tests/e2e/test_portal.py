@@ -12,16 +12,6 @@ from tests.e2e.conftest import ARTIFACTS, log_in
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-@pytest.fixture
-def draft(demo):
-    result = lead_capture(
-        event=CaptureEvent(
-            channel="form", source="website-quote", name="Maya Lopez", phone="512 867 0100", message="Roof quote please"
-        )
-    )
-    return Action.objects.get(lead=result.lead)
-
-
 def test_rep_edits_and_approves_a_draft_and_sees_it_sent(page, live_server, draft, sms_outbox):
     log_in(page, live_server.url, "rep1")
     row = page.locator(f"#action-{draft.pk}")

@@ -6,21 +6,9 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from approvals.models import Action
-from leads.services import CaptureEvent, lead_capture
 from tests.e2e.conftest import ARTIFACTS, htmx_settled, log_in
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def draft(demo):
-    result = lead_capture(
-        event=CaptureEvent(
-            channel="form", source="website-quote", name="Maya Lopez", phone="512 867 0100", message="Roof quote please"
-        )
-    )
-    return Action.objects.get(lead=result.lead)
 
 
 def test_the_editor_counts_segments_as_the_rep_types_and_offers_the_lookalike(page, live_server, draft, sms_outbox):
