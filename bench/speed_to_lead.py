@@ -83,8 +83,11 @@ def prepare(broker: str) -> str:
     return ApiKey.issue(f"bench-{broker}")[1]
 
 
-def post_at_rate(port: int, key: str, rate: int, seconds: int, offset: int, tag: str) -> list[int]:
-    """Send ``rate`` leads a second for ``seconds`` on a fixed schedule; returns the HTTP statuses."""
+def post_at_rate(
+    port: int, key: str, rate: int, seconds: int, offset: int, tag: str, path: str = "/api/v1/events/"
+) -> list[int]:
+    """Send ``rate`` leads a second for ``seconds`` on a fixed schedule to ``path`` (the capture API, or the
+    bench's bare DRF insert with the same body); returns the HTTP statuses."""
     local = threading.local()
     statuses: list[int] = []
     lock = threading.Lock()
@@ -103,7 +106,7 @@ def post_at_rate(port: int, key: str, rate: int, seconds: int, offset: int, tag:
             }  # fmt: skip
         ).encode()
         try:
-            local.conn.request("POST", "/api/v1/events/", body=body, headers=headers)
+            local.conn.request("POST", path, body=body, headers=headers)
             response = local.conn.getresponse()
             response.read()
             status = response.status

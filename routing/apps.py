@@ -8,6 +8,7 @@ class RoutingConfig(AppConfig):
         # Importing directory and reasoning connects the signals that invalidate the cached configuration.
         from django.contrib.auth import get_user_model
         from django.db.models.signals import post_save
+        from django_q.signals import post_spawn
 
         from approvals.reactions import ACTION_QUIET_HOURS, ACTION_SENT
         from integrations.outbound import SLACK_CHANNEL_FOR
@@ -16,6 +17,7 @@ class RoutingConfig(AppConfig):
         from routing.handover import owner_deactivated
         from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
+        from routing.tasks import worker_warm
 
         # What routing does about things that happen below it (config.reactions); tests/test_architecture.py
         # pins every receiver and its order.
@@ -37,3 +39,5 @@ class RoutingConfig(AppConfig):
         # A Django signal, not a reaction: the user model is Django's, below every floor. After the directory's own
         # receiver (connected on import above), so the snapshot already knows the user cannot log in.
         post_save.connect(owner_deactivated, sender=get_user_model(), dispatch_uid="routing-owner-deactivated")
+        # A django-q2 signal: each worker loads the models the first lead would otherwise wait for.
+        post_spawn.connect(worker_warm, dispatch_uid="routing-worker-warm")

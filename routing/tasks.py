@@ -1,9 +1,33 @@
 """django-q2 entry points for routing: thin, they take ids and call services; each sees one configuration."""
 
+import logging
+import time
+
 from approvals.services import actions_approved_requeue
 from config.versions import one_configuration
 from integrations import calendar, inbound
+from integrations.llm.language import language_detect
+from leads.geo import location_for
 from routing import cadences, handover, pipeline, sla
+from routing.reasoning import provider_get
+
+logger = logging.getLogger(__name__)
+
+
+def worker_warm(**_signal) -> None:
+    """django-q2's ``post_spawn`` (a fresh or recycled worker, before its first task): load what a lead would
+    otherwise wait for — the language identifier's model (~0.6 s), the ZIP table (~0.25 s) and the configured
+    provider's model and classifier (seconds for the embedding model) — so a worker's first answer is as fast
+    as its hundredth. Never raises: a worker that cannot warm up still works, cold."""
+    started = time.monotonic()
+    try:
+        language_detect("Warming up: is this English?")
+        location_for("10001")
+        provider_get()
+    except Exception:
+        logger.exception("worker.warm_failed")
+        return
+    logger.info("worker.warm", extra={"ms": round((time.monotonic() - started) * 1000)})
 
 
 @one_configuration
