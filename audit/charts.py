@@ -37,7 +37,8 @@ def _id(*parts) -> str:
 
 def _svg(title: str, description: str, height: int, body: list[str], ident: str) -> SafeString:
     head = (
-        f'<svg class="chart" role="img" aria-labelledby="{ident}-t {ident}-d" viewBox="0 0 {WIDTH} {height}" '
+        f'<svg class="chart" role="img" aria-labelledby="{ident}-t" aria-describedby="{ident}-d" '
+        f'viewBox="0 0 {WIDTH} {height}" '
         f'width="100%" style="max-width:{WIDTH}px" xmlns="http://www.w3.org/2000/svg" {FONT}>'
         f'<title id="{ident}-t">{escape(title)}</title><desc id="{ident}-d">{escape(description)}</desc>'
     )

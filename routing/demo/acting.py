@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from approvals.drafting import DraftContent
 from approvals.models import Action, Reviewer, Workflow
 from approvals.services.deciding import edit_distance
+from approvals.services.proposing import action_payload
 from audit.models import Decision
 from leads.choices import Stage
 from leads.models import InboundEvent, Message
@@ -46,14 +47,7 @@ class Acting(Business):
                 event=event,
                 workflow=workflow,
                 kind=content.kind,
-                payload={
-                    "to": content.to,
-                    "body": content.body,
-                    "subject": content.subject,
-                    "template": content.template_id,
-                    "rewritten_by": content.rewritten_by,
-                    "asks_for": content.asks_for,
-                },
+                payload=action_payload(content),
                 status=status,
                 amount=amount,
                 confidence=confidence,
@@ -103,34 +97,33 @@ class Acting(Business):
         if self.rejects(action.workflow):
             reason = self.clock.rng.choice(REJECTIONS)
             action.status, action.rejection_reason, action.updated_at = Action.Status.REJECTED, reason, when
-            self.rows.decision(
-                when,
-                step=Decision.Step.REJECT,
-                lead=run.lead,
-                action=action,
-                workflow=action.workflow,
-                actor_id=user_id,
-                actor_type=Decision.ActorType.PERSON,
-                reasoning=reason,
-                output={"status": "rejected"},
-            )
+            self.decided_note(when, action, Decision.Step.REJECT, reasoning=reason, output={"status": "rejected"})
             self.rejected(run, when, action)
             return
         action.edit_distance = 0.0
         kind = Action.Kind(action.kind).label.lower()
-        approval = self.rows.decision(
+        approval = self.decided_note(
             when,
-            step=Decision.Step.APPROVE,
-            lead=run.lead,
-            action=action,
-            workflow=action.workflow,
-            actor_id=user_id,
-            actor_type=Decision.ActorType.PERSON,
+            action,
+            Decision.Step.APPROVE,
             output={"status": "approved", "edited": False, "edit_distance": 0.0},
             reasoning=f"{username} approved the {kind} unchanged.",
         )
         self.approvals.append((action, approval))
         self.send(run, action, self.clock.seconds(when, 0.2, 1.5))
+
+    def decided_note(self, when: datetime, action: Action, step: str, **fields) -> Decision:
+        """A Decision of the person deciding ``action`` (its ``decided_by``), as ``deciding`` records it."""
+        return self.rows.decision(
+            when,
+            step=step,
+            lead=action.lead,
+            action=action,
+            workflow=action.workflow,
+            actor_id=action.decided_by_id,
+            actor_type=Decision.ActorType.PERSON,
+            **fields,
+        )
 
     def edits_apply(self) -> None:
         """Which approvals came after an edit (``_apply_edit``), counted back from the newest of each workflow.
@@ -158,14 +151,10 @@ class Acting(Business):
         if getattr(action, "message", None) is not None:
             action.message.body = after
         username = self.users.get(action.decided_by_id, "")
-        self.rows.decision(
+        self.decided_note(
             approval.created_at - timedelta(milliseconds=2),
-            step=Decision.Step.EDIT,
-            lead=action.lead,
-            action=action,
-            workflow=action.workflow,
-            actor_id=action.decided_by_id,
-            actor_type=Decision.ActorType.PERSON,
+            action,
+            Decision.Step.EDIT,
             input_summary=before,
             output={"body": after, "edit_distance": distance},
             reasoning=f"{username} edited the draft.",
@@ -184,18 +173,22 @@ class Acting(Business):
         action.status, action.attempts, action.updated_at = Action.Status.DONE, 1, sent
         label = Action.Kind(action.kind).label
         ms = round((sent - claimed).total_seconds() * 1000, 3)
-        if not action.to_lead:
-            pid = self.provider_id("email") if action.kind == Action.Kind.CALL_TASK else "slack-not-configured"
+
+        def executed(output: dict, reasoning: str) -> None:
             self.rows.decision(
                 sent,
                 step=Decision.Step.EXECUTE,
                 lead=lead,
                 action=action,
                 workflow=action.workflow,
-                output={"provider_id": pid},
-                reasoning=f"{label}: {action.body}",
+                output=output,
+                reasoning=reasoning,
                 duration_ms=ms,
             )
+
+        if not action.to_lead:  # a task for the team: no Message (``_team_task_complete``)
+            pid = self.provider_id("email") if action.kind == Action.Kind.CALL_TASK else "slack-not-configured"
+            executed({"provider_id": pid}, f"{label}: {action.body}")
             return sent
         pid = self.provider_id(channel)
         action.message = message = self.rows.add(
@@ -230,16 +223,7 @@ class Acting(Business):
             changed.append("stage")
         if changed:
             self.snapshot(run, sent, f"{label} sent")
-        self.rows.decision(
-            sent,
-            step=Decision.Step.EXECUTE,
-            lead=lead,
-            action=action,
-            workflow=action.workflow,
-            output={"message": message, "provider_id": pid},
-            reasoning=f"{label} handed to the {channel} backend.",
-            duration_ms=ms,
-        )
+        executed({"message": message, "provider_id": pid}, f"{label} handed to the {channel} backend.")
         if action.decided_by_id is not None:
             self.touch(run, sent, f"{label.lower()} sent", action.decided_by_id)
         self.after_send(run, action, sent, before)

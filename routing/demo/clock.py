@@ -57,6 +57,8 @@ class Clock:
         """When a person gets to something that started waiting at ``moment`` (office hours only)."""
         if pace == "slow" and self.is_open(moment) and self.rng.random() < 0.15:
             pace = "fast"  # even before automation, a rep at the desk sometimes answered at once
+        elif pace == "quick" and self.rng.random() < 0.1:
+            moment = self.next_open(moment + timedelta(hours=14))  # out on a job: the draft waits for the morning
         median, spread, low, high = PACES[pace]
         morning = MORNING[pace]
         if self.is_open(moment):

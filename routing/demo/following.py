@@ -101,6 +101,13 @@ class Following(Acting):
             return
         cadence, steps = self.cadences[enrollment.cadence.name]
         step, lead = steps[enrollment.position], run.lead
+        # ``_stop_now``: a stop the events should already have made (a 'no reply' cadence started on a closed lead).
+        if lead.stage in cadence.stop_stage_list:
+            self.end(run, when, enrollment, Enrollment.StopKind.STAGE, f"The lead is {Stage(lead.stage).label}.")
+            return
+        if cadence.stop_on_reply and any(r > enrollment.started_at for r in run.replies):
+            self.end(run, when, enrollment, Enrollment.StopKind.REPLY, "The lead replied.")
+            return
         skip = ""
         if enrollment.appointment is not None and when >= enrollment.appointment.starts_at:
             skip = "the appointment has already begun"
@@ -137,7 +144,8 @@ class Following(Acting):
             step_run = StepRun(enrollment=enrollment, step=step, position=position, status="proposed", action=action)
             enrollment.step_runs.append(self.rows.add(step_run))
             step_run.created_at = when
-            self.decide(run, action, pace="quick")
+            # A reminder is approved in the minutes it is due (it is worthless after the appointment).
+            self.decide(run, action, pace="fast" if enrollment.appointment is not None else "quick")
         enrollment.position += 1
         enrollment.updated_at = when
         self.step_schedule(run, enrollment, when)
@@ -175,23 +183,26 @@ class Following(Acting):
         return DraftContent(kind=Action.Kind.SLACK_NUDGE, to="slack", body=text)
 
     def stop(self, run: Run, when: datetime, kind: str, reason: str, where) -> None:
-        """``lead_cadences_stop``: the running enrollments ``where`` accepts end; what they had waiting is withdrawn."""
+        """``lead_cadences_stop``: the running enrollments ``where`` accepts end."""
         for enrollment in run.enrollments:
-            if enrollment.status != Enrollment.Status.ACTIVE or not where(enrollment.cadence):
-                continue
-            enrollment.status, enrollment.stop_kind, enrollment.stop_reason = Enrollment.Status.STOPPED, kind, reason
-            enrollment.next_run_at, enrollment.ended_at, enrollment.updated_at = None, when, when
-            cancelled = self.cancel(run, when, reason, only=enrollment.actions)
-            self.rows.decision(
-                when,
-                step=Decision.Step.CADENCE,
-                lead=run.lead,
-                workflow=enrollment.cadence.workflow,
-                output={"enrollment": enrollment, "stop": kind, "cancelled": cancelled},
-                reasoning=f"'{enrollment.cadence}' stopped: {reason}"
-                + (f" {cancelled} waiting action(s) cancelled." if cancelled else ""),
-                outcome=Decision.Outcome.SKIPPED,
-            )
+            if enrollment.status == Enrollment.Status.ACTIVE and where(enrollment.cadence):
+                self.end(run, when, enrollment, kind, reason)
+
+    def end(self, run: Run, when: datetime, enrollment: Enrollment, kind: str, reason: str) -> None:
+        """``enrollment_end_noted``: the enrollment stops, what it had waiting is withdrawn, the timeline says so."""
+        enrollment.status, enrollment.stop_kind, enrollment.stop_reason = Enrollment.Status.STOPPED, kind, reason
+        enrollment.next_run_at, enrollment.ended_at, enrollment.updated_at = None, when, when
+        cancelled = self.cancel(run, when, reason, only=enrollment.actions)
+        self.rows.decision(
+            when,
+            step=Decision.Step.CADENCE,
+            lead=run.lead,
+            workflow=enrollment.cadence.workflow,
+            output={"enrollment": enrollment, "stop": kind, "cancelled": cancelled},
+            reasoning=f"'{enrollment.cadence}' stopped: {reason}"
+            + (f" {cancelled} waiting action(s) cancelled." if cancelled else ""),
+            outcome=Decision.Outcome.SKIPPED,
+        )
 
     def running(self, run: Run, name: str) -> bool:
         return any(e.cadence.name == name and e.status == Enrollment.Status.ACTIVE for e in run.enrollments)

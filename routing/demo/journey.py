@@ -106,14 +106,20 @@ class Story(Following):
         phone_share, email_share = catalog.CONTACT[channel]
         has_phone = rng.random() < phone_share
         has_email = rng.random() < email_share or not has_phone
-        exchange, line = 555 + number // 10000, number % 10000
+        # 555-2000 on: clear of the demo's own numbers (555-0100 and up) and of the README's examples.
+        exchange, line = 555 + number // 8000, 2000 + number % 8000
         phone = f"+1{rng.choice(areas)}{exchange}{line:04d}" if has_phone else ""
         ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode().lower()
         email = f"{ascii_name}{number}@example.{rng.choice(('com', 'net', 'org'))}" if has_email else ""
         phone, email = ("" if phone in self.taken else phone), ("" if email in self.taken else email)
         named = channel not in ("call", "sms") or rng.random() < 0.2
+        # As capture saves it: a new lead is at the funnel's first stage, its email's domain kept beside it.
         lead = Lead(
-            name=f"{first} {last}" if named else "", phone=phone, email=email, email_domain=email.rpartition("@")[2]
+            name=f"{first} {last}" if named else "",
+            phone=phone,
+            email=email,
+            email_domain=email.rpartition("@")[2],
+            funnel_rank=1,
         )
         typed = f"({phone[2:5]}) {phone[5:8]}-{phone[8:]}" if phone and channel in ("form", "chat") else phone
         return lead, typed, rng.choice(zips)

@@ -85,7 +85,6 @@ def history_seed(*, days: int, now: datetime | None = None) -> HistorySummary:
         now=now,
         config=config,
         users=users,
-        manager_id=manager.pk,
         emails=emails,
         taken=taken,
     )

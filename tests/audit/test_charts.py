@@ -15,7 +15,7 @@ def parsed(svg: str) -> ET.Element:
     root = ET.fromstring(str(svg))
     assert root.tag == f"{NS}svg"
     assert root.get("role") == "img"
-    title_id, desc_id = root.get("aria-labelledby").split()
+    title_id, desc_id = root.get("aria-labelledby"), root.get("aria-describedby")
     title, desc = root.find(f"{NS}title"), root.find(f"{NS}desc")
     assert (title.get("id"), desc.get("id")) == (title_id, desc_id)
     assert title.text and desc.text

@@ -61,6 +61,7 @@ def test_every_report_has_the_period_and_speed_to_lead_before_and_after(periods)
     for period in (baseline, after):
         (funnel,) = reports.funnel(period)
         assert funnel.leads and funnel.reached[1] and funnel.reached[3], "contacted and quoted leads in each"
+        assert funnel.reached[0] == funnel.leads, "every lead, noise and calls too, reached New as capture saved it"
         assert reports.ai_quality(period).workflows and reports.ai_quality(period).models
     leaks_before = dict((kind, n) for kind, _, n in reports.leaks(baseline))
     leaks_after = dict((kind, n) for kind, _, n in reports.leaks(after))
