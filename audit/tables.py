@@ -1,9 +1,10 @@
-"""Every report as tables: the same rows feed the page, its bar charts and its CSV export."""
+"""Every report as tables: the same rows feed the page, its charts and its CSV export."""
 
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from decimal import Decimal
 
-from audit import reports
+from audit import charts, reports
 from leads.choices import FUNNEL, Stage
 
 # Column formats: how a raw value is shown (the CSV keeps the raw value).
@@ -19,6 +20,8 @@ class Table:
     chart: int | None = None
     # Per row, the leak whose list of leads its first cell opens ('' or missing: no link).
     links: list[str] = field(default_factory=list)
+    # A chart drawn from the rows (audit.charts), shown beside the table in place of the bars.
+    figure: str = ""
 
     def display(self) -> list[tuple[list[str], str]]:
         """Each row's cells as shown, with the leak it links to ('' for none)."""
@@ -73,11 +76,72 @@ def speed_tables(report: reports.SpeedReport) -> list[Table]:
     return tables
 
 
+def in_baseline(week: date, baseline: reports.Period | None) -> bool:
+    """The week (its Monday) lies mostly in the baseline: its Thursday is one of the baseline's days."""
+    return baseline is not None and baseline.first_day <= week + timedelta(days=3) <= baseline.last_day
+
+
+def duration_text(seconds: float) -> str:
+    """Seconds as an axis reads them: 45 s, 12 min, 3 h, 2 d."""
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size or unit == "s":
+            value = seconds / size
+            return f"{value:.0f} {unit}" if value >= 10 or value == round(value) else f"{value:.1f} {unit}"
+    raise AssertionError("unreachable")
+
+
+def speed_week_table(weeks: list[tuple[date, reports.Speed]], baseline: reports.Period | None, title: str) -> Table:
+    """Speed to lead week by week, the baseline's weeks marked, drawn as p50 and p90 lines on a log scale."""
+    table = Table(
+        title,
+        [("Week of", TEXT), ("Baseline", TEXT), ("Leads", INT), ("Answered", INT), ("p50", SECONDS),
+         ("p90", SECONDS), ("Within 5 min", PCT)],
+    )  # fmt: skip
+    marked = [in_baseline(week, baseline) for week, _ in weeks]
+    table.rows = [
+        [f"{week:%Y-%m-%d}", "yes" if mark else "", s.leads, s.answered, s.p50, s.p90, s.share_5m]
+        for (week, s), mark in zip(weeks, marked, strict=True)
+    ]
+    table.figure = charts.line_chart(
+        title="Speed to lead by week: p50 and p90",
+        labels=[f"{week:%b %-d}" for week, _ in weeks],
+        series=[charts.Series("p50", [s.p50 for _, s in weeks]), charts.Series("p90", [s.p90 for _, s in weeks])],
+        marked=marked,
+        mark_label="Baseline",
+        log=True,
+        value_text=duration_text,
+    )
+    return table
+
+
+def leak_week_table(weeks: list[tuple[date, dict[str, int]]], baseline: reports.Period | None, title: str) -> Table:
+    """The dated leaks week by week (late answers, unreturned missed calls, SLA breaches), the baseline marked."""
+    kinds = reports.DATED
+    table = Table(title, [("Week of", TEXT), ("Baseline", TEXT), *[(reports.LEAKS[k], INT) for k in kinds]])
+    marked = [in_baseline(week, baseline) for week, _ in weeks]
+    table.rows = [
+        [f"{week:%Y-%m-%d}", "yes" if mark else "", *[counts[k] for k in kinds]]
+        for (week, counts), mark in zip(weeks, marked, strict=True)
+    ]
+    table.figure = charts.line_chart(
+        title="Leaks by week",
+        labels=[f"{week:%b %-d}" for week, _ in weeks],
+        series=[charts.Series(reports.LEAKS[k], [counts[k] for _, counts in weeks]) for k in kinds],
+        marked=marked,
+        mark_label="Baseline",
+    )
+    return table
+
+
 def funnel_tables(overall: list[reports.FunnelRow], by_source, by_channel) -> list[Table]:
     (row,) = overall
     stages = Table("Reached each stage", [("Stage", TEXT), ("Leads", INT), ("Conversion", PCT)], chart=1)
     for stage, reached, share in zip(FUNNEL, row.reached, row.conversion, strict=True):
         stages.rows.append([Stage(stage).label, reached, share])
+    stages.figure = charts.funnel_chart(
+        title="The funnel: leads that reached each stage",
+        stages=[(Stage(stage).label, reached) for stage, reached in zip(FUNNEL, row.reached, strict=True)],
+    )
     stages.rows += [[label, n, n / row.leads if row.leads else None] for label, n in
                     (("Lost", row.lost), ("Unqualified", row.unqualified), ("Spam", row.spam))]  # fmt: skip
     tables = [stages]
@@ -134,6 +198,11 @@ def ai_tables(quality: reports.AiQuality) -> list[Table]:
         ]  # fmt: skip
         for w in quality.workflows
     ]
+    workflows.figure = charts.stacked_bars(
+        title="What happened to each workflow's proposals",
+        parts=[heading for heading, _ in workflows.columns[2:8]],
+        rows=[(row[0], row[2:8]) for row in workflows.rows],
+    )
     reasons = Table("Why actions waited for a person", [("Reason", TEXT), ("Actions", INT)], chart=1)
     reasons.rows = [[reason, n] for reason, n in quality.reasons]
     models = Table(

@@ -95,9 +95,25 @@ def report_period(request) -> tuple[reports.Period, dict]:
     return reports.Period.dates(first, last), errors
 
 
-def _tables(name: str, period: reports.Period, settings_row: ReportSettings) -> list[tables.Table]:
+def _span(period: reports.Period, baseline: reports.Period | None) -> tuple[reports.Period, str]:
+    """The weeks a chart over time covers: from the baseline on when it came earlier (so before and after are in
+    one picture), else the period; and how its table is titled."""
+    if baseline is not None and baseline.since < period.since and (period.until - baseline.since).days <= MAX_DAYS:
+        return reports.Period(baseline.since, period.until), f"By week, from the baseline ({baseline.label}) on"
+    return period, "By week"
+
+
+def _tables(
+    name: str, period: reports.Period, settings_row: ReportSettings, *, over_time: bool = True
+) -> list[tables.Table]:
+    """The report's tables for ``period``; ``over_time`` adds its weekly table and chart (the first section only)."""
+    baseline = reports.baseline_period(settings_row)
+    span, title = _span(period, baseline)
     if name == "speed":
-        return tables.speed_tables(reports.speed_to_lead(period))
+        speed = tables.speed_tables(reports.speed_to_lead(period))
+        if over_time:
+            speed.insert(1, tables.speed_week_table(reports.speed_by_week(span), baseline, title))
+        return speed
     if name == "funnel":
         return tables.funnel_tables(
             reports.funnel(period), reports.funnel(period, by="source"), reports.funnel(period, by="channel")
@@ -105,10 +121,12 @@ def _tables(name: str, period: reports.Period, settings_row: ReportSettings) -> 
     if name == "follow-up":
         return tables.follow_up_tables(reports.follow_up(period))
     if name == "leaks":
-        return tables.leak_tables(reports.leaks(period))
+        leaks = tables.leak_tables(reports.leaks(period))
+        if over_time:
+            leaks.append(tables.leak_week_table(reports.leaks_by_week(span), baseline, title))
+        return leaks
     if name == "ai":
         return tables.ai_tables(reports.ai_quality(period))
-    baseline = reports.baseline_period(settings_row)
     if baseline is None:
         return []
     result = reports.roi(
@@ -156,7 +174,7 @@ def report(request, name: str = "speed") -> HttpResponse:
     compare = baseline is not None and request.GET.get("compare") == "1" and name != "roi"
     sections = [(period.label, _tables(name, period, settings_row))]
     if compare:
-        sections.append((f"Baseline: {baseline.label}", _tables(name, baseline, settings_row)))
+        sections.append((f"Baseline: {baseline.label}", _tables(name, baseline, settings_row, over_time=False)))
     if request.GET.get("format") == "csv":
         return _csv(name, sections)
     query = request.GET.copy()

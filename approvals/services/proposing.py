@@ -86,15 +86,7 @@ def action_propose(
         event=event,
         workflow=workflow,
         kind=content.kind,
-        payload={
-            "to": content.to,
-            "body": content.body,
-            "subject": content.subject,
-            "template": content.template_id,
-            "rewritten_by": content.rewritten_by,
-            "asks_for": content.asks_for,
-            **(extra_payload or {}),
-        },
+        payload=action_payload(content, extra_payload),
         status=status,
         amount=amount,
         confidence=confidence,
@@ -133,6 +125,19 @@ def action_propose(
             f"{action.get_review_by_display().lower()}: {escalation}",
         )
     return action
+
+
+def action_payload(content: DraftContent, extra: dict | None = None) -> dict:
+    """An action's payload as proposing stores it: the message's address, text and what drafted it, plus ``extra``."""
+    return {
+        "to": content.to,
+        "body": content.body,
+        "subject": content.subject,
+        "template": content.template_id,
+        "rewritten_by": content.rewritten_by,
+        "asks_for": content.asks_for,
+        **(extra or {}),
+    }
 
 
 def actions_cancel_waiting(*, lead, reason: str, kind: str | None = None, action_ids: list[int] | None = None) -> int:

@@ -19,16 +19,18 @@ from audit.reports.common import (
     answered_in_time,
     percentile,
     period_leads,
+    period_weeks,
     slow_response,
 )
 from audit.reports.followup import FollowUp, follow_up
 from audit.reports.funnel import FunnelRow, funnel
-from audit.reports.leaks import LEAKS, leak_leads, leaks
+from audit.reports.leaks import DATED, LEAKS, leak_leads, leaks, leaks_by_week
 from audit.reports.quality import AiQuality, ModelUse, WorkflowQuality, ai_quality
 from audit.reports.roi import Lost, Roi, lost_leads, roi
-from audit.reports.speed import FRACTIONS, RESPONSE, WEEKDAYS, Speed, SpeedReport, speed_to_lead
+from audit.reports.speed import FRACTIONS, RESPONSE, WEEKDAYS, Speed, SpeedReport, speed_by_week, speed_to_lead
 
 __all__ = [
+    "DATED",
     "FAST",
     "FRACTIONS",
     "LEAKS",
@@ -55,10 +57,13 @@ __all__ = [
     "funnel",
     "leak_leads",
     "leaks",
+    "leaks_by_week",
     "lost_leads",
     "percentile",
     "period_leads",
+    "period_weeks",
     "roi",
     "slow_response",
+    "speed_by_week",
     "speed_to_lead",
 ]

@@ -6,7 +6,7 @@ computed the same way in Python on SQLite.
 
 import math
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import connection
@@ -18,6 +18,18 @@ from leads.models import Lead
 
 NOISE_STAGES = (Stage.SPAM, Stage.UNQUALIFIED)
 FAST, SLOW = timedelta(minutes=1), timedelta(minutes=5)
+
+
+def period_weeks(period: Period) -> list[date]:
+    """The Mondays (business's clock) of the weeks ``period`` touches, in order: the buckets of a weekly report."""
+    first, last = period.first_day, period.last_day
+    monday = first - timedelta(days=first.weekday())
+    return [monday + timedelta(weeks=n) for n in range((last - monday).days // 7 + 1)]
+
+
+def week_start(value) -> date:
+    """A TruncWeek value (an aware datetime on the business's clock, or a date) as its Monday."""
+    return value.date() if isinstance(value, datetime) else value
 
 
 def period_leads(period: Period) -> QuerySet:

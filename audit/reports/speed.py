@@ -1,13 +1,24 @@
 """Speed to lead: capture to the first response sent, overall and by channel, source, hour, weekday and rep."""
 
 from dataclasses import dataclass
+from datetime import date
 from functools import partial
 
 from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, QuerySet
-from django.db.models.functions import ExtractHour, ExtractIsoWeekDay
+from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, TruncWeek
 
 from audit.periods import Period, business_tz
-from audit.reports.common import FAST, NOISE_STAGES, SLOW, _at_once, _grouped, _user_names, period_leads
+from audit.reports.common import (
+    FAST,
+    NOISE_STAGES,
+    SLOW,
+    _at_once,
+    _grouped,
+    _user_names,
+    period_leads,
+    period_weeks,
+    week_start,
+)
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 RESPONSE = ExpressionWrapper(F("first_response_at") - F("created_at"), output_field=DurationField())
@@ -90,3 +101,14 @@ def speed_to_lead(period: Period) -> SpeedReport:
             ((names.get(k, "unassigned"), s) for k, s in by_rep.items()), key=lambda kv: (-kv[1].leads, kv[0])
         ),
     )
+
+
+def speed_by_week(period: Period) -> list[tuple[date, Speed]]:
+    """Speed to lead for each week (Monday on the business's clock) that ``period`` touches, empty weeks included.
+
+    The same leads as :func:`speed_to_lead` (spam and unqualified left out), bucketed by when they arrived.
+    """
+    leads = period_leads(period).exclude(stage__in=NOISE_STAGES)
+    groups = _speed_grouped(leads, TruncWeek("created_at", tzinfo=business_tz()))
+    found = {week_start(week): speed for week, speed in groups.items() if week is not None}
+    return [(week, found.get(week, Speed())) for week in period_weeks(period)]

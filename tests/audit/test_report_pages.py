@@ -192,3 +192,35 @@ def test_every_csv_export_writes_a_formula_as_text(week):
 def test_an_empty_report_says_what_fills_it(demo, name):
     page = portal("manager").get(f"/portal/reports/{name}/?from=2020-01-01&to=2020-01-07").content.decode()
     assert "Nothing in this period." in page and EMPTY_HINTS[name] in page
+
+
+def test_the_charts_beside_the_tables_and_the_baseline_weeks_before_the_period(week):
+    manager = portal("manager")
+    ReportSettings.objects.update_or_create(
+        pk=1, defaults={"baseline_start": date(2026, 9, 14), "baseline_end": date(2026, 9, 27)}
+    )
+    speed = manager.get(f"/portal/reports/speed/?{WEEK_QUERY}").content.decode()
+    assert '<svg class="chart" role="img"' in speed and ">Speed to lead by week: p50 and p90</title>" in speed
+    # The baseline's weeks lead into the period's: before and after in one picture.
+    assert "By week, from the baseline (Sep 14, 2026 – Sep 27, 2026) on" in speed
+    assert "<tr><td>2026-09-21</td><td>yes</td><td>0</td><td>0</td><td>–</td>" in speed
+    # A week is in the baseline when most of it is: Sep 28 – Oct 4 holds L0 (Sep 30) and the period's first four days.
+    assert "<tr><td>2026-09-28</td><td></td><td>5</td><td>4</td><td>75 s</td><td>7.6 min</td><td>60%</td>" in speed
+    assert "Sep 28: p50 1.2 min" in speed and ">Baseline</text>" in speed
+    funnel = manager.get(f"/portal/reports/funnel/?{WEEK_QUERY}").content.decode()
+    assert ">The funnel: leads that reached each stage</title>" in funnel and "New: 5 (100% of new)" in funnel
+    leaks = manager.get(f"/portal/reports/leaks/?{WEEK_QUERY}").content.decode()
+    assert ">Leaks by week</title>" in leaks
+    ai = manager.get(f"/portal/reports/ai/?{WEEK_QUERY}").content.decode()
+    assert ">What happened to each workflow&#x27;s proposals</title>" in ai, "the week has no proposals: empty state"
+    rows = csv_rows(manager.get(f"/portal/reports/speed/?{WEEK_QUERY}&format=csv"))
+    weekly = rows.index(["Oct 1, 2026 – Oct 7, 2026", "By week, from the baseline (Sep 14, 2026 – Sep 27, 2026) on"])
+    assert rows[weekly + 1][:3] == ["Week of", "Baseline", "Leads"]
+    assert [row[:3] for row in rows[weekly + 2 : weekly + 6]] == [
+        ["2026-09-14", "yes", "0"], ["2026-09-21", "yes", "0"], ["2026-09-28", "", "5"], ["2026-10-05", "", "0"],
+    ]  # fmt: skip
+
+
+def test_a_chart_with_nothing_to_draw_says_so(demo):
+    page = portal("manager").get("/portal/reports/speed/?from=2026-10-01&to=2026-10-07").content.decode()
+    assert "No data in this period." in page and "<polyline" not in page

@@ -1,4 +1,5 @@
-from datetime import time
+import argparse
+from datetime import datetime, time
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -9,10 +10,12 @@ from django.db import transaction
 from approvals.drafting import OPT_OUT_CONFIRMATION
 from approvals.gates import GATE_FIELDS
 from approvals.models import BusinessHours, MessageTemplate, Policy, PolicyGate, Reviewer, Workflow
+from audit.periods import business_tz
 from integrations.models import ChatWidget
 from leads.conditions import parse_lines
 from leads.models import WebForm
 from leads.permissions import MANAGER_GROUP, REP_GROUP
+from routing.demo.seed import MAX_DAYS, history_seed
 from routing.models import Cadence, CadenceStep, QualificationCriteria, Rep, RoutingRule, Team, Territory
 from routing.voice import TEXT_BACK
 
@@ -160,16 +163,67 @@ def cadences_seed() -> None:
             step.save()
 
 
+# The demo's reps: (number, first name, languages, round-robin weight). A history is a 5-rep business's.
+REPS = ((1, "Ana", "en, es", 1), (2, "Ben", "en", 1), (3, "Cleo", "en", 2))
+HISTORY_REPS = ((4, "Dani", "en, es", 1), (5, "Eli", "en", 1))
+
+
+def _moment(text: str) -> datetime:
+    """An ISO 8601 date and time; one without a zone is on the business's clock (TIME_ZONE)."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"give a date and time like 2026-11-30T15:00, not {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=business_tz())
+
+
 class Command(BaseCommand):
-    help = "Create demo users, a team, rules, policies, templates and a web form. Safe to run again."
+    help = (
+        "Create demo users, a team, rules, policies, templates and a web form; with --history DAYS, also a 5-rep "
+        "business's leads over those days (the first third before automation). Safe to run again."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--force", action="store_true", help="Run even with debug off (creates known passwords).")
+        parser.add_argument(
+            "--history",
+            type=int,
+            metavar="DAYS",
+            help="Also seed DAYS days of leads, answers, cadences and decisions ending now (replaces an earlier one).",
+        )
+        parser.add_argument(
+            "--until",
+            type=_moment,
+            metavar="ISO_DATETIME",
+            help="End the history at this hour instead of now (the same DAYS and --until give the same rows).",
+        )
 
-    @transaction.atomic
-    def handle(self, *args, force=False, **options):
+    def handle(self, *args, force=False, history=None, until=None, **options):
         if not settings.DEBUG and not force:
             raise CommandError("Refusing to create demo users with known passwords while debug is off (use --force).")
+        if history is not None and not 3 <= history <= MAX_DAYS:
+            raise CommandError(f"--history: give 3 to {MAX_DAYS} days, not {history}.")
+        usernames = self._demo_seed(history is not None)
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready: {', '.join(usernames)} (password 'demo')."))
+        if history is not None:
+            try:
+                summary = history_seed(days=history, now=until)
+            except ValueError as exc:
+                raise CommandError(str(exc)) from exc
+            self._summary_write(summary)
+
+    def _summary_write(self, summary) -> None:
+        counts = ", ".join(f"{n:,} {kind}" for kind, n in summary.counts.items() if n)
+        self.stdout.write(
+            f"History: {summary.days} days (baseline {summary.baseline.label}, automation from "
+            f"{summary.automation:%b %-d}): {counts}."
+        )
+        if summary.replaced:
+            self.stdout.write(f"Replaced the earlier history's {summary.replaced:,} leads.")
+        self.stdout.write(self.style.SUCCESS(f"History seeded in {summary.seconds:.1f} s."))
+
+    @transaction.atomic
+    def _demo_seed(self, five_reps: bool) -> list[str]:
         User = get_user_model()
         managers, _ = Group.objects.get_or_create(name=MANAGER_GROUP)
         reps_group, _ = Group.objects.get_or_create(name=REP_GROUP)
@@ -181,7 +235,7 @@ class Command(BaseCommand):
             name="Sales", defaults={"is_fallback": True, "sla_minutes": 15, "sla_action": Team.SlaAction.BOTH}
         )
         reps = {}
-        for number, first, languages, weight in ((1, "Ana", "en, es", 1), (2, "Ben", "en", 1), (3, "Cleo", "en", 2)):
+        for number, first, languages, weight in REPS + (HISTORY_REPS if five_reps else ()):
             user = self._user(User, f"rep{number}", first, "Rep")
             user.groups.add(reps_group)
             reps[first], _ = Rep.objects.update_or_create(
@@ -274,7 +328,8 @@ class Command(BaseCommand):
         WebForm.objects.update_or_create(
             slug="website-quote", defaults={"name": "Website quote form", "source": "website-quote"}
         )
-        self.stdout.write(self.style.SUCCESS("Demo data ready: manager, rep1, rep2, rep3 (password 'demo')."))
+        demo_reps = Rep.objects.filter(user__username__regex=r"^rep\d$").order_by("user__username")
+        return ["manager", *demo_reps.values_list("user__username", flat=True)]
 
     def _user(self, User, username, first, last, *, is_staff=False):
         user, _ = User.objects.get_or_create(username=username)
