@@ -243,7 +243,8 @@ def cell(value, kind: str) -> str:
     if kind == PCT:
         return f"{value:.0%}"
     if kind == SECONDS:
-        return f"{value:.0f} s" if value < 120 else f"{value / 60:.1f} min"
+        # 15 hours reads as "15 h", not "905.4 min"; the CSV keeps the seconds.
+        return f"{value:.0f} s" if value < 120 else duration_text(value)
     if kind == MS:
         return f"{value:.0f} ms"
     if kind == MONEY:

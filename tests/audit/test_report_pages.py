@@ -10,6 +10,7 @@ from django.test import Client
 from django.utils import timezone
 
 from audit.models import Decision, ReportSettings
+from audit.tables import SECONDS, cell
 from audit.views import EMPTY_HINTS
 from tests.audit.conftest import at
 
@@ -42,7 +43,7 @@ def test_the_speed_report_shows_its_figures_a_chart_and_exports_them(week):
     html = portal("manager").get(f"/portal/reports/speed/?{WEEK_QUERY}").content.decode()
     assert "<svg" in html and "By hour of day (nights visible)" in html
     assert (
-        "<td>All leads</td><td>4</td><td>3</td><td>2.0 min</td><td>8.4 min</td><td>9.8 min</td><td>25%</td><td>50%</td>"
+        "<td>All leads</td><td>4</td><td>3</td><td>2 min</td><td>8.4 min</td><td>9.8 min</td><td>25%</td><td>50%</td>"
         in html
     )
     rows = csv_rows(portal("manager").get(f"/portal/reports/speed/?{WEEK_QUERY}&format=csv"))
@@ -224,3 +225,7 @@ def test_the_charts_beside_the_tables_and_the_baseline_weeks_before_the_period(w
 def test_a_chart_with_nothing_to_draw_says_so(demo):
     page = portal("manager").get("/portal/reports/speed/?from=2026-10-01&to=2026-10-07").content.decode()
     assert "No data in this period." in page and "<polyline" not in page
+
+
+def test_long_waits_read_in_hours_and_days_in_the_tables():
+    assert [cell(s, SECONDS) for s in (45, 150, 54_324, 228_246)] == ["45 s", "2.5 min", "15 h", "2.6 d"]
