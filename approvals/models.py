@@ -32,6 +32,11 @@ class Workflow(models.TextChoices):
     OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
 
 
+# A send of these is the lead's first answer (speed to lead stops): the missed-call text-back answers a caller
+# as a first response answers a form.
+FIRST_ANSWER_WORKFLOWS = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION, Workflow.MISSED_CALL)
+
+
 class Reviewer(models.TextChoices):
     REP = "rep", "The lead's rep"
     MANAGER = "manager", "A manager"

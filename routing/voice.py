@@ -9,6 +9,7 @@ touch.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -222,6 +223,13 @@ def call_dial_result(params: dict) -> str:
                 timezone.now(),
             )
             call.save(update_fields=["status", "body", "sent_at"])
+            if lead.first_response_at is None:
+                # A rep picking up is the fastest first response there is; Twilio reports the dial's outcome
+                # when the call ends, so it began DialCallDuration seconds ago (never before the call came in).
+                answered = max(event.received_at, call.sent_at - timedelta(minutes=minutes))
+                lead.first_response_at = answered
+                lead._change_reason = "Call answered"
+                lead.save(update_fields=["first_response_at", "updated_at"])
             _, owner = _numbers_to_ring(lead)
             lead_touch(lead=lead, how="answered the call", actor=owner.user if owner else None)
     if status in MISSED:

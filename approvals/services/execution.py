@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from approvals.lock_objects import action_lock, action_lock_or_skip
-from approvals.models import Action, Workflow
+from approvals.models import FIRST_ANSWER_WORKFLOWS, Action, Workflow
 from approvals.reactions import ACTION_SENT
 from approvals.services.quiet_hours import quiet_hold
 from approvals.sms import sms_too_long
@@ -208,8 +208,7 @@ def _complete(action: Action, message: Message, provider_id: str, duration_ms: f
         lead.last_outbound_at = now
         before = lead.stage
         changed = []
-        answers = (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)
-        if action.workflow in answers and lead.first_response_at is None:
+        if action.workflow in FIRST_ANSWER_WORKFLOWS and lead.first_response_at is None:
             lead.first_response_at = now
             changed.append("first_response_at")
         if action.workflow == Workflow.QUOTE and lead.stage in (Stage.NEW, Stage.QUALIFIED, Stage.CONTACTED):

@@ -5,7 +5,7 @@ on the lead, cancellations, stage changes and logged calls. Same rows, same Deci
 from datetime import datetime, timedelta
 
 from approvals.drafting import DraftContent
-from approvals.models import Action, Reviewer, Workflow
+from approvals.models import FIRST_ANSWER_WORKFLOWS, Action, Reviewer, Workflow
 from approvals.services.deciding import edit_distance
 from approvals.services.proposing import action_payload
 from audit.models import Decision
@@ -209,10 +209,7 @@ class Acting(Business):
         )
         lead.last_outbound_at = max(lead.last_outbound_at or sent, sent)
         changed = []
-        if (
-            action.workflow in (Workflow.FIRST_RESPONSE, Workflow.CLARIFYING_QUESTION)
-            and lead.first_response_at is None
-        ):
+        if action.workflow in FIRST_ANSWER_WORKFLOWS and lead.first_response_at is None:
             lead.first_response_at = sent
             changed.append("first_response_at")
         if action.workflow == Workflow.QUOTE and lead.stage in (Stage.NEW, Stage.QUALIFIED, Stage.CONTACTED):

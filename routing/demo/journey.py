@@ -262,6 +262,8 @@ class Story(Following):
             minutes = rng.uniform(1.5, 9)
             ended = when + timedelta(seconds=12 + minutes * 60)
             call.body, call.sent_at = f"Answered call, {minutes:.1f} min", ended
+            if lead.first_response_at is None:  # as routing.voice: picked up after 12 s of ringing
+                lead.first_response_at = when + timedelta(seconds=12)
             self.touch(run, ended, "answered the call", run.lead.owner_id)
             self.at(run, self.clock.seconds(ended, 60, 400), self.talked)
             return

@@ -108,6 +108,7 @@ def test_a_missed_call_is_texted_back_once_and_its_voicemail_and_transcription_j
     lead = Lead.objects.get()
     text_back = Action.objects.get(lead=lead, workflow="missed_call")
     assert text_back.status == Action.Status.DONE  # the demo's missed-call policy is auto
+    assert lead.first_response_at is not None, "the text-back is the caller's first answer: speed to lead counts it"
     assert len(sms_outbox) == 1 and sms_outbox[0]["body"].startswith("Sorry we missed your call!")
     voicemail = recorded("CA1", seconds="14")
     assert "<Hangup />" in ring(STATUS, voicemail)
@@ -125,11 +126,16 @@ def test_a_missed_call_is_texted_back_once_and_its_voicemail_and_transcription_j
     assert slack.calls == [], "the caller was texted back: no alert"
 
 
-def test_an_answered_call_is_the_first_touch(ring, sms_outbox):
+def test_an_answered_call_is_the_first_touch_and_the_first_response_when_it_was_picked_up(ring, sms_outbox):
     ring(VOICE, call("CA1"))
     ring(STATUS, {**call("CA1"), "DialCallStatus": "completed", "DialCallDuration": "95"})
     lead = Lead.objects.get()
     assert lead.first_touch_at is not None
+    # Twilio reports the outcome when the call ends: picked up 95 s before that, never before it came in.
+    received = lead.events.get().received_at
+    assert received <= lead.first_response_at <= lead.first_touch_at
+    ring(STATUS, {**call("CA1"), "DialCallStatus": "completed", "DialCallDuration": "95"})  # Twilio's retry
+    assert Lead.objects.get().first_response_at == lead.first_response_at
     assert Message.objects.get(channel="call").body == "Answered call, 1.6 min"
     assert sms_outbox == []
 
