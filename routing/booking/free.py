@@ -112,21 +112,26 @@ def external_busy(
     notes: list[str] = []
     if not connections:
         return found, notes
-    window = (lo, hi)
+    # Read a little wider than asked, on whole hours, so the next offer a minute later finds it in the cache.
+    wide = (
+        lo.replace(minute=0, second=0, microsecond=0),
+        hi.replace(minute=0, second=0, microsecond=0) + timedelta(days=1),
+    )
 
     def read(connection: CalendarConnection):
         if not fresh:
             with _busy_lock:
                 cached = _busy_cache.get(connection.pk)
-            if cached and time.monotonic() - cached[0] < settings.CALENDAR_BUSY_CACHE_SECONDS and cached[1] == window:
+            fits = cached and cached[1][0] <= lo and hi <= cached[1][1]
+            if fits and time.monotonic() - cached[0] < settings.CALENDAR_BUSY_CACHE_SECONDS:
                 return connection, cached[2], None
         try:
             account = account_for(connection, zone=by_user[connection.user_id].timezone)
-            blocks = [Busy(a, b) for a, b in busy_read(account, lo, hi)]
+            blocks = [Busy(a, b) for a, b in busy_read(account, *wide)]
         except CalendarError as exc:
             return connection, None, exc
         with _busy_lock:
-            _busy_cache[connection.pk] = (time.monotonic(), window, blocks)
+            _busy_cache[connection.pk] = (time.monotonic(), wide, blocks)
         return connection, blocks, None
 
     with ThreadPoolExecutor(max_workers=min(8, len(connections))) as pool:
