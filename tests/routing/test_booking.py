@@ -5,7 +5,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.contrib.auth import get_user_model
 
 from integrations.models import CalendarConnection
 from leads.choices import Stage
