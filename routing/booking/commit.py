@@ -28,7 +28,7 @@ from routing.booking.free import (
     meetings_busy,
     refusal,
 )
-from routing.booking.slots import Slot
+from routing.booking.slots import Slot, spread
 from routing.lock_objects import reps_lock
 from routing.models import BookingType
 
@@ -82,7 +82,7 @@ def _host_for(booking_type: BookingType, lead: Lead, start: datetime, now: datet
 
 
 def _options(booking_type: BookingType, lead: Lead, now: datetime) -> list[Slot]:
-    return availability(booking_type, lead, now=now, limit=booking_type.offer_count).slots
+    return spread(availability(booking_type, lead, now=now, limit=48).slots, booking_type.offer_count)
 
 
 @transaction.atomic

@@ -42,6 +42,9 @@ class Busy:
     after: timedelta = timedelta(0)
 
 
+SPREAD = timedelta(hours=3)
+
+
 @dataclass(frozen=True)
 class Slot:
     """A start open with at least one rep: ``rep_ids`` are those free then, in id order."""
@@ -200,3 +203,14 @@ def _words(span: timedelta) -> str:
     if minutes % 60 == 0 and minutes >= 60:
         return f"{minutes // 60} hour{'s' if minutes > 60 else ''}"
     return f"{minutes} minutes"
+
+
+def spread(slots: list[Slot], count: int) -> list[Slot]:
+    """Up to ``count`` of ``slots`` at least three hours apart (a morning, an afternoon, the next day), in order."""
+    chosen: list[Slot] = []
+    for slot in slots:
+        if all(abs(slot.start - c.start) >= SPREAD for c in chosen):
+            chosen.append(slot)
+        if len(chosen) == count:
+            break
+    return chosen
