@@ -7,16 +7,19 @@ at once or waits for a person; under auto the commit happens in this request and
 
 from datetime import datetime
 
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from approvals.models import Action
 from leads.models import Appointment
+from leads.services import appointment_attendance_mark
 from routing.booking.actions import booking_propose
 from routing.booking.free import availability
 from routing.booking.offers import LinkExpired, LinkInvalid, lead_language, lead_zone, link_read, when_text
+from routing.views.leads import lead_change
 
 PAGE = {
     "en": {
@@ -122,3 +125,21 @@ def booking_link(request: HttpRequest, token: str) -> HttpResponse:
         "zone": str(tz),
     }
     return render(request, "routing/book.html", context, status=status)
+
+
+@login_required
+@require_POST
+def appointment_attendance(request: HttpRequest, lead_id: int, appointment_id: int) -> HttpResponse:
+    """A rep marks whether the lead came to a meeting that began (the Booking report counts the no-shows); a bad
+    value or a meeting still ahead re-renders the lead page with the error (422)."""
+    attendance = request.POST.get("attendance", "")
+
+    def change(lead):
+        appointment_attendance_mark(
+            appointment_id=appointment_id, lead_id=lead.pk, user=request.user, attendance=attendance
+        )
+
+    try:
+        return lead_change(request, lead_id, change)
+    except Appointment.DoesNotExist:
+        raise Http404("No such appointment for this lead.") from None
