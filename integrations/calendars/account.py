@@ -59,3 +59,27 @@ def http_error(exc: Exception, what: str) -> CalendarError:
     if isinstance(exc, requests.Timeout):
         return CalendarError(f"{what} did not answer in time", reason="timeout")
     return CalendarError(f"{what} is unreachable ({exc.__class__.__name__})", reason="unreachable")
+
+
+def json_post(url: str, body: dict, *, account: CalendarAccount, what: str, headers: dict | None = None) -> dict:
+    """POST ``body`` as JSON with the account's bearer token, within its timeout; the answer's JSON.
+
+    CalendarError: ``timeout``, ``unreachable`` (no answer, or not 200), ``refused`` (401, 403), ``invalid`` (not JSON).
+    """
+    try:
+        response = requests.post(
+            url,
+            json=body,
+            headers={"Authorization": f"Bearer {account.secret}", **(headers or {})},
+            timeout=account.timeout,
+        )
+    except requests.RequestException as exc:
+        raise http_error(exc, what) from exc
+    if response.status_code in (401, 403):
+        raise CalendarError(f"{what} refused the token ({response.status_code})", reason="refused")
+    if response.status_code != 200:
+        raise CalendarError(f"{what} answered {response.status_code}", reason="unreachable")
+    try:
+        return response.json()
+    except ValueError as exc:
+        raise CalendarError(f"{what}'s answer is not JSON") from exc

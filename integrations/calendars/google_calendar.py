@@ -8,10 +8,9 @@ a failure, not a free day: treating it as free would book over whatever it hides
 
 from datetime import datetime
 
-import requests
 from django.conf import settings
 
-from integrations.calendars.account import Busy, CalendarAccount, CalendarError, http_error
+from integrations.calendars.account import Busy, CalendarAccount, CalendarError, json_post
 
 
 def _time(value: str) -> datetime:
@@ -30,21 +29,9 @@ def busy_read(account: CalendarAccount, start: datetime, end: datetime) -> list[
         "timeZone": "UTC",
         "items": [{"id": account.calendar_id}],
     }
+    answer = json_post(f"{base}/freeBusy", body, account=account, what="Google Calendar")
     try:
-        response = requests.post(
-            f"{base}/freeBusy",
-            json=body,
-            headers={"Authorization": f"Bearer {account.secret}"},
-            timeout=account.timeout,
-        )
-    except requests.RequestException as exc:
-        raise http_error(exc, "Google Calendar") from exc
-    if response.status_code in (401, 403):
-        raise CalendarError(f"Google Calendar refused the token ({response.status_code})", reason="refused")
-    if response.status_code != 200:
-        raise CalendarError(f"Google Calendar answered {response.status_code}", reason="unreachable")
-    try:
-        calendar = response.json()["calendars"][account.calendar_id]
+        calendar = answer["calendars"][account.calendar_id]
         if calendar.get("errors"):
             reasons = ", ".join(str(e.get("reason", "?")) for e in calendar["errors"])
             raise CalendarError(f"Google Calendar could not read {account.calendar_id}: {reasons}", reason="refused")

@@ -11,10 +11,9 @@ from datetime import UTC, datetime
 from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import requests
 from django.conf import settings
 
-from integrations.calendars.account import Busy, CalendarAccount, CalendarError, http_error
+from integrations.calendars.account import Busy, CalendarAccount, CalendarError, json_post
 
 FREE = {"free", "workingelsewhere"}
 
@@ -45,22 +44,16 @@ def busy_read(account: CalendarAccount, start: datetime, end: datetime) -> list[
         "endTime": _wire(end),
         "availabilityViewInterval": 15,
     }
-    try:
-        response = requests.post(
-            f"{base}/users/{quote(account.calendar_id)}/calendar/getSchedule",
-            json=body,
-            headers={"Authorization": f"Bearer {account.secret}", "Prefer": 'outlook.timezone="UTC"'},
-            timeout=account.timeout,
-        )
-    except requests.RequestException as exc:
-        raise http_error(exc, "Microsoft Graph") from exc
-    if response.status_code in (401, 403):
-        raise CalendarError(f"Microsoft Graph refused the token ({response.status_code})", reason="refused")
-    if response.status_code != 200:
-        raise CalendarError(f"Microsoft Graph answered {response.status_code}", reason="unreachable")
+    answer = json_post(
+        f"{base}/users/{quote(account.calendar_id)}/calendar/getSchedule",
+        body,
+        account=account,
+        what="Microsoft Graph",
+        headers={"Prefer": 'outlook.timezone="UTC"'},
+    )
     try:
         schedule = next(
-            s for s in response.json()["value"] if str(s.get("scheduleId", "")).lower() == account.calendar_id.lower()
+            s for s in answer["value"] if str(s.get("scheduleId", "")).lower() == account.calendar_id.lower()
         )
         if schedule.get("error"):
             why = schedule["error"].get("message") or schedule["error"].get("responseCode") or "error"
