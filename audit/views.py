@@ -54,6 +54,7 @@ REPORTS = {
     "follow-up": "Follow-up",
     "leaks": "Leaks",
     "ai": "AI quality",
+    "booking": "Booking",
     "roi": "ROI",
 }
 # What fills each report, said where a table is empty: a new business sees what to do, not a blank grid.
@@ -63,6 +64,7 @@ EMPTY_HINTS = {
     "follow-up": "Cadence steps that ran in this period fill it (Routing → Cadences in the admin).",
     "leaks": "Missed calls, unanswered leads and quotes with no follow-up in this period fill it.",
     "ai": "Drafts reps approved, edited or rejected in this period fill it, per workflow.",
+    "booking": "Leads captured in this period who book a meeting (in a reply, by the link, by a rep) fill it.",
     "roi": "Leads won in this period and in the baseline fill it.",
 }
 MAX_DAYS = 366
@@ -127,6 +129,8 @@ def _tables(
         return leaks
     if name == "ai":
         return tables.ai_tables(reports.ai_quality(period))
+    if name == "booking":
+        return tables.booking_tables(reports.booking_report(period))
     if baseline is None:
         return []
     result = reports.roi(

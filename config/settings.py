@@ -247,6 +247,13 @@ vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Transient send failures (provider unreachable, 429/503, SMTP 4xx) are retried this many times, backing off.
 SEND_ATTEMPTS = env.int("SEND_ATTEMPTS", default=3)
+# Reps' connected calendars (integrations.calendars): how long a server may take, how long its busy times are
+# reused for offering (a booking's commit always asks afresh), and how often a failed write is tried.
+CALENDAR_TIMEOUT_SECONDS = env.float("CALENDAR_TIMEOUT_SECONDS", default=3.0)
+CALENDAR_BUSY_CACHE_SECONDS = env.int("CALENDAR_BUSY_CACHE_SECONDS", default=60)
+CALENDAR_WRITE_ATTEMPTS = env.int("CALENDAR_WRITE_ATTEMPTS", default=5)
+GOOGLE_CALENDAR_API = env.str("GOOGLE_CALENDAR_API", default="https://www.googleapis.com/calendar/v3")
+MICROSOFT_GRAPH_API = env.str("MICROSOFT_GRAPH_API", default="https://graph.microsoft.com/v1.0")
 SEND_RETRY_SECONDS = env.float("SEND_RETRY_SECONDS", default=0.5)
 # An action still "sending" this long after its worker claimed it was interrupted (the worker died mid-send).
 EXECUTE_STALL_MINUTES = env.int("EXECUTE_STALL_MINUTES", default=10)

@@ -14,6 +14,7 @@ from leads.views import capture_form, unsubscribe
 from routing.api import ActionRegenerateApi, CadenceViewSet, EnrollmentViewSet, SimulateApi
 from routing.urls import portal_patterns as routing_portal_patterns
 from routing.urls import webhook_patterns as routing_webhook_patterns
+from routing.views.booking import booking_link
 
 router = DefaultRouter()
 router.register("leads", LeadViewSet, basename="lead")
@@ -44,6 +45,8 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
     path("capture/form/<slug:slug>/", capture_form, name="capture-form"),
     path("unsubscribe/<str:token>/", unsubscribe, name="unsubscribe"),
+    # The lead's self-scheduling page: a signed, expiring link, no login (routing.views.booking).
+    path("book/<str:token>/", booking_link, name="booking-link"),
     path("integrations/", include("integrations.urls")),
     path("integrations/", include(routing_webhook_patterns)),
     path("portal/", include((portal_patterns, "portal"))),

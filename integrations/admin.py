@@ -5,6 +5,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from integrations.inbound import webhook_retry
 from integrations.models import (
     ApiKey,
+    CalendarConnection,
     ChatWidget,
     CrmEvent,
     InboundWebhook,
@@ -154,3 +155,13 @@ class ChatWidgetAdmin(SimpleHistoryAdmin):
             return "Save first."
         src = f"{settings.PUBLIC_BASE_URL}/static/js/chat.js"
         return f'<script src="{src}" data-nightshift-chat="{obj.slug}" async></script>'
+
+
+@admin.register(CalendarConnection)
+class CalendarConnectionAdmin(SimpleHistoryAdmin):
+    """A rep's external calendar: free/busy read from it, bookings written to it (CalDAV). The secret stays outside."""
+
+    list_display = ["user", "kind", "active", "last_ok_at", "last_error"]
+    list_filter = ["kind", "active"]
+    readonly_fields = ["last_ok_at", "last_error", "last_error_at"]
+    fields = ["user", "kind", "url", "username", "credential_ref", "calendar_id", "active", *readonly_fields]

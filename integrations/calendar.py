@@ -25,14 +25,20 @@ from leads.models import Appointment, Message
 logger = logging.getLogger(__name__)
 
 
-def invite_ics(appointment: Appointment, *, organizer_email: str, attendees: list[str]) -> tuple[str, bytes]:
-    """(method, ICS bytes) for the appointment as it stands: REQUEST while booked, CANCEL once cancelled."""
+def invite_ics(
+    appointment: Appointment, *, organizer_email: str, attendees: list[str], stored: bool = False
+) -> tuple[str, bytes]:
+    """(method, ICS bytes) for the appointment as it stands: REQUEST while booked, CANCEL once cancelled.
+
+    ``stored``: the object kept in a CalDAV calendar, which must carry no METHOD (RFC 4791 section 4.1).
+    """
     cancelled = appointment.status == Appointment.Status.CANCELLED
     method = "CANCEL" if cancelled else "REQUEST"
     cal = Calendar()
     cal.add("prodid", "-//Nightshift//Appointments//EN")
     cal.add("version", "2.0")
-    cal.add("method", method)
+    if not stored:
+        cal.add("method", method)
     event = Event()
     event.add("uid", appointment.uid)
     event.add("sequence", appointment.sequence)
@@ -57,9 +63,10 @@ def invite_ics(appointment: Appointment, *, organizer_email: str, attendees: lis
     return method, cal.to_ical()
 
 
-def _attendees(appointment: Appointment) -> list[str]:
+def attendees(appointment: Appointment) -> list[str]:
+    """Who the invite goes to: the lead, the host (else the owner) and whoever booked it, each once."""
     people = [appointment.lead.email]
-    for user in (appointment.lead.owner, appointment.booked_by):
+    for user in (appointment.host or appointment.lead.owner, appointment.booked_by):
         if user is not None and user.email:
             people.append(user.email)
     return list(dict.fromkeys(p for p in people if p))
@@ -74,7 +81,7 @@ def invite_send(*, appointment_id: int) -> Message | None:
     """
     with transaction.atomic():
         # The owner and the booker only name guests: a stale join of them while the lock waited is harmless.
-        appointment = appointment_lock(appointment_id).select_related("lead__owner", "booked_by").get()
+        appointment = appointment_lock(appointment_id).select_related("lead__owner", "booked_by", "host").get()
         if appointment.invite_sent_sequence >= appointment.sequence:
             return None
         lead = appointment.lead
@@ -90,8 +97,8 @@ def invite_send(*, appointment_id: int) -> Message | None:
             appointment.save(update_fields=["invite_sent_sequence"])
             return None
         organizer = settings.DEFAULT_FROM_EMAIL.rpartition("<")[2].rstrip(">").strip()
-        attendees = _attendees(appointment)
-        method, ics = invite_ics(appointment, organizer_email=organizer, attendees=attendees)
+        guests = attendees(appointment)
+        method, ics = invite_ics(appointment, organizer_email=organizer, attendees=guests)
         verb = "Cancelled" if method == "CANCEL" else ("Updated" if appointment.sequence else "Invitation")
         local = timezone.localtime(appointment.starts_at, appointment_zone(appointment))
         subject = f"{verb}: {settings.BUSINESS_NAME} appointment {local:%a %b %d, %H:%M}"
@@ -99,7 +106,7 @@ def invite_send(*, appointment_id: int) -> Message | None:
             f" at {appointment.location}." if appointment.location else "."
         )
         message_id = make_msgid(domain="nightshift")
-        email = EmailMessage(subject=subject, body=body, to=attendees, headers={"Message-ID": message_id})
+        email = EmailMessage(subject=subject, body=body, to=guests, headers={"Message-ID": message_id})
         email.attach("invite.ics", ics, f"text/calendar; method={method}; charset=UTF-8")
         try:
             email.send(fail_silently=False)
@@ -113,7 +120,7 @@ def invite_send(*, appointment_id: int) -> Message | None:
             lead=lead,
             direction=Message.Direction.OUTBOUND,
             channel=Channel.EMAIL,
-            to=", ".join(attendees),
+            to=", ".join(guests),
             subject=subject,
             body=body,
             status=Message.Status.SENT,

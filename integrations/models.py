@@ -1,6 +1,7 @@
 import hashlib
 import secrets
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
@@ -289,3 +290,68 @@ class ChatSession(models.Model):
 
     def __str__(self):
         return f"Chat with {self.lead} on {self.widget}"
+
+
+class CalendarConnection(models.Model):
+    """A rep's external calendar: its busy times keep bookings off them, and bookings are written to it (CalDAV).
+
+    The password or token is never stored here: ``credential_ref`` says where the process finds it, an
+    environment variable (``env:NAME``) or a mounted secret file (``file:/run/secrets/name``), so the database
+    and its backups hold no calendar credential and rotating one needs no admin edit.
+    """
+
+    class Kind(models.TextChoices):
+        CALDAV = "caldav", "CalDAV (Nextcloud, Fastmail, iCloud, Radicale…)"
+        GOOGLE = "google", "Google Calendar (freeBusy)"
+        MICROSOFT = "microsoft", "Microsoft 365 (Graph getSchedule)"
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="calendar_connection",
+        help_text="The rep whose it is.",
+    )
+    kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.CALDAV)
+    url = models.URLField(
+        max_length=500,
+        blank=True,
+        help_text="CalDAV: the calendar collection's URL. Google and Microsoft: blank for their public API "
+        "(a different base only for a proxy).",
+    )
+    username = models.CharField(max_length=200, blank=True, help_text="CalDAV only.")
+    credential_ref = models.CharField(
+        max_length=300,
+        help_text="Where the CalDAV password or the OAuth access token is: env:NAME or file:/path. "
+        "Never the secret itself.",
+    )
+    calendar_id = models.CharField(
+        max_length=254,
+        blank=True,
+        help_text="Google: the calendar id (primary, or an address). Microsoft: the mailbox whose schedule is read.",
+    )
+    active = models.BooleanField(default=True)
+    last_ok_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=300, blank=True, editable=False)
+    last_error_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = History(excluded_fields=["last_ok_at", "last_error", "last_error_at"])
+
+    class Meta:
+        ordering = ["user_id"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} of {self.user}"
+
+    def clean(self):
+        errors = {}
+        ref = self.credential_ref.strip()
+        if not (ref.startswith("env:") and ref[4:].strip()) and not (ref.startswith("file:/") and len(ref) > 6):
+            errors["credential_ref"] = "Say where the secret is: env:NAME or file:/path (never the secret itself)."
+        if self.kind == self.Kind.CALDAV and not self.url:
+            errors["url"] = "A CalDAV connection needs the calendar's URL."
+        if self.kind in (self.Kind.GOOGLE, self.Kind.MICROSOFT) and not self.calendar_id.strip():
+            errors["calendar_id"] = "Name the calendar (Google) or the mailbox (Microsoft)."
+        if errors:
+            raise ValidationError(errors)

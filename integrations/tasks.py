@@ -1,7 +1,7 @@
 """django-q2 entry points for integrations: thin, they take ids and call services; each sees one configuration."""
 
 from config.versions import one_configuration
-from integrations import calendar, inbound, outbound
+from integrations import calendar, calendars, inbound, outbound
 
 
 @one_configuration
@@ -25,3 +25,8 @@ def deliveries_due() -> int:
 def invite_send(appointment_id: int) -> str:
     message = calendar.invite_send(appointment_id=appointment_id)
     return "sent" if message is not None else "nothing new"
+
+
+@one_configuration
+def calendar_write(appointment_id: int) -> str:
+    return calendars.calendar_write(appointment_id=appointment_id)

@@ -16,6 +16,7 @@ from leads.forms import ConditionsModelForm
 from routing.models import (
     Absence,
     Assignment,
+    BookingType,
     Cadence,
     CadenceStep,
     Enrollment,
@@ -323,3 +324,38 @@ def _window_text(window) -> str:
 class HolidayAdmin(SimpleHistoryAdmin):
     list_display = ["date", "name"]
     date_hierarchy = "date"
+
+
+class BookingTypeForm(ConditionsModelForm):
+    class Meta:
+        model = BookingType
+        exclude = ["conditions"]
+
+
+@admin.register(BookingType)
+class BookingTypeAdmin(SimpleHistoryAdmin):
+    """Kinds of meeting leads book in the conversation: length, buffers, notice, horizon, hosts, where, when offered."""
+
+    form = BookingTypeForm
+    list_display = ["name", "slug", "duration_minutes", "team_mode", "location_kind", "offer_in", "active", "priority"]
+    list_filter = ["active", "team_mode", "location_kind", "offer_in"]
+    prepopulated_fields = {"slug": ["name"]}
+    filter_horizontal = ["reps", "teams"]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "active", "priority", "match", "conditions_text"]}),
+        (
+            "The meeting",
+            {
+                "fields": [
+                    "duration_minutes",
+                    "buffer_before_minutes",
+                    "buffer_after_minutes",
+                    "location_kind",
+                    "location_detail",
+                ]
+            },
+        ),
+        ("When", {"fields": ["min_notice_minutes", "horizon_days", "step_minutes"]}),
+        ("Who hosts it", {"fields": ["team_mode", "reps", "teams"]}),
+        ("In the conversation", {"fields": ["offer_in", "min_score", "offer_count", "link_days"]}),
+    ]

@@ -10,10 +10,11 @@ class RoutingConfig(AppConfig):
         from django.db.models.signals import post_save
         from django_q.signals import post_spawn
 
-        from approvals.reactions import ACTION_QUIET_HOURS, ACTION_SENT
+        from approvals.reactions import ACTION_BOOK, ACTION_QUIET_HOURS, ACTION_SENT
         from integrations.outbound import SLACK_CHANNEL_FOR
         from leads import reactions
         from routing import cadences, directory, quiet, reasoning  # noqa: F401
+        from routing.booking.actions import booking_action_carry
         from routing.handover import owner_deactivated
         from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
@@ -33,6 +34,8 @@ class RoutingConfig(AppConfig):
         ACTION_SENT.connect(cadences.cadences_on_sent, app=app)
         # The executor (approvals) asks here whether a text may go now: the law's rules and the lead's clock live here.
         ACTION_QUIET_HOURS.connect(quiet.action_quiet_hours, app=app)
+        # The executor (approvals) carries out a Booking action here: free times, hosts and their locks live here.
+        ACTION_BOOK.connect(booking_action_carry, app=app)
         SLACK_CHANNEL_FOR.connect(directory.team_slack_channel, app=app)
         reactions.PERSON_FORGET.connect(routing_forget, app=app)
         reactions.PERSON_EXPORT.connect(routing_export, app=app)

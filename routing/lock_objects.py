@@ -8,7 +8,7 @@ from datetime import datetime
 
 from django.db.models import QuerySet
 
-from routing.models import Assignment, Enrollment, Team
+from routing.models import Assignment, Enrollment, Rep, Team
 from routing.models.cadences import WAITING
 
 
@@ -44,3 +44,9 @@ def enrollments_due_lock(now: datetime) -> QuerySet[Enrollment]:
     return Enrollment.objects.select_for_update(skip_locked=True, of=("self",)).filter(
         status=Enrollment.Status.ACTIVE, next_run_at__lte=now
     )
+
+
+def reps_lock(rep_ids) -> QuerySet[Rep]:
+    """The reps among ``rep_ids``, locked in id order as the queryset is read: a booking's commit holds its hosts'
+    rows while it checks the time again, so two commits for one rep queue instead of both finding it free."""
+    return Rep.objects.filter(pk__in=rep_ids).order_by("pk").select_for_update(of=("self",))

@@ -23,6 +23,7 @@ from leads.consent_words import ConsentReading, consent_reading
 from leads.lock_objects import lead_lock
 from leads.models import ConsentRecord, InboundEvent, Lead
 from leads.services import PROCESS_TASK, Evidence, consent_hold_set, consent_opt_out, lead_stage_changed
+from routing.booking.conversation import booking_reply, offer_attach, offer_settle
 from routing.cadences import cadences_on_lead_created, cadences_on_stage
 from routing.directory import owner_first_name
 from routing.reasoning import conversation_for, criteria_active, provider_get
@@ -199,6 +200,9 @@ def draft_for(
 def _respond(
     lead: Lead, event: InboundEvent, conversation: Conversation, qualification: Qualification, criteria: Criteria
 ) -> Action | None:
+    # A reply picking, moving or cancelling a time is answered by booking (routing.booking), not by a new draft.
+    if not event.lead_created and booking_reply(lead, event):
+        return None
     asked = list(lead.qualification.get("asked", []))
     step = next_step(answered=lead_answered(lead), asked=asked, qualification=qualification, criteria=criteria)
     if step.handover:
@@ -228,8 +232,9 @@ def _respond(
             outcome=Decision.Outcome.ESCALATED,
         )
         return None
+    content, offer = offer_attach(lead, step.workflow, content)
     asking = f" Asking for the {step.asks_for.replace('_', ' ')}." if step.asks_for else ""
-    return action_propose(
+    action = action_propose(
         lead=lead,
         workflow=step.workflow,
         content=content,
@@ -238,6 +243,8 @@ def _respond(
         event=event,
         send_here=True,
     )
+    offer_settle(offer, action)
+    return action
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ import time
 
 from approvals.services import actions_approved_requeue
 from config.versions import one_configuration
-from integrations import calendar, inbound
+from integrations import calendar, calendars, inbound
 from integrations.llm.language import language_detect
 from leads.geo import location_for
 from routing import cadences, handover, pipeline, sla
@@ -63,7 +63,8 @@ def owner_leads_handover(user_id: int) -> dict:
 def lost_work_requeue() -> dict:
     """Scheduled every 5 minutes (migrations routing 0011, 0012): work whose task was lost is queued again.
 
-    Events not processed, approved sends not claimed, stored webhooks not captured, invites not sent, open leads
+    Events not processed, approved sends not claimed, stored webhooks not captured, invites not sent,
+    bookings not yet written to the host's calendar, open leads
     still owned by someone who cannot log in.
     """
     return {
@@ -71,5 +72,6 @@ def lost_work_requeue() -> dict:
         "actions": actions_approved_requeue(),
         "webhooks": inbound.webhooks_received_requeue(),
         "invites": calendar.invites_unsent_requeue(),
+        "calendar_writes": calendars.calendar_writes_requeue(),
         "handovers": handover.handovers_requeue(),
     }

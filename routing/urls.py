@@ -1,6 +1,6 @@
 from django.urls import path
 
-from routing.views import cadences, drafts, leads, privacy, voice
+from routing.views import booking, cadences, drafts, leads, privacy, voice
 
 portal_patterns = [
     path("leads/", leads.lead_index, name="leads"),
@@ -26,6 +26,11 @@ portal_patterns = [
         "leads/<int:lead_id>/appointments/<int:appointment_id>/cancel/",
         leads.appointment_cancel_view,
         name="appointment-cancel",
+    ),
+    path(
+        "leads/<int:lead_id>/appointments/<int:appointment_id>/attendance/",
+        booking.appointment_attendance,
+        name="appointment-attendance",
     ),
     path("leads/<int:lead_id>/enrollments/", cadences.enrollment_add, name="enrollment-add"),
     path("enrollments/<int:enrollment_id>/<slug:change>/", cadences.enrollment_change, name="enrollment-change"),

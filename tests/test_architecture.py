@@ -120,6 +120,7 @@ def test_the_reactions_are_wired_in_order():
         "message.undelivered": ["approvals.services.delivery.action_undelivered"],
         "action.sent": ["routing.cadences.triggers.cadences_on_sent"],
         "action.quiet_hours": ["routing.quiet.action_quiet_hours"],
+        "action.book": ["routing.booking.actions.booking_action_carry"],
         "slack.channel_for": ["routing.directory.team_slack_channel"],
         "person.forget": [
             "integrations.privacy.integrations_forget",

@@ -17,6 +17,7 @@ from django.utils import timezone
 from approvals.lock_objects import action_lock, action_lock_or_skip
 from approvals.models import FIRST_ANSWER_WORKFLOWS, Action, Workflow
 from approvals.reactions import ACTION_SENT
+from approvals.services.booking import action_book
 from approvals.services.quiet_hours import quiet_hold
 from approvals.sms import sms_too_long
 from audit.models import Decision
@@ -133,6 +134,9 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
         action.version += 1
         reasoning = f"Not sent: {too_long} It waits in the queue for a shorter text."
         _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
+        return None
+    # A Booking action books first, in this transaction: its message says how it went (approvals.services.booking).
+    if not action_book(action):
         return None
     if action.to_lead and quiet_hold(action):  # a text the law does not allow now: still approved, it goes then
         return None

@@ -26,9 +26,18 @@ def policy_for(workflow: str) -> Policy:
 
 
 def gate_facts_for(
-    lead: Lead | None, *, workflow: str, channel: str = "", amount=None, confidence: float | None = None
+    lead: Lead | None,
+    *,
+    workflow: str,
+    channel: str = "",
+    amount=None,
+    confidence: float | None = None,
+    extra: dict | None = None,
 ) -> GateFacts:
-    """What gates may test about an action for ``lead``; the costly facts are read only if a gate asks."""
+    """What gates may test about an action for ``lead``; the costly facts are read only if a gate asks.
+
+    ``extra``: facts only some workflows have (a booking's ``booking_type`` and ``hours_ahead``).
+    """
     qualification = (lead.qualification or {}) if lead is not None else {}
     values = {
         "workflow": workflow,
@@ -39,6 +48,9 @@ def gate_facts_for(
         "intent": qualification.get("intent", ""),
         "company": lead.company if lead is not None else "",
         "source": "",
+        "booking_type": "",
+        "hours_ahead": None,
+        **(extra or {}),
     }
     if lead is None or lead.pk is None:
         return GateFacts(values)

@@ -41,6 +41,7 @@ def action_propose(
     policy: Policy | None = None,
     send_here: bool = False,
     extra_payload: dict | None = None,
+    gate_facts: dict | None = None,
 ) -> Action:
     """Create the action ``content`` describes and apply the workflow's Policy to it.
 
@@ -53,14 +54,20 @@ def action_propose(
     right after commit instead of through the queue (the pipeline's first answer, where every
     second counts). ``extra_payload`` joins the action's payload. While a model's reading of an
     opt-out holds the lead (``Lead.consent_hold``), every proposal waits for a person, escalated. So does a text
-    over the managers' SMS segment limit (``approvals.sms``), the opt-out's confirmation aside.
+    over the managers' SMS segment limit (``approvals.sms``), the opt-out's confirmation aside. ``gate_facts``
+    are the workflow's own facts for its gates (a booking's type and hours ahead).
     """
     if event is not None:
         existing = Action.objects.filter(event=event, workflow=workflow).first()
         if existing is not None:
             return existing
     facts = gate_facts_for(
-        lead, workflow=workflow, channel=Action.kind_channel(content.kind), amount=amount, confidence=confidence
+        lead,
+        workflow=workflow,
+        channel=Action.kind_channel(content.kind),
+        amount=amount,
+        confidence=confidence,
+        extra=gate_facts,
     )
     outcome = policy_outcome(
         workflow=workflow,

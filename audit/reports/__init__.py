@@ -1,16 +1,17 @@
-"""What the managers' reports read: speed to lead, follow-up, funnel, leaks, AI quality and ROI. Reads only.
+"""What the managers' reports read: speed to lead, follow-up, funnel, leaks, AI quality, booking and ROI. Reads only.
 
 Every report takes a Period (leads by when they arrived) and answers from indexed, grouped
 queries, so its cost follows the period's rows (bench/reports.py: 1,000,000 leads). Percentiles
 are linear interpolation between the nearest ranks: PostgreSQL's ``percentile_cont``, computed
 the same way in Python on SQLite. Hours and weekdays are on the business's clock (TIME_ZONE).
 
-One module a report (speed, funnel, leaks, followup, quality, roi) over what they share (common);
+One module a report (speed, funnel, leaks, followup, quality, booking, roi) over what they share (common);
 periods and the baseline live low in audit.periods, which the audit trail's writers use too.
 Callers import this package (``from audit import reports``) and find every name here.
 """
 
 from audit.periods import Period, baseline_period, business_tz
+from audit.reports.booking import Attendance, BookedShare, BookingReport, booked_rate, booking_report
 from audit.reports.common import (
     FAST,
     NOISE_STAGES,
@@ -39,6 +40,9 @@ __all__ = [
     "SLOW",
     "WEEKDAYS",
     "AiQuality",
+    "Attendance",
+    "BookedShare",
+    "BookingReport",
     "FollowUp",
     "FunnelRow",
     "Lost",
@@ -52,6 +56,8 @@ __all__ = [
     "ai_quality",
     "answered_in_time",
     "baseline_period",
+    "booked_rate",
+    "booking_report",
     "business_tz",
     "follow_up",
     "funnel",

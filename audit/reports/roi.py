@@ -9,6 +9,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 
 from audit.periods import Period
+from audit.reports.booking import booked_rate
 from audit.reports.common import NOISE_STAGES, answered_in_time, period_leads, slow_response
 from leads.choices import OPEN_STAGES
 
@@ -48,6 +49,18 @@ def lost_leads(period: Period, *, now: datetime | None = None) -> Lost:
 
 
 @dataclass
+class Booked:
+    """Leads of a period (noise left out) and how many booked a meeting: the conversion booking is for."""
+
+    leads: int
+    booked: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.booked / self.leads if self.leads else None
+
+
+@dataclass
 class Roi:
     baseline: Lost
     current: Lost
@@ -59,6 +72,11 @@ class Roi:
     monthly_value: Decimal
     net: Decimal
     formula: str
+    booked_before: Booked | None = None
+    booked_now: Booked | None = None
+    extra_bookings: float = 0.0
+    booking_value: Decimal = Decimal("0.00")
+    booking_formula: str = ""
 
 
 def roi(*, baseline: Period, current: Period, close_rate: Decimal, deal_value: Decimal, monthly_cost: Decimal) -> Roi:
@@ -66,6 +84,8 @@ def roi(*, baseline: Period, current: Period, close_rate: Decimal, deal_value: D
 
     recovered = (baseline lost rate − current lost rate) × current leads (never below 0);
     monthly value = recovered × close rate × deal value × 30 / days in the current period.
+    Bookings, the conversion booking in the conversation is for, are shown beside it the same way: extra bookings
+    = (current booked rate − baseline booked rate) × current leads, worth extra × close rate × deal value × 30/days.
     """
     before, after = lost_leads(baseline), lost_leads(current)
     drop = (before.rate or 0) - (after.rate or 0)
@@ -78,7 +98,31 @@ def roi(*, baseline: Period, current: Period, close_rate: Decimal, deal_value: D
         f"recovered; {recovered:.1f} × {close_rate}% close rate × {deal_value} per deal × 30/{current.days:g} days "
         f"= {value} a month, against {monthly_cost} a month: net {net}"
     )
-    return Roi(before, after, current.days, close_rate, deal_value, monthly_cost, recovered, value, net, formula)
+    booked_before, booked_now = Booked(*booked_rate(baseline)), Booked(*booked_rate(current))
+    extra = max((booked_now.rate or 0) - (booked_before.rate or 0), 0) * booked_now.leads
+    booking_value = (Decimal(str(extra)) * close_rate / 100 * deal_value * scale).quantize(Decimal("0.01"))
+    booking_formula = (
+        f"({_pct(booked_now.rate)} booked now − {_pct(booked_before.rate)} before) × {booked_now.leads} leads = "
+        f"{extra:.1f} more booked; × {close_rate}% close rate × {deal_value} per deal × 30/{current.days:g} days "
+        f"= {booking_value} a month"
+    )
+    return Roi(
+        before,
+        after,
+        current.days,
+        close_rate,
+        deal_value,
+        monthly_cost,
+        recovered,
+        value,
+        net,
+        formula,
+        booked_before,
+        booked_now,
+        extra,
+        booking_value,
+        booking_formula,
+    )
 
 
 def _pct(rate: float | None) -> str:

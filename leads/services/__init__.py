@@ -1,6 +1,11 @@
 """Writes for leads. The package re-exports the names callers use, so each module keeps one idea."""
 
-from leads.services.appointments import appointment_book, appointment_cancel, appointment_reschedule
+from leads.services.appointments import (
+    appointment_attendance_mark,
+    appointment_book,
+    appointment_cancel,
+    appointment_reschedule,
+)
 from leads.services.capture import (
     FILLABLE_FIELDS,
     PROCESS_TASK,
@@ -44,6 +49,7 @@ __all__ = [
     "CaptureResult",
     "ConsentGiven",
     "Contact",
+    "appointment_attendance_mark",
     "appointment_book",
     "appointment_cancel",
     "appointment_reschedule",

@@ -19,6 +19,8 @@ from leads.reactions import APPOINTMENT_ANNOUNCED, APPOINTMENT_BOOKED, APPOINTME
 from leads.services.stage import lead_stage_changed, lead_touch
 
 INVITE_TASK = "integrations.tasks.invite_send"
+# Writes the meeting into the host's connected calendar (integrations.calendars); a no-op when none is connected.
+CALENDAR_WRITE_TASK = "integrations.tasks.calendar_write"
 
 
 def _local_datetime(value, tz_name: str) -> datetime:
@@ -82,10 +84,11 @@ def appointment_reschedule(
         lead=appointment.lead,
         actor=user,
         output={"appointment": appointment.pk, "before": before.isoformat(), "starts_at": moment.isoformat()},
-        reasoning=f"{user} moved the appointment to {moment.isoformat()}.",
+        reasoning=f"{user or 'The lead'} moved the appointment to {moment.isoformat()}.",
     )
     APPOINTMENT_MOVED.send(appointment=appointment)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
+    enqueue_on_commit(CALENDAR_WRITE_TASK, appointment.pk)
     return appointment
 
 
@@ -102,19 +105,32 @@ def appointment_cancel(*, appointment_id: int, user, lead_id: int | None = None)
         lead=appointment.lead,
         actor=user,
         output={"appointment": appointment.pk, "status": "cancelled"},
-        reasoning=f"{user} cancelled the appointment of {appointment.starts_at.isoformat()}.",
+        reasoning=f"{user or 'The lead'} cancelled the appointment of {appointment.starts_at.isoformat()}.",
         outcome=Decision.Outcome.SKIPPED,
     )
     APPOINTMENT_CANCELLED.send(appointment=appointment)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
+    enqueue_on_commit(CALENDAR_WRITE_TASK, appointment.pk)
     return appointment
 
 
 @transaction.atomic
 def appointment_book(
-    *, lead_id: int, user, starts_at, duration_minutes: int = 60, location: str = "", note: str = ""
+    *,
+    lead_id: int,
+    user,
+    starts_at,
+    duration_minutes: int = 60,
+    location: str = "",
+    note: str = "",
+    host=None,
+    buffers: tuple[int, int] = (0, 0),
 ) -> Appointment:
-    """Book a meeting with the lead (a time without a zone is on the lead's clock); the lead moves to Appointment."""
+    """Book a meeting with the lead (a time without a zone is on the lead's clock); the lead moves to Appointment.
+
+    ``host`` meets the lead (default: the lead's owner, else ``user``); ``buffers`` are the minutes the meeting
+    holds before and after it in the host's time. ``user`` is None when the lead booked it (a reply, the link).
+    """
     lead = lead_lock(lead_id)
     tz_name = lead.timezone or settings.TIME_ZONE
     moment, duration_minutes = _appointment_checked(lead, starts_at, duration_minutes, location)
@@ -125,6 +141,9 @@ def appointment_book(
         location=location.strip(),
         note=note.strip(),
         booked_by=user,
+        host=host or lead.owner or user,
+        buffer_before_minutes=buffers[0],
+        buffer_after_minutes=buffers[1],
     )
     changed = []
     before = lead.stage
@@ -141,13 +160,41 @@ def appointment_book(
         lead=lead,
         actor=user,
         output={"appointment": appointment.pk, "starts_at": moment.isoformat(), "duration_minutes": duration_minutes},
-        reasoning=f"{user} booked {local:%a %b %d, %H:%M} ({tz_name}) for {duration_minutes} min"
+        reasoning=f"{user or 'The lead'} booked {local:%a %b %d, %H:%M} ({tz_name}) for {duration_minutes} min"
         + (f" at {appointment.location}" if appointment.location else "")
         + ".",
     )
-    lead_touch(lead=lead, how="appointment booked", actor=user)
+    if user is not None:
+        lead_touch(lead=lead, how="appointment booked", actor=user)
     enqueue_on_commit(INVITE_TASK, appointment.pk)
+    enqueue_on_commit(CALENDAR_WRITE_TASK, appointment.pk)
     APPOINTMENT_BOOKED.send(appointment=appointment, user=user)
-    lead_stage_changed(lead, before=before, by=str(user))
+    lead_stage_changed(lead, before=before, by=str(user) if user is not None else "the lead")
     APPOINTMENT_ANNOUNCED.send(appointment=appointment, user=user)
+    return appointment
+
+
+@transaction.atomic
+def appointment_attendance_mark(*, appointment_id: int, lead_id: int, user, attendance: str) -> Appointment:
+    """A person marks whether the lead came (``attended``, ``no_show``, or "" to unmark), once the meeting began.
+
+    ValidationError (``attendance``) for another value or a meeting still ahead; ConflictError once cancelled.
+    """
+    if attendance not in Appointment.Attendance.values:
+        raise ValidationError({"attendance": "Mark attended or no-show."})
+    appointment = _appointment_lock(appointment_id, lead_id)
+    if appointment.starts_at > timezone.now():
+        raise ValidationError({"attendance": "The meeting has not started yet."})
+    appointment.attendance = attendance
+    appointment.attendance_marked_at = timezone.now() if attendance else None
+    appointment._history_user = user
+    appointment.save(update_fields=["attendance", "attendance_marked_at", "updated_at"])
+    label = Appointment.Attendance(attendance).label.lower()
+    decision_record(
+        step=Decision.Step.BOOK,
+        lead=appointment.lead,
+        actor=user,
+        output={"appointment": appointment.pk, "attendance": attendance},
+        reasoning=f"{user} marked the appointment of {appointment.starts_at.isoformat()}: {label}.",
+    )
     return appointment

@@ -1,6 +1,7 @@
 """Routing's models: who can take leads (people.py), what qualification reads (reasoning.py), who gets a
 lead (rules.py), how it is followed up (cadences.py) and when the law lets it be texted or called (quiet.py)."""
 
+from routing.models.booking import BookingOffer, BookingType
 from routing.models.cadences import Cadence, CadenceStep, Enrollment, Holiday, QuietHours, StepRun
 from routing.models.people import (
     Absence,
@@ -19,6 +20,8 @@ from routing.models.rules import Assignment, RoutingRule
 __all__ = [
     "Absence",
     "Assignment",
+    "BookingOffer",
+    "BookingType",
     "Cadence",
     "CadenceStep",
     "Enrollment",

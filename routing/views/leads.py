@@ -103,7 +103,9 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
             Q(status__in=[Action.Status.PENDING, Action.Status.FAILED])
             | Q(status=Action.Status.APPROVED, not_before__gt=timezone.now())
         ),
-        "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED),
+        "appointments": lead.appointments.filter(status=Appointment.Status.BOOKED).select_related("host"),
+        "now": timezone.now(),
+        "calendar_attempts": settings.CALENDAR_WRITE_ATTEMPTS,
         "reach": reach,
         # The reply box's live count, when the reply goes by SMS.
         "reply_segments": segment((values or {}).get("body", "").strip()) if texted else None,
@@ -120,7 +122,7 @@ def _lead_page(request: HttpRequest, lead, *, errors=None, values=None, status=2
     return render(request, "leads/detail.html", context, status=status)
 
 
-def _lead_change(request: HttpRequest, lead_id: int, change, *, fields: tuple[str, ...] = ()) -> HttpResponse:
+def lead_change(request: HttpRequest, lead_id: int, change, *, fields: tuple[str, ...] = ()) -> HttpResponse:
     """Run one change on a lead the person may see; errors re-render the page with the input kept."""
     lead = _lead_for(request, lead_id)
     try:
@@ -154,7 +156,7 @@ def lead_accept(request: HttpRequest, lead_id: int) -> HttpResponse:
 @require_POST
 def lead_call(request: HttpRequest, lead_id: int) -> HttpResponse:
     note = request.POST.get("note", "")
-    return _lead_change(
+    return lead_change(
         request, lead_id, lambda lead: lead_call_log(lead=lead, user=request.user, note=note), fields=("note",)
     )
 
@@ -165,7 +167,7 @@ def lead_relabel_view(request: HttpRequest, lead_id: int) -> HttpResponse:
     """Correct the lead's intent; the correction teaches the embedding classifier."""
     # Reps see only their own leads, managers all: whoever can see the lead may correct it.
     intent = request.POST.get("intent", "")
-    return _lead_change(request, lead_id, lambda lead: lead_relabel(lead_id=lead.pk, intent=intent, user=request.user))
+    return lead_change(request, lead_id, lambda lead: lead_relabel(lead_id=lead.pk, intent=intent, user=request.user))
 
 
 @login_required
@@ -173,7 +175,7 @@ def lead_relabel_view(request: HttpRequest, lead_id: int) -> HttpResponse:
 def lead_reply(request: HttpRequest, lead_id: int) -> HttpResponse:
     """The rep's own message (SMS when the lead can be texted, else email); a gate may hold it for review."""
     body = request.POST.get("body", "")
-    return _lead_change(
+    return lead_change(
         request, lead_id, lambda lead: message_propose(lead_id=lead.pk, user=request.user, body=body), fields=("body",)
     )
 
@@ -192,7 +194,7 @@ def lead_quote(request: HttpRequest, lead_id: int) -> HttpResponse:
             amount=_amount(request.POST.get("amount", "")),
         )
 
-    return _lead_change(request, lead_id, change, fields=("amount", "quote_body"))
+    return lead_change(request, lead_id, change, fields=("amount", "quote_body"))
 
 
 def _amount(raw: str) -> Decimal:
@@ -209,7 +211,7 @@ def _amount(raw: str) -> Decimal:
 @require_POST
 def lead_stage(request: HttpRequest, lead_id: int) -> HttpResponse:
     stage = request.POST.get("stage", "")
-    return _lead_change(request, lead_id, lambda lead: lead_stage_set(lead_id=lead.pk, stage=stage, user=request.user))
+    return lead_change(request, lead_id, lambda lead: lead_stage_set(lead_id=lead.pk, stage=stage, user=request.user))
 
 
 @login_required
@@ -230,7 +232,7 @@ def lead_book(request: HttpRequest, lead_id: int) -> HttpResponse:
             note=post.get("note_appointment", ""),
         )
 
-    return _lead_change(request, lead_id, change, fields=("starts_at", "duration_minutes", "location"))
+    return lead_change(request, lead_id, change, fields=("starts_at", "duration_minutes", "location"))
 
 
 @login_required
@@ -260,7 +262,7 @@ def appointment_cancel_view(request: HttpRequest, lead_id: int, appointment_id: 
 
 def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpResponse:
     try:
-        return _lead_change(request, lead_id, change)
+        return lead_change(request, lead_id, change)
     except Appointment.DoesNotExist:
         raise Http404("No such appointment for this lead.") from None
 
@@ -270,7 +272,7 @@ def _appointment_change(request: HttpRequest, lead_id: int, change) -> HttpRespo
 def lead_contact(request: HttpRequest, lead_id: int) -> HttpResponse:
     """A manager corrects the phone or email capture could not read (or any other): validated, kept in history."""
     phone, email = request.POST.get("phone", ""), request.POST.get("email", "")
-    return _lead_change(
+    return lead_change(
         request,
         lead_id,
         lambda lead: lead_contact_fix(lead_id=lead.pk, user=request.user, phone=phone, email=email),
@@ -291,7 +293,7 @@ def lead_reassign_view(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise ValidationError({"rep": "Choose a rep."})
         lead_reassign(lead_id=lead.pk, rep_id=int(rep), user=request.user)
 
-    return _lead_change(request, lead_id, change)
+    return lead_change(request, lead_id, change)
 
 
 @login_required
@@ -308,7 +310,7 @@ def lead_do_not_contact(request: HttpRequest, lead_id: int) -> HttpResponse:
             evidence=Evidence(words=reason or "Do not contact (lead page)", actor=request.user),
         )
 
-    return _lead_change(request, lead_id, change)
+    return lead_change(request, lead_id, change)
 
 
 @login_required
@@ -322,7 +324,7 @@ def lead_consent_hold(request: HttpRequest, lead_id: int) -> HttpResponse:
             raise ValidationError({"consent": "Choose: it is an opt-out, or it is not."})
         consent_hold_resolve(lead_id=lead.pk, user=request.user, opt_out=decision == "opt_out")
 
-    return _lead_change(request, lead_id, change)
+    return lead_change(request, lead_id, change)
 
 
 CONSENT_COLUMNS = (

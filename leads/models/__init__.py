@@ -1,5 +1,3 @@
-import uuid
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -10,6 +8,19 @@ from django.utils import timezone as django_timezone  # Lead has a field named t
 from audit.history import History
 from leads.choices import FORM_FIELD_TARGETS, Channel, Stage, funnel_rank
 from leads.ledger import AppendOnlyQuerySet, contact_digest
+from leads.models.appointments import Appointment, appointment_uid
+
+__all__ = [
+    "Appointment",
+    "ConsentRecord",
+    "InboundEvent",
+    "Lead",
+    "Message",
+    "Suppression",
+    "VipAccount",
+    "WebForm",
+    "appointment_uid",
+]
 
 
 class Lead(models.Model):
@@ -405,39 +416,3 @@ class VipAccount(models.Model):
         if not self.company.strip() and not self.email_domain.strip():
             raise ValidationError("Give a company name, an email domain, or both.")
         self.email_domain = self.email_domain.strip().lower().lstrip("@")
-
-
-def appointment_uid() -> str:
-    return f"{uuid.uuid4()}@nightshift"
-
-
-class Appointment(models.Model):
-    """A meeting booked with the lead (site visit, call); reminders and invites are computed from ``starts_at``."""
-
-    class Status(models.TextChoices):
-        BOOKED = "booked", "Booked"
-        CANCELLED = "cancelled", "Cancelled"
-
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="appointments")
-    starts_at = models.DateTimeField()
-    duration_minutes = models.PositiveSmallIntegerField(default=60)
-    location = models.CharField(max_length=200, blank=True)
-    note = models.TextField(blank=True)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.BOOKED)
-    booked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
-    # The invite's identity in the guests' calendars: one UID for its life, SEQUENCE bumped by every change.
-    uid = models.CharField(max_length=100, unique=True, default=appointment_uid, editable=False)
-    sequence = models.PositiveIntegerField(default=0, editable=False)
-    # The SEQUENCE last emailed: the invite task sends only what is newer (a retry never re-sends).
-    invite_sent_sequence = models.IntegerField(default=-1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    history = History()
-
-    class Meta:
-        ordering = ["starts_at"]
-        indexes = [models.Index(fields=["lead", "starts_at"])]
-
-    def __str__(self):
-        return f"{self.lead} at {self.starts_at:%Y-%m-%d %H:%M}"
