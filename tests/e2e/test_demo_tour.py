@@ -74,7 +74,7 @@ def test_a_manager_tours_ninety_days_of_the_business(page, live_server, shots):
     # A full week on each side: the second (the first may begin mid-week) and the last but one (this one has begun).
     before, after = rows.nth(1), rows.nth(rows.count() - 2)
     expect(before).to_contain_text("yes")  # a baseline week: the first answer took hours
-    expect(before.locator("td").nth(4)).to_have_text(re.compile(r"min$"))
+    expect(before.locator("td").nth(4)).to_have_text(re.compile(r"\d (min|h)$"))  # minutes or hours
     expect(after.locator("td").nth(4)).to_have_text(re.compile(r"^\d+ s$"))  # after automation: seconds
     page.get_by_role("heading", name="Capture to first response").scroll_into_view_if_needed()
     page.evaluate("window.scrollBy(0, -60)")
