@@ -93,6 +93,7 @@ def action_propose(
             "template": content.template_id,
             "rewritten_by": content.rewritten_by,
             "asks_for": content.asks_for,
+            "language": content.language,
             **(extra_payload or {}),
         },
         status=status,
