@@ -39,8 +39,8 @@ class BusinessHoursAdmin(SimpleHistoryAdmin):
 
 @admin.register(MessageTemplate)
 class MessageTemplateAdmin(SimpleHistoryAdmin):
-    list_display = ["name", "workflow", "channel", "asks_for", "active", "updated_at"]
-    list_filter = ["workflow", "channel", "active"]
+    list_display = ["name", "workflow", "channel", "language", "asks_for", "active", "updated_at"]
+    list_filter = ["workflow", "channel", "language", "active"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         kwargs["help_texts"] = {"body": TEMPLATE_HELP}

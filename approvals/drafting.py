@@ -41,6 +41,8 @@ class DraftContent:
     template_id: int | None = None
     rewritten_by: str = ""
     asks_for: str = ""
+    # The language the text was drafted in: the template's (or the business's default), a rewrite's when one stands.
+    language: str = ""
     # Set when the text must be seen by a person whatever the policy: why.
     gate: str = ""
 
@@ -77,6 +79,17 @@ def channel_for(lead) -> tuple[str, str, str] | None:
     return None
 
 
+def template_pick(templates, language: str):
+    """The template to draft from among ``templates`` (those fitting a workflow and channel, most recently edited
+    first): the one written in ``language`` (the lead's), else one in the business's default language, else the
+    first. None when there is none."""
+    for wanted in (language, settings.BUSINESS_LANGUAGE):
+        found = next((t for t in templates if wanted and t.written_in == wanted), None)
+        if found is not None:
+            return found
+    return next(iter(templates), None)
+
+
 # Active templates, the most recently edited first (it wins when two fit).
 _templates = Snapshot(
     SETTINGS_KEY, lambda: tuple(MessageTemplate.objects.filter(active=True).order_by("-updated_at")), (MessageTemplate,)
@@ -96,7 +109,9 @@ def draft_compose(
 ) -> DraftContent | None:
     """A message for ``lead`` from the active template of ``workflow``: SMS when it can be texted, else email.
 
-    ``asks_for`` picks the clarifying question for that fact. ``provider`` may rewrite the text
+    ``asks_for`` picks the clarifying question for that fact. The template is the variant in the lead's language
+    (``Lead.language``) when a manager wrote one, else the business's default language's. ``provider`` may rewrite
+    the text, in the lead's language,
     for the conversation; a rewrite that is empty or over the SMS segment limit is dropped for the
     template's text. ``instruction`` is a person's wish for the rewrite ("shorter", "mention
     Saturday"). A text's typographic characters get their GSM-7 twins, names aside
@@ -106,13 +121,14 @@ def draft_compose(
     if reach is None:
         return None
     channel, kind, to = reach
-    template = next(
-        (
+    language = lead.language or (lead.qualification or {}).get("language", "")
+    template = template_pick(
+        [
             t
             for t in _templates.get()
             if t.workflow == workflow and t.channel == channel and (not asks_for or t.asks_for == asks_for)
-        ),
-        None,
+        ],
+        language,
     )
     if template is None and not (workflow == Workflow.CLARIFYING_QUESTION and asks_for in QUESTIONS):
         return None
@@ -127,6 +143,7 @@ def draft_compose(
     if texted:
         body = sms_text(body, lead=lead, rep_name=rep_name)
     rewritten_by = gate = ""
+    drafted_in = template.written_in if template is not None else settings.BUSINESS_LANGUAGE
     if provider is not None and settings.LLM_REWRITE_DRAFTS:
         rewrite = provider.draft(
             DraftRequest(
@@ -138,7 +155,7 @@ def draft_compose(
                 voice=voice,
                 conversation=conversation,
                 instruction=instruction,
-                language=(lead.qualification or {}).get("language", ""),
+                language=language,
                 max_characters=gsm7_capacity(sms_segment_limit()) if channel == MessageTemplate.Channel.SMS else None,
             )
         )
@@ -148,6 +165,8 @@ def draft_compose(
         if rewrite and (channel != MessageTemplate.Channel.SMS or not sms_too_long(rewrite)):
             named = commitment_new(rewrite, body)
             body, rewritten_by = rewrite, provider.name
+            # The provider refuses a rewrite in another language than the one asked (integrations.llm).
+            drafted_in = language or drafted_in
             if named:
                 gate = f"gate: the model's draft names '{named}'"
     return DraftContent(
@@ -159,6 +178,7 @@ def draft_compose(
         rewritten_by=rewritten_by,
         asks_for=asks_for,
         gate=gate,
+        language=drafted_in,
     )
 
 

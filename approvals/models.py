@@ -12,6 +12,7 @@ from approvals.gates import GATE_FIELDS
 from approvals.templating import BASE_VARIABLES, CADENCE_VARIABLES, VARIABLES, render_text, template_variables
 from audit.history import History
 from integrations.sms_segments import Segmentation, segment, typographic_fix
+from leads.choices import Language
 from leads.conditions import describe, empty_conditions, validate_conditions
 
 
@@ -208,6 +209,14 @@ class MessageTemplate(models.Model):
         choices=[("budget", "Budget"), ("postal_code", "Postal code"), ("timeline", "Timeline")],
         help_text="Clarifying questions only: the missing fact this template asks for.",
     )
+    language = models.CharField(
+        max_length=2,
+        blank=True,
+        choices=Language.choices,
+        help_text="The language the text is written in. A lead who writes in it is answered with this variant; "
+        "a lead whose language has no variant gets the business's default language (BUSINESS_LANGUAGE). "
+        "Blank: the default language.",
+    )
     subject = models.CharField(max_length=200, blank=True, help_text="Email only.")
     body = models.TextField()
     active = models.BooleanField(default=True)
@@ -221,6 +230,11 @@ class MessageTemplate(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def written_in(self) -> str:
+        """The language of the text: its own, else the business's default."""
+        return self.language or settings.BUSINESS_LANGUAGE
 
     def variables(self) -> frozenset[str]:
         """What its workflow's drafting fills; a cadence step's template gets what its cadence has too."""

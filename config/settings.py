@@ -263,6 +263,8 @@ REQUEUE_MINUTES = env.int("REQUEUE_MINUTES", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Nightshift <leads@localhost>")
 
 BUSINESS_NAME = env.str("BUSINESS_NAME", default="Nightshift Demo Co.")
+# The language a lead is answered in when no template has theirs, and the language of a template left blank.
+BUSINESS_LANGUAGE = env.str("BUSINESS_LANGUAGE", default="en")
 DEFAULT_PHONE_REGION = env.str("DEFAULT_PHONE_REGION", default="US")
 # Inbound email: an IMAP mailbox for `manage.py poll_mailbox`, and the secret inbound-parse webhooks must give.
 IMAP_URL = env.str("IMAP_URL", default="")

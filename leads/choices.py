@@ -12,6 +12,15 @@ class Channel(models.TextChoices):
     API = "api", "API"
 
 
+class Language(models.TextChoices):
+    """The languages intents, opt-outs and answers are handled in (each has its consent words: leads.consent_words)."""
+
+    EN = "en", "English"
+    ES = "es", "Spanish"
+    FR = "fr", "French"
+    DE = "de", "German"
+
+
 class Stage(models.TextChoices):
     NEW = "new", "New"
     CONTACTED = "contacted", "Contacted"

@@ -115,6 +115,10 @@ def _qualification_apply(lead: Lead, result: Qualification, *, words_opt_out: bo
     # Questions already asked in this conversation carry over, so none is asked twice.
     lead.qualification = {**result.as_dict(), "asked": previous.get("asked", [])}
     changed = ["score", "qualification"]
+    if result.language and result.language != lead.language:
+        # The language of the latest message that could tell (a reply too short to tell keeps the lead's).
+        lead.language = result.language
+        changed.append("language")
     if result.postal_code and not lead.postal_code:
         # The person gave it in a message (often in answer to our question).
         lead.postal_code = result.postal_code

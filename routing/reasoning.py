@@ -115,6 +115,8 @@ def conversation_for(lead: Lead, *, message: str, channel: str, event: InboundEv
     previous = lead.qualification or {}
     intent_before = previous.get("intent", "")
     known = {k: previous[k] for k in ("budget_amount", "budget_text", "timeline", "language") if previous.get(k)}
+    if lead.language:
+        known.setdefault("language", lead.language)
     return Conversation(
         message=message,
         history=tuple(reversed(earlier)),

@@ -143,6 +143,7 @@ def action_payload(content: DraftContent, extra: dict | None = None) -> dict:
         "template": content.template_id,
         "rewritten_by": content.rewritten_by,
         "asks_for": content.asks_for,
+        "language": content.language,
         **(extra or {}),
     }
 

@@ -41,6 +41,50 @@ SPAM_PHRASES = re.compile(
     r"prince|wire transfer|transfer \$|earn \$?\d+ a (day|week)|work from home)\b",
     re.IGNORECASE,
 )
+# The scams that reach a small business's inbox in every language (the FTC's and Europol's lists of common frauds:
+# prizes, inheritances, overpayment cheques, locked accounts, parcels, fake invoices, robocalls, grants, "widows").
+SCAM_PHRASES = re.compile(
+    r"\b("
+    # prizes and grants
+    r"you('ve| have) (been selected|won)|(selected|approved) for a \$?[\d,.]+ (small business )?grant|government grant|"
+    r"ganaste|ha ganado|has ganado|ganó (un|una|el)|premio gratis|vous avez (gagné|été sélectionné)|"
+    r"sie haben [\d.,]+ ?(€|euro)? ?gewonnen|gewinn sichern|réclamez|reclámalo|"
+    # inheritances, next of kin, donations
+    r"(inheritance|estate) of \$?[\d.,]+|next of kin|dear beneficiary|herencia de|ha heredado|usted ha heredado|"
+    r"héritage de|erbschaft (von|in höhe)|donate \$[\d.,]+ ?m?|widow suffering|terminal illness|"
+    # overpayment cheques
+    r"(check|cheque) for more than|wire (back )?the difference|refund the difference|(devuelve|regresa) la diferencia|"
+    r"rembourse[rz]? la différence|"
+    # locked accounts, parcels, credentials
+    r"(account|cuenta|compte|konto)\b.{0,30}\b(locked|blocked|bloqueada|suspendida|bloqué|suspendu|gesperrt)|"
+    r"reply with your pin|package could not be delivered|paket konnte nicht zugestellt|colis n'a pas pu|"
+    r"paquete no pudo ser entregado|password expires|verify ownership|"
+    # robocalls and fake renewals
+    r"(vehicle|car|auto)('s)? (extended )?warranty|garantía extendida de su (vehículo|auto)|press (one|1) to|"
+    r"marque (el )?1|"
+    r"antivirus subscription|did not authori[sz]e this|"
+    # guaranteed returns, romance
+    r"\d+ ?% (roi|de ganancia|return)|ganancia garantizada|double your|lonely widow|want to be friends|"
+    r"add me on whatsapp|looking for a (good )?friend"
+    r")",
+    re.IGNORECASE,
+)
+# A file a lead would not send: an archive or a program named in the text ("factura_0932.zip"), the commonest
+# malware carrier in fake-invoice mail.
+ATTACHMENT = re.compile(r"\b[\w-]+\.(zip|rar|7z|exe|scr|iso)\b", re.IGNORECASE)
+# Pressure to pay now, the other half of a fake invoice.
+PAY_NOW = re.compile(
+    r"\b((to )?avoid (late fees|penalties)|remit payment immediately|evitar (cargos|recargos|multas)|"
+    r"éviter des (frais|pénalités)|mahngebühren zu vermeiden)\b",
+    re.IGNORECASE,
+)
+# Keyboard mash: three neighbouring keys of one row, a run no English, Spanish, French or German word has
+# ("asdf", "qsdf", "kjh", "zxcv"); "rty", "ert", "wer", "poi" are left out (party, alert, power, point).
+KEYBOARD_RUN = re.compile(
+    r"asd|sdf|dfg|fgh|ghj|hjk|jkl|zxc|xcv|cvb|vbn|bnm|qwe|yui|uio|iop|tyu|qsd|"
+    r"dsa|fds|gfd|hgf|jhg|kjh|lkj|cxz|vcx|bvc|nbv|mnb|ewq|iuy|oiu|uyt",
+    re.IGNORECASE,
+)
 # Where an email's own words end: quoted history ("> …", "On … wrote:" and its es/fr/de forms), a forwarded or
 # original-message header, a signature delimiter ("-- ", RFC 3676 §4.3).
 QUOTED = re.compile(
@@ -88,7 +132,8 @@ def money(text: str) -> tuple[float | None, str]:
 
 
 def gibberish(text: str) -> bool:
-    """Keyboard-mash: words without vowels, or one repeated letter; short greetings are not gibberish."""
+    """Keyboard-mash: words without vowels, runs of neighbouring keys, or one repeated letter; short greetings are
+    not gibberish."""
     words = WORD.findall(text)
     if not words:
         return bool(text.strip()) and not any(ch.isalnum() for ch in text) and len(text.strip()) > 3
@@ -96,6 +141,9 @@ def gibberish(text: str) -> bool:
         return True
     consonant_runs = sum(1 for w in words if len(w) >= 4 and not VOWELS.search(w))
     long_runs = sum(1 for w in words if re.search(r"[bcdfghjklmnpqrstvwxz]{5,}", w, re.IGNORECASE))
+    mashed = sum(1 for w in words if len(w) >= 3 and KEYBOARD_RUN.search(w))
+    if len(words) <= 6 and mashed and mashed / len(words) >= 0.3:
+        return True
     return len(words) >= 3 and (consonant_runs + long_runs) / len(words) >= 0.4
 
 
@@ -108,9 +156,15 @@ def spam_signals(conversation: Conversation) -> tuple[int, list[str]]:
         signals.append((60, f"{links} links"))
     elif links == 1:
         signals.append((30, "a link"))
-    phrase = SPAM_PHRASES.search(text)
+    phrase = SPAM_PHRASES.search(text) or SCAM_PHRASES.search(text)
     if phrase:
         signals.append((60, f"spam phrasing '{phrase.group(0).lower()}'"))
+    attachment = ATTACHMENT.search(text)
+    if attachment:
+        signals.append((40, f"an attachment named '{attachment.group(0)}'"))
+    pressure = PAY_NOW.search(text)
+    if pressure:
+        signals.append((30, f"pressure to pay '{pressure.group(0).lower()}'"))
     if gibberish(text):
         signals.append((70, "gibberish"))
     if not conversation.reachable:

@@ -9,10 +9,11 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
+from leads.choices import Language
 from leads.consent_words import consent_reading
 
 # The languages intents, opt-outs and answers are handled in; each needs its consent words (leads.consent_words).
-LANGUAGES = {"en": "English", "es": "Spanish", "fr": "French", "de": "German"}
+LANGUAGES = dict(Language.choices)
 # Below this (normalised) probability the detector is guessing: four languages make 0.25 a coin toss.
 SURE = 0.7
 # A clause takes part in "mixed" only when it is long enough to carry its own language.

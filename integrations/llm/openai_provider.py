@@ -3,7 +3,10 @@
 Every answer must fit a pydantic schema. Servers differ in how they take one: OpenAI takes
 ``response_format`` json_schema, llama.cpp's server only ``json_object`` with a schema, some only
 tools. The mode is a setting; on ``auto`` the first mode a server refuses is skipped and the one
-that works is remembered in the shared cache. An answer that doesn't fit is asked for once more;
+that works is remembered in the shared cache. ``tools`` falls back: a server that refuses tools is
+asked in json_object; one that takes them and answers in the content instead of a tool call (small
+local models behind llama.cpp do) has its content read, and when that is not the JSON asked for,
+is asked once more in json_object. An answer that doesn't fit is asked for once more;
 after that, or when the server fails past the SDK's own retries, the rules provider answers and
 the Qualification says so.
 """
@@ -109,12 +112,13 @@ class OpenAIProvider:
         return self.client.chat.completions.create(model=self.model, messages=messages, temperature=0, **extra)
 
     @staticmethod
-    def _content(mode: str, response) -> str:
+    def _content(mode: str, response) -> tuple[str, bool]:
+        """The answer's JSON text, and whether it came as a tool call."""
         choice = response.choices[0].message
-        if mode == "tools":
-            calls = choice.tool_calls or []
-            return calls[0].function.arguments if calls else (choice.content or "")
-        return choice.content or ""
+        calls = (choice.tool_calls or []) if mode == "tools" else []
+        if calls:
+            return calls[0].function.arguments or "", True
+        return choice.content or "", False
 
     def _call(self, messages: list[dict], schema: type[BaseModel]):
         """One structured answer: (parsed, usage dict). Raises ProviderError when none can be had."""
@@ -124,12 +128,16 @@ class OpenAIProvider:
         modes = list(self._modes())
         mode = modes.pop(0)
         problem = ""
+        answered_in = ""
         while True:
             attempts += 1
             try:
                 response = self._request(mode, messages, schema)
             except (openai.BadRequestError, openai.UnprocessableEntityError) as exc:
-                # A server that refuses this way of asking for JSON: try the next mode (auto only).
+                # A server that refuses this way of asking for JSON: try the next mode (auto only). A server that
+                # refuses tools or a named tool_choice (llama.cpp) may still take JSON in the content.
+                if not modes and mode == "tools":
+                    modes = ["json_object"]
                 if not modes:
                     raise ProviderError(f"the server refused the request: {exc.message}") from exc
                 logger.info("llm.mode_refused", extra={"mode": mode, "model": self.model})
@@ -140,13 +148,20 @@ class OpenAIProvider:
             if response.usage is not None:
                 tokens_in += response.usage.prompt_tokens or 0
                 tokens_out += response.usage.completion_tokens or 0
-            content = self._content(mode, response)
+            content, by_tool = self._content(mode, response)
+            if mode == "tools" and not by_tool:
+                # The server took the tools and ignored them, answering in the content (small local models do).
+                answered_in = "content"
             try:
                 parsed = schema.model_validate_json(content)
             except ValidationError as exc:
                 if problem:
                     raise ProviderError(f"the answer did not fit the schema twice: {problem}") from exc
                 problem = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'answer'}: {e['msg']}" for e in exc.errors())
+                if answered_in == "content":
+                    # Tools ignored and prose in the content: ask again in the mode that holds the content to JSON.
+                    logger.info("llm.tools_ignored", extra={"model": self.model})
+                    mode = "json_object"
                 messages = [
                     *messages,
                     {"role": "assistant", "content": content[:2000]},
@@ -166,6 +181,8 @@ class OpenAIProvider:
                 "attempts": attempts,
                 "mode": mode,
             }
+            if answered_in and mode == "tools":
+                usage["answered_in"] = answered_in
             return parsed, usage
 
     # -- the provider interface -------------------------------------------------------------------

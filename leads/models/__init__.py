@@ -6,7 +6,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone as django_timezone  # Lead has a field named timezone
 
 from audit.history import History
-from leads.choices import FORM_FIELD_TARGETS, Channel, Stage, funnel_rank
+from leads.choices import FORM_FIELD_TARGETS, Channel, Language, Stage, funnel_rank
 from leads.ledger import AppendOnlyQuerySet, contact_digest
 from leads.models.appointments import Appointment, appointment_uid
 
@@ -53,6 +53,13 @@ class Lead(models.Model):
     )
     score = models.PositiveSmallIntegerField(null=True, blank=True)
     qualification = models.JSONField(default=dict, blank=True)
+    language = models.CharField(
+        max_length=2,
+        blank=True,
+        choices=Language.choices,
+        help_text="The language the person writes in, read from their messages: answers are drafted in it when a "
+        "template has that language. Blank: not known yet (the business's default language is used).",
+    )
     # Inferred facts, each {"value": ..., "source": ...}; what the person said is never overwritten.
     enrichment = models.JSONField(default=dict, blank=True)
     # Current consent, derived from the ConsentRecord ledger (leads.services.consent keeps them in step).

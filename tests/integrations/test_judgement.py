@@ -224,3 +224,48 @@ def test_a_manager_reads_and_edits_the_label_definitions_in_the_admin(admin_clie
     assert admin_client.post(f"/admin/routing/labeldefinition/{row.pk}/change/", edited).status_code == 302
     assert dict(criteria_active().label_definitions)["job_seeker"] == edited["definition"]
     assert row.history.get().history_user == admin_user, "every edit is kept with who made it"
+
+
+# -- bad input through the pipeline, with a model that answers the worst -------------------------------------------
+
+LONG_EMAIL = (
+    "Hi, we need a quote to replace the roof on our two-storey house, about 2,400 sq ft, ZIP 78704.\n\n"
+    + "> On Monday, Sales wrote:\n> Thanks for your interest, here is our brochure and our terms.\n" * 70
+)[:5000]
+BAD_INPUT = [
+    pytest.param({"message": ""}, id="empty"),
+    pytest.param({"message": "🙏🙏😂"}, id="emoji-only"),
+    pytest.param({"message": LONG_EMAIL, "channel": "email"}, id="5000-character-email"),
+    pytest.param(
+        {"message": "Hi, my mom only speaks Spanish. Ella quiere saber cuánto cuesta un techo nuevo, zip 78704."},
+        id="mixed-languages",
+    ),
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("body", BAD_INPUT)
+@pytest.mark.parametrize(
+    "worst",
+    [
+        {"intent": "opt_out", "confidence": 0.99, "reasoning": "They want no contact."},
+        {"intent": "hot_lead", "confidence": 0.9, "reasoning": "Very keen."},
+    ],
+    ids=["model-says-opt-out", "model-off-the-label-set"],
+)
+def test_bad_input_is_qualified_escalated_or_refused_with_a_reason_never_opted_out(demo, capture, model, body, worst):
+    """Whatever the message and whatever the model says, only the person's own words opt out."""
+    policy_set("first_response", mode=Policy.Mode.AUTO, min_confidence=0.7)
+    model.answer = worst
+    lead = Lead.objects.get(pk=capture(phone="+15128670501", **body).json()["lead"])
+    assert not lead.opted_out and lead.qualification["intent"] != "opt_out"
+    reasoning = lead.qualification["reasoning"]
+    action = lead.actions.filter(workflow__in=("first_response", "clarifying_question")).first()
+    held = lead.consent_hold or (action is not None and action.status == Action.Status.PENDING and action.escalated)
+    qualified = lead.qualification["status"] in ("qualified", "needs_clarification") and action is not None
+    refused = bool(lead.qualification["fallback"]) or reasoning.startswith("No words to judge by")
+    assert held or qualified or refused, (lead.qualification, action and action.escalation_reason)
+    if worst["intent"] == "opt_out" and body["message"].strip(" 🙏😂"):
+        assert lead.consent_hold, "a model's opt-out on words that don't say it holds the lead for a person"
+    if worst["intent"] == "hot_lead" and body["message"].strip(" 🙏😂"):
+        assert "openai failed" in lead.qualification["fallback"], "an answer off the label set is refused"

@@ -130,6 +130,53 @@ def test_a_server_that_takes_only_tools_is_answered_through_a_tool_call(fake, se
     assert fake.requests[0]["tool_choice"]["function"]["name"] == "QualificationAnswer"
 
 
+def test_a_server_that_ignores_tools_and_answers_in_the_content_is_read_from_it(fake, settings):
+    """llama.cpp with a small model takes ``tools`` and answers in ``content`` instead of ``tool_calls``."""
+    settings.LLM_STRUCTURED_MODE = "tools"
+    fake.handler = lambda body: (200, completion(json.dumps(ANSWER)))
+    result = ask()
+    assert result.provider == "openai" and result.intent == "quote_request" and not result.fallback
+    assert result.usage["mode"] == "tools" and result.usage["answered_in"] == "content"
+    assert len(fake.requests) == 1 and fake.requests[0]["tools"][0]["function"]["name"] == "QualificationAnswer"
+
+
+def test_tools_ignored_with_prose_in_the_content_are_asked_again_in_json_object(fake, settings):
+    settings.LLM_STRUCTURED_MODE = "tools"
+
+    def ignores_tools(body):
+        if "tools" in body:
+            return 200, completion("Sure! This looks like a quote request for a roof, about $12k.")
+        assert body["response_format"]["type"] == "json_object"
+        return 200, completion(json.dumps(ANSWER))
+
+    fake.handler = ignores_tools
+    result = ask()
+    assert result.provider == "openai" and result.usage["mode"] == "json_object" and result.usage["attempts"] == 2
+    assert "did not match the schema" in fake.requests[1]["messages"][-1]["content"]
+
+
+def test_a_server_that_refuses_a_named_tool_choice_is_asked_in_json_object(fake, settings):
+    settings.LLM_STRUCTURED_MODE = "tools"
+
+    def no_named_tool_choice(body):
+        if isinstance(body.get("tool_choice"), dict):
+            return error(400, "tool_choice type object is not supported")
+        return 200, completion(json.dumps(ANSWER))
+
+    fake.handler = no_named_tool_choice
+    result = ask()
+    assert result.provider == "openai" and result.usage["mode"] == "json_object"
+    assert "tools" in fake.requests[0] and fake.requests[1]["response_format"]["type"] == "json_object"
+
+
+def test_tools_ignored_and_nothing_usable_leaves_the_offline_answer_with_a_reason(fake, settings):
+    settings.LLM_STRUCTURED_MODE = "tools"
+    fake.handler = lambda body: (200, completion("I think they want a roof."))
+    result = ask()
+    assert result.provider == "rules" and "did not fit the schema twice" in result.fallback
+    assert result.intent != "opt_out"
+
+
 def test_opt_out_is_decided_by_the_words_without_asking_the_model(fake):
     assert ask(message="  STOP ").intent == "opt_out"
     assert fake.requests == []

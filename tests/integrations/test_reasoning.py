@@ -66,12 +66,32 @@ def test_the_managers_criteria_change_the_answer():
         ("great deal http://a.example http://b.example", True, "spam", "2 links"),
         ("asdkjh qwrtz zxcvbn plmkj", True, "spam", "gibberish"),
         ("Claim your gift card now", True, "spam", "spam phrasing"),
+        ("sdfg kjhkjh 4411", True, "spam", "gibberish"),
+        ("Estimado amigo, usted ha heredado 3 millones de dólares de un pariente lejano.", True, "spam", "heredado"),
+        ("Je vous envoie un chèque et vous me remboursez la différence par virement.", True, "spam", "différence"),
+        ("Rechnung fällig. Öffnen Sie den Anhang, um Mahngebühren zu vermeiden: rechnung_17.zip", True, "spam", "zip"),
+        ("about your car's extended warranty, press 1 to speak to an agent", True, "spam", "spam phrasing"),
     ],
 )
 def test_spam_signals_hold_whatever_the_words(message, reachable, intent, signal):
     answer = rules.qualify(Conversation(message=message, reachable=reachable), Criteria())
     assert answer.intent == intent and answer.status == "spam" and answer.score == 0
     assert signal in answer.reasoning
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "Opt out of the extended warranty, just the install please",
+        "Plans attached as plans.zip — can you quote the framing?",
+        "We need a Node.js developer for our booking page, and a quote for hosting",
+        "The alert on the property panel says power failure, please call",
+        "Ihr Konto? No, our account number is 4471 — the invoice is wrong",
+    ],
+)
+def test_a_person_is_not_spam_for_a_word_the_scams_also_use(message):
+    answer = rules.qualify(Conversation(message=message), Criteria())
+    assert answer.intent != "spam", answer.reasoning
 
 
 def test_missing_facts_mean_clarification_and_a_reply_keeps_what_was_said():

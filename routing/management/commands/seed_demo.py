@@ -35,6 +35,17 @@ FIRST_RESPONSE_EMAIL = (
     HI + ',\n\nThanks for contacting {{ business_name|default:"us" }}. I\'ll look after your request: when would suit '
     "you for a short call?" + SIGNED
 )
+# The Spanish variants: a lead who writes in Spanish is answered with them (approvals.drafting.template_pick).
+# The SMS keeps to GSM-7 (no accented vowel: "¿" is in the set), so it is not counted at 70 characters a segment.
+HOLA = "Hola {{ first_name }}"
+FIRST_RESPONSE_SMS_ES = (
+    HOLA + ', gracias por escribir a {{ business_name|default:"nuestro equipo" }}. '
+    'Le escribe {{ rep_name|default:"el equipo" }}. ¿Le podemos llamar hoy para hablar de su proyecto?'
+)
+FIRST_RESPONSE_EMAIL_ES = (
+    HOLA + ',\n\nGracias por contactar con {{ business_name|default:"nosotros" }}. Me encargo de su solicitud: '
+    '¿cuándo le vendría bien una llamada corta?\n\nSaludos,\n{{ rep_name|default:"El equipo" }}'
+)
 
 # name: (workflow, channel, subject, body)
 CADENCE_TEMPLATES = {
@@ -301,15 +312,40 @@ class Command(BaseCommand):
             )
         MessageTemplate.objects.update_or_create(
             name="First response (SMS)",
-            defaults={"workflow": Workflow.FIRST_RESPONSE, "channel": "sms", "body": FIRST_RESPONSE_SMS},
+            defaults={
+                "workflow": Workflow.FIRST_RESPONSE,
+                "channel": "sms",
+                "language": "en",
+                "body": FIRST_RESPONSE_SMS,
+            },
         )
         MessageTemplate.objects.update_or_create(
             name="First response (email)",
             defaults={
                 "workflow": Workflow.FIRST_RESPONSE,
                 "channel": "email",
+                "language": "en",
                 "subject": "Your request to {{ business_name }}",
                 "body": FIRST_RESPONSE_EMAIL,
+            },
+        )
+        MessageTemplate.objects.update_or_create(
+            name="First response (SMS, Spanish)",
+            defaults={
+                "workflow": Workflow.FIRST_RESPONSE,
+                "channel": "sms",
+                "language": "es",
+                "body": FIRST_RESPONSE_SMS_ES,
+            },
+        )
+        MessageTemplate.objects.update_or_create(
+            name="First response (email, Spanish)",
+            defaults={
+                "workflow": Workflow.FIRST_RESPONSE,
+                "channel": "email",
+                "language": "es",
+                "subject": "Su solicitud a {{ business_name }}",
+                "body": FIRST_RESPONSE_EMAIL_ES,
             },
         )
         MessageTemplate.objects.update_or_create(
