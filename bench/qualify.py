@@ -9,6 +9,12 @@ a model's judgement, and says so. Prints, per provider and data set: intent accu
 false opt-outs, people filtered as noise, and p50/p95 ms per message.
 
     .venv/bin/python bench/qualify.py [--providers rules embedding openai] [--sets test holdout] [--matrix]
+    .venv/bin/python bench/qualify.py --providers openai --sets test --base-url http://127.0.0.1:8089/v1 [--limit 40]
+
+--base-url measures the openai provider against that server (``make llm-server``: llama.cpp with a
+small instruct model), joined to the offline judge as the pipeline joins them (its evidence and
+fallback); --limit takes a stratified sample (every intent in turn, file order) where a real model
+is slow (~10 s a message on 2 cores). The openai rows add tokens per message and fallbacks.
 
 The embedding provider is trained on routing/data/intent_examples.jsonl, the starter examples a
 fresh install seeds: the original 110, qualify_set.jsonl's train split and the older labeled set.
@@ -36,6 +42,9 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 
+# The bench needs no database: the structured mode a server takes is remembered in this process's memory.
+settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
 from integrations.llm import Criteria, RulesProvider, openai_provider_build  # noqa: E402
 from integrations.llm.evaluation import (  # noqa: E402
     NOISE_GROUP,
@@ -43,6 +52,7 @@ from integrations.llm.evaluation import (  # noqa: E402
     OPT_OUT_GROUP,
     labeled_load,
     provider_evaluate,
+    stratified,
 )
 
 DATA = ROOT / "tests/data"
@@ -68,7 +78,9 @@ def embedding_provider():
 
 def openai_provider(stack):
     if settings.LLM_BASE_URL:
-        return openai_provider_build(), "model at " + settings.LLM_BASE_URL
+        # As the pipeline has it (routing.reasoning.provider_get): the offline judge is the model's evidence.
+        provider = openai_provider_build().joined(embedding_provider())
+        return provider, f"model {settings.LLM_MODEL} at {settings.LLM_BASE_URL}, mode {settings.LLM_STRUCTURED_MODE}"
     from tests.fakes.openai_server import FakeOpenAI, completion
 
     labels = {}
@@ -95,7 +107,17 @@ def main() -> None:
     parser.add_argument("--sets", nargs="+", default=list(SETS), choices=list(SETS))
     parser.add_argument("--matrix", action="store_true", help="print each confusion matrix")
     parser.add_argument("--misses", action="store_true", help="print each wrong answer")
+    parser.add_argument("--base-url", help="an OpenAI-compatible server to measure the openai provider against")
+    parser.add_argument("--model", default="", help="the model name to ask for (llama.cpp takes any)")
+    parser.add_argument("--mode", default="", help="LLM_STRUCTURED_MODE: auto, json_schema, json_object or tools")
+    parser.add_argument("--timeout", type=float, default=0, help="seconds a model call may take (LLM_TIMEOUT)")
+    parser.add_argument("--limit", type=int, default=0, help="a stratified sample of at most N messages per set")
     args = parser.parse_args()
+    if args.base_url:
+        settings.LLM_BASE_URL = args.base_url
+        settings.LLM_MODEL = args.model or "local"
+    settings.LLM_STRUCTURED_MODE = args.mode or settings.LLM_STRUCTURED_MODE
+    settings.LLM_TIMEOUT = args.timeout or settings.LLM_TIMEOUT
     logging.getLogger("httpx2").setLevel(logging.WARNING)  # one INFO line per request drowns the table
     criteria = Criteria()
     print(
@@ -113,8 +135,8 @@ def main() -> None:
                 provider, note = openai_provider(stack)
             for label in args.sets:
                 path, split = SETS[label]
-                rows = labeled_load(path, split=split)
-                provider_evaluate(provider, rows[:3], criteria)  # warm-up: model load, connections
+                rows = stratified(labeled_load(path, split=split), args.limit)
+                provider_evaluate(provider, rows[: 1 if name == "openai" else 3], criteria)  # warm-up
                 result = provider_evaluate(provider, rows, criteria)
                 p50, p95 = result.percentile(0.5), result.percentile(0.95)
                 if label == "optout":
@@ -126,6 +148,13 @@ def main() -> None:
                         f"{result.false_opt_outs} | {result.people_filtered} "
                     )
                 print(f"| {name} | {label} | {len(rows)} {figures}| {p50:.2f} | {p95:.2f} |", flush=True)
+                if result.tokens or result.fallbacks:
+                    mean = sum(result.tokens) / len(result.tokens) if result.tokens else 0
+                    print(
+                        f"    {name} {label}: {mean:.0f} tokens a message (model answers: {len(result.tokens)}), "
+                        f"{result.fallbacks} fallbacks",
+                        flush=True,
+                    )
                 if args.matrix:
                     print(result.matrix(), "\n")
                 if args.misses:

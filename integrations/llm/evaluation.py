@@ -72,6 +72,8 @@ class Evaluation:
     pairs: list[tuple[str, str]] = field(default_factory=list)  # (expected, predicted)
     timings_ms: list[float] = field(default_factory=list)
     misses: list[tuple[str, str, str]] = field(default_factory=list)
+    tokens: list[int] = field(default_factory=list)  # prompt + completion tokens of each answer a model gave
+    fallbacks: int = 0  # answers another provider gave because the model's could not be used
 
     @property
     def accuracy(self) -> float:
@@ -107,6 +109,24 @@ class Evaluation:
         return "\n".join(lines)
 
 
+def stratified(rows: list[LabeledMessage], limit: int) -> list[LabeledMessage]:
+    """At most ``limit`` rows, taken in turn from each intent in file order (so every intent keeps its share, and
+    the same rows every run); all of them when ``limit`` is 0 or covers them."""
+    if not limit or limit >= len(rows):
+        return rows
+    by_intent: dict[str, list[LabeledMessage]] = {}
+    for row in rows:
+        by_intent.setdefault(row.intent, []).append(row)
+    picked: list[LabeledMessage] = []
+    depth = 0
+    while len(picked) < limit:
+        for intent in sorted(by_intent, key=lambda i: -len(by_intent[i])):
+            if depth < len(by_intent[intent]) and len(picked) < limit:
+                picked.append(by_intent[intent][depth])
+        depth += 1
+    return picked
+
+
 def provider_evaluate(provider, rows: list[LabeledMessage], criteria: Criteria) -> Evaluation:
     """Ask ``provider`` about every row (one message, no history) and keep what it answered and how long it took."""
     result = Evaluation(provider.name)
@@ -115,6 +135,9 @@ def provider_evaluate(provider, rows: list[LabeledMessage], criteria: Criteria) 
         answer = provider.qualify(Conversation(message=row.text, channel=row.channel), criteria)
         result.timings_ms.append((time.perf_counter() - started) * 1000)
         result.pairs.append((row.intent, answer.intent))
+        if answer.usage:
+            result.tokens.append(answer.usage.get("tokens_in", 0) + answer.usage.get("tokens_out", 0))
+        result.fallbacks += bool(answer.fallback)
         if answer.intent != row.intent:
             result.misses.append((row.intent, answer.intent, row.text))
     return result

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from integrations.llm import Conversation, Criteria, RulesProvider
 from integrations.llm.criteria import budget_bands_parse, intent_phrases_parse
-from integrations.llm.evaluation import NOISE_GROUP, OPT_OUT_GROUP, labeled_load, provider_evaluate
+from integrations.llm.evaluation import NOISE_GROUP, OPT_OUT_GROUP, labeled_load, provider_evaluate, stratified
 from routing.models import IntentExample, QualificationCriteria
 from routing.reasoning import intent_classifier, provider_get
 from tests.conftest import user_client
@@ -168,3 +168,11 @@ def test_a_reps_correction_becomes_an_example_and_retrains_the_classifier(demo, 
     assert f"/portal/leads/{lead_id}/" in noise.content.decode()
     refused = client.post(f"/portal/leads/{lead_id}/relabel/", {"intent": "buy_now"})
     assert refused.status_code == 422 and "Choose one of" in refused.content.decode()
+
+
+def test_a_limited_bench_run_keeps_every_intents_share_and_the_same_rows():
+    rows = labeled_load(DATA / "qualify_set.jsonl", split="test")
+    sample = stratified(rows, 40)
+    assert len(sample) == 40 and sample == stratified(rows, 40)
+    assert {r.intent for r in sample} == {r.intent for r in rows}, "every intent is in the sample"
+    assert stratified(rows, 0) == rows and stratified(rows, 1000) == rows

@@ -46,6 +46,13 @@ FIRST_RESPONSE_EMAIL_ES = (
     HOLA + ',\n\nGracias por contactar con {{ business_name|default:"nosotros" }}. Me encargo de su solicitud: '
     '¿cuándo le vendría bien una llamada corta?\n\nSaludos,\n{{ rep_name|default:"El equipo" }}'
 )
+# The first answer in each language the demo writes: (name, channel, language, subject, body).
+FIRST_RESPONSES = (
+    ("First response (SMS)", "sms", "en", "", FIRST_RESPONSE_SMS),
+    ("First response (email)", "email", "en", "Your request to {{ business_name }}", FIRST_RESPONSE_EMAIL),
+    ("First response (SMS, Spanish)", "sms", "es", "", FIRST_RESPONSE_SMS_ES),
+    ("First response (email, Spanish)", "email", "es", "Su solicitud a {{ business_name }}", FIRST_RESPONSE_EMAIL_ES),
+)
 
 # name: (workflow, channel, subject, body)
 CADENCE_TEMPLATES = {
@@ -310,44 +317,17 @@ class Command(BaseCommand):
             BusinessHours.objects.bulk_create(
                 BusinessHours(weekday=day, opens=time(8), closes=time(18)) for day in range(5)
             )
-        MessageTemplate.objects.update_or_create(
-            name="First response (SMS)",
-            defaults={
-                "workflow": Workflow.FIRST_RESPONSE,
-                "channel": "sms",
-                "language": "en",
-                "body": FIRST_RESPONSE_SMS,
-            },
-        )
-        MessageTemplate.objects.update_or_create(
-            name="First response (email)",
-            defaults={
-                "workflow": Workflow.FIRST_RESPONSE,
-                "channel": "email",
-                "language": "en",
-                "subject": "Your request to {{ business_name }}",
-                "body": FIRST_RESPONSE_EMAIL,
-            },
-        )
-        MessageTemplate.objects.update_or_create(
-            name="First response (SMS, Spanish)",
-            defaults={
-                "workflow": Workflow.FIRST_RESPONSE,
-                "channel": "sms",
-                "language": "es",
-                "body": FIRST_RESPONSE_SMS_ES,
-            },
-        )
-        MessageTemplate.objects.update_or_create(
-            name="First response (email, Spanish)",
-            defaults={
-                "workflow": Workflow.FIRST_RESPONSE,
-                "channel": "email",
-                "language": "es",
-                "subject": "Su solicitud a {{ business_name }}",
-                "body": FIRST_RESPONSE_EMAIL_ES,
-            },
-        )
+        for name, channel, language, subject, body in FIRST_RESPONSES:
+            MessageTemplate.objects.update_or_create(
+                name=name,
+                defaults={
+                    "workflow": Workflow.FIRST_RESPONSE,
+                    "channel": channel,
+                    "language": language,
+                    "subject": subject,
+                    "body": body,
+                },
+            )
         MessageTemplate.objects.update_or_create(
             name="Missed call (SMS)",
             defaults={"workflow": Workflow.MISSED_CALL, "channel": "sms", "body": MISSED_CALL_SMS},
