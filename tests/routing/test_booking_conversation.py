@@ -160,3 +160,93 @@ def test_a_time_taken_meanwhile_gets_new_times_instead_of_a_confirmation(estimat
     assert not Appointment.objects.filter(lead=lead).exists()
     reply(capture, lead, "the first one")
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY, 10)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Good morning! How much for a new roof?",
+        "First time customer here",
+        "One second, checking with my wife",
+        "I live on the 2nd floor",
+        "Last year you fixed my sink",
+        "It's on Sun Valley Rd",
+        "I sat down",
+        "April 1st at 9",
+    ],
+)
+def test_a_reply_about_something_else_books_nothing(estimate, capture, monday, text):
+    lead = first_contact(capture)
+    reply(capture, lead, text)
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert not Action.objects.filter(lead=lead, payload__booking__outcome="booked").exists()
+
+
+def test_a_question_beside_a_time_waits_for_a_person_and_leaves_the_question_to_the_pipeline(estimate, capture, monday):
+    from leads.models import InboundEvent
+    from routing.booking.conversation import booking_reply
+
+    lead = first_contact(capture)
+    action = reply(capture, lead, "This morning I saw your ad. How much for a new roof?")
+    assert action.status == Action.Status.PENDING and action.confidence < 0.7
+    assert not Appointment.objects.filter(lead=lead).exists()
+    event = InboundEvent.objects.filter(lead=lead).order_by("-pk").first()
+    assert booking_reply(lead, event) is False  # not swallowed: the pipeline goes on to its own answer
+
+
+def test_a_greeting_with_a_question_is_left_to_the_pipeline(estimate, capture, monday):
+    from leads.models import InboundEvent
+    from routing.booking.conversation import booking_reply
+
+    lead = first_contact(capture)
+    assert reply(capture, lead, "Good morning! How much for a new roof?") is None
+    event = InboundEvent.objects.filter(lead=lead).order_by("-pk").first()
+    assert booking_reply(lead, event) is False
+
+
+@pytest.mark.parametrize("text", ["Hoy no puedo", "Can't do this afternoon"])
+def test_a_time_that_does_not_work_books_nothing_and_goes_to_a_person(estimate, capture, monday, text):
+    from audit.models import Decision
+
+    lead = first_contact(capture)
+    assert reply(capture, lead, text) is None
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert Decision.objects.filter(lead=lead, step="book", outcome="escalated").exists()
+
+
+@pytest.mark.parametrize("text", ["What's your cancellation policy?", "Is there a cancellation fee?"])
+def test_asking_about_cancelling_leaves_the_meeting_booked(estimate, capture, monday, text):
+    lead = first_contact(capture)
+    reply(capture, lead, "the first one")
+    reply(capture, lead, text)
+    assert Appointment.objects.get(lead=lead).status == Appointment.Status.BOOKED
+
+
+def test_a_quoted_cancel_line_in_an_email_reply_does_nothing(estimate, capture, monday):
+    lead = first_contact(capture)
+    reply(capture, lead, "the first one")
+    before = Action.objects.filter(lead=lead, workflow="booking").count()
+    reply(capture, lead, "Thanks, see you then!\n\n> You're booked.\n> To move or cancel, reply here")
+    assert Appointment.objects.get(lead=lead).status == Appointment.Status.BOOKED
+    assert Action.objects.filter(lead=lead, workflow="booking").count() == before
+
+
+@pytest.mark.parametrize(
+    "text, hour",
+    [("I can't make it Tuesday, can we do Thursday at 3?", 15), ("no puedo ir el martes, mejor el jueves a las 4", 16)],
+)
+def test_a_time_declined_with_another_named_moves_the_meeting(estimate, capture, monday, text, hour):
+    lead = first_contact(capture)
+    reply(capture, lead, "Tuesday at 10 works")
+    reply(capture, lead, text)
+    appointment = Appointment.objects.get(lead=lead)
+    assert appointment.status == Appointment.Status.BOOKED and appointment.starts_at == at(MONDAY.replace(day=10), hour)
+
+
+def test_a_lone_cancel_is_an_opt_out_not_a_cancelled_meeting(estimate, capture, monday):
+    lead = first_contact(capture)
+    reply(capture, lead, "the first one")
+    reply(capture, lead, "CANCEL")
+    lead.refresh_from_db()
+    assert lead.opted_out
+    assert not Action.objects.filter(lead=lead, payload__booking__op="cancel").exists()
