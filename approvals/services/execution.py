@@ -45,6 +45,11 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     that bounces).
     """
     with transaction.atomic():
+        # A Booking action commits its meeting in this claim, which locks the lead and then its reps: the lead is
+        # locked before the action, the house order (leads.lock_objects), so the claim never waits the other way.
+        owner = Action.objects.filter(pk=action_id, workflow=Workflow.BOOKING).values_list("lead_id", flat=True)
+        for lead_id in owner:
+            lead_lock(lead_id)
         action = action_lock(action_id)
         if action is None or action.status != Action.Status.APPROVED:
             status = getattr(action, "status", None)

@@ -88,12 +88,29 @@ def offer_settle(offer: BookingOffer | None, action: Action | None) -> None:
         offer.save(update_fields=["status", "updated_at"])
 
 
+def offers_close_on_opt_out(*, lead: Lead, **_) -> int:
+    """Receiver of LEAD_OPTED_OUT: the lead's open offers close (a later "the first one" books nothing); how many."""
+    return BookingOffer.objects.filter(lead=lead, status=BookingOffer.Status.OPEN).update(
+        status=BookingOffer.Status.CLOSED, updated_at=timezone.now()
+    )
+
+
+def _unsent(offer: BookingOffer) -> bool:
+    """Whether the message carrying ``offer`` (payload "offer") was rejected or cancelled: it never reached the lead."""
+    carriers = Action.objects.filter(lead_id=offer.lead_id, payload__offer=offer.pk)
+    return carriers.exists() and not carriers.exclude(status__in=(Action.Status.REJECTED, Action.Status.CANCELLED))
+
+
 def _context(lead: Lead, now: datetime):
     offer = (
         BookingOffer.objects.filter(lead=lead, status=BookingOffer.Status.OPEN, expires_at__gt=now)
         .select_related("booking_type")
         .first()
     )
+    if offer is not None and (lead.opted_out or _unsent(offer)):
+        offer.status = BookingOffer.Status.CLOSED
+        offer.save(update_fields=["status", "updated_at"])
+        offer = None
     appointment = (
         lead.appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("starts_at").first()
     )
@@ -217,6 +234,7 @@ def _unclear(lead, event, booking_type, offer, candidates: list[datetime], langu
     body = words(language, "clarify", times=times_text(candidates, tz, language), link=link_for(offer))
     booking_propose(
         lead,
+        carries=offer,
         body=body,
         booking_type=booking_type,
         confidence=_sure(ASKING, reading),
@@ -256,6 +274,7 @@ def _elsewhere(lead, event, booking_type, offer, reading: Reading, booking: dict
     body = words(language, key, times=times_text([s.start for s in slots], tz, language), link=link_for(again))
     booking_propose(
         lead,
+        carries=again,
         body=body,
         booking_type=booking_type,
         confidence=_sure(ASKING, reading),

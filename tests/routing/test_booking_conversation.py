@@ -250,3 +250,37 @@ def test_a_lone_cancel_is_an_opt_out_not_a_cancelled_meeting(estimate, capture, 
     lead.refresh_from_db()
     assert lead.opted_out
     assert not Action.objects.filter(lead=lead, payload__booking__op="cancel").exists()
+
+
+def test_a_reply_and_a_page_pick_give_the_lead_one_meeting(estimate, capture, monday):
+    from django.test import Client
+
+    from routing.booking.offers import link_for
+
+    lead = first_contact(capture)
+    url = link_for(BookingOffer.objects.get(lead=lead)).removeprefix("http://localhost:8000")
+    reply(capture, lead, "the first one")
+    Client().post(url, {"do": "book", "start": at(MONDAY, 16).isoformat()})
+    booked = Appointment.objects.filter(lead=lead, status=Appointment.Status.BOOKED)
+    assert [a.starts_at for a in booked] == [at(MONDAY, 16)]
+
+
+def test_a_rejected_first_answer_closes_its_offer(estimate, capture, monday):
+    from approvals.services import action_reject
+
+    policy_set("first_response", mode="draft")
+    lead = first_contact(capture)
+    first = Action.objects.get(lead=lead, workflow="first_response")
+    assert first.status == Action.Status.PENDING and first.payload["offer"]
+    action_reject(action_id=first.pk, user=user("manager"), reason="wrong tone")
+    reply(capture, lead, "the first one")
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert BookingOffer.objects.get(lead=lead).status == BookingOffer.Status.CLOSED
+
+
+def test_an_opt_out_closes_the_open_offer(estimate, capture, monday):
+    lead = first_contact(capture)
+    reply(capture, lead, "STOP")
+    assert BookingOffer.objects.get(lead=lead).status == BookingOffer.Status.CLOSED
+    lead.refresh_from_db()
+    assert lead.opted_out

@@ -125,3 +125,30 @@ def test_a_time_that_cannot_be_read_is_a_400_naming_it(link):
     with time_machine.travel(at(MONDAY, 7, 55), tick=False):
         page = Client().post(url, {"do": "book", "start": "tuesday-ish"})
     assert page.status_code == 400 and "That time could not be read" in text(page)
+
+
+def test_the_same_pick_posted_twice_makes_one_action_and_one_meeting(link, sms_outbox):
+    from approvals.models import Action
+
+    lead, _, url = link
+    client = Client()
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        first = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+        again = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+    assert "You're booked" in text(first) and "You're booked" in text(again)
+    assert Action.objects.filter(lead=lead, workflow="booking").count() == 1
+    assert Appointment.objects.filter(lead=lead).count() == 1
+
+
+def test_an_opted_out_lead_gets_a_plain_message_and_nothing_is_booked_or_requested(link):
+    from approvals.models import Action
+    from leads.services.consent import Evidence, consent_opt_out
+
+    lead, _, url = link
+    consent_opt_out(channel="sms", how="person", lead=lead, evidence=Evidence(words="stop"))
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        page = Client().post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+    assert page.status_code == 403 and "You asked us not to contact you" in text(page)
+    assert "Requested" not in text(page) and "You're booked" not in text(page)
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert not Action.objects.filter(lead=lead, workflow="booking").exists()
