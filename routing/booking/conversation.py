@@ -246,6 +246,28 @@ def _unclear(lead, event, booking_type, offer, candidates: list[datetime], langu
 def _elsewhere(lead, event, booking_type, offer, reading: Reading, booking: dict, language: str, tz) -> None:
     """A reply naming a time that was not offered: book it if it is exact, else offer what is open then."""
     window = reading_window(reading, tz)
+    if window is not None and reading.at is not None and reading.at.minute % booking_type.step_minutes:
+        # "Tuesday at 3:10": no time starts then; the day's open times nearest to it are offered instead.
+        wanted = window[0]
+        day = reading_window(replace(reading, at=None, part=""), tz)
+        found = availability(booking_type, lead, window=day, limit=48).slots
+        nearest = sorted(found, key=lambda s: abs(s.start - wanted))[: booking_type.offer_count]
+        if nearest:
+            slots = sorted(nearest, key=lambda s: s.start)
+            again = offer_create(lead, booking_type, slots, language=language)
+            times = times_text([s.start for s in slots], tz, language)
+            booking_propose(
+                lead,
+                carries=again,
+                body=words(language, "offer", times=times, link=link_for(again)),
+                booking_type=booking_type,
+                confidence=_sure(ASKING, reading),
+                reasoning=f"The lead's reply '{event.message[:200]}' names a time off the {booking_type.step_minutes}"
+                "-minute grid: offered the nearest open times.",
+                event=event,
+            )
+            return
+        window, reading = day, replace(reading, at=None)
     if window is not None and reading.at is not None:
         # A day and an hour: that time, checked at the commit (an hour without a.m./p.m. read the business's way).
         _pick(lead, event, booking_type, window[0], booking, EXACT if reading.at_certain else 0.8, reading, tz)

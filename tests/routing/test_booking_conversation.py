@@ -284,3 +284,10 @@ def test_an_opt_out_closes_the_open_offer(estimate, capture, monday):
     assert BookingOffer.objects.get(lead=lead).status == BookingOffer.Status.CLOSED
     lead.refresh_from_db()
     assert lead.opted_out
+
+
+def test_a_reply_naming_a_time_off_the_grid_gets_the_nearest_open_times(estimate, capture, sms_outbox, monday):
+    lead = first_contact(capture)
+    reply(capture, lead, "Tuesday at 3:10")
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert sms_outbox[-1]["body"].startswith("I can do tomorrow at 2:30 PM, tomorrow at 3:00 PM or tomorrow at 3:30 PM")

@@ -152,3 +152,12 @@ def test_an_opted_out_lead_gets_a_plain_message_and_nothing_is_booked_or_request
     assert "Requested" not in text(page) and "You're booked" not in text(page)
     assert not Appointment.objects.filter(lead=lead).exists()
     assert not Action.objects.filter(lead=lead, workflow="booking").exists()
+
+
+def test_a_start_off_the_grid_posted_to_the_page_books_nothing(link):
+    lead, _, url = link
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        page = Client().post(url, {"do": "book", "start": at(MONDAY, 15, 7).isoformat()})
+        late = Client().post(url, {"do": "book", "start": (at(MONDAY, 15) + timedelta(seconds=1)).isoformat()})
+    assert page.status_code == 409 and late.status_code == 409
+    assert not Appointment.objects.filter(lead=lead).exists()
