@@ -52,7 +52,7 @@ def reply(capture, lead, text):
 def test_the_first_answer_offers_three_open_times_and_a_link(estimate, capture, sms_outbox, monday):
     lead = first_contact(capture)
     body = sms_outbox[-1]["body"]
-    assert "I can do today at 10:00 AM, today at 1:00 PM or today at 4:00 PM. Which works for you?" in body
+    assert "I can do Mon Jan 7 at 10:00 AM, Mon Jan 7 at 1:00 PM or Mon Jan 7 at 4:00 PM. Which works for you?" in body
     assert "/book/" in body
     offer = BookingOffer.objects.get(lead=lead)
     assert [datetime.fromisoformat(s).astimezone(CHICAGO).hour for s in offer.slots] == [10, 13, 16]
@@ -60,7 +60,10 @@ def test_the_first_answer_offers_three_open_times_and_a_link(estimate, capture, 
 
 def test_a_spanish_lead_gets_the_times_in_spanish(estimate, capture, sms_outbox, monday):
     first_contact(capture, message="Hola, necesito un presupuesto para el techo de mi casa, tiene goteras")
-    assert "Puedo hoy a las 10:00, hoy a las 13:00 o hoy a las 16:00. ¿Le viene bien alguna?" in sms_outbox[-1]["body"]
+    assert (
+        "Puedo el lun 7 ene a las 10:00, el lun 7 ene a las 13:00 o el lun 7 ene a las 16:00. ¿Le viene bien alguna?"
+        in sms_outbox[-1]["body"]
+    )
 
 
 def test_the_second_one_books_the_second_time_and_confirms(estimate, capture, sms_outbox, monday):
@@ -69,7 +72,7 @@ def test_the_second_one_books_the_second_time_and_confirms(estimate, capture, sm
     assert action.status == Action.Status.DONE and action.payload["booking"]["outcome"] == "booked"
     appointment = Appointment.objects.get(lead=lead)
     assert appointment.starts_at == at(MONDAY, 13) and appointment.host is not None
-    assert sms_outbox[-1]["body"].startswith("You're booked: today at 1:00 PM with Est")
+    assert sms_outbox[-1]["body"].startswith("You're booked: Mon Jan 7 at 1:00 PM with Est")
     assert BookingOffer.objects.get(lead=lead).status == BookingOffer.Status.BOOKED
 
 
@@ -77,7 +80,7 @@ def test_spanish_el_martes_a_las_3_books_tuesday_at_three(estimate, capture, sms
     lead = first_contact(capture, message="Hola, necesito un presupuesto para el techo de mi casa, tiene goteras")
     reply(capture, lead, "el martes a las 3 me va bien")
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY.replace(day=8), 15)
-    assert sms_outbox[-1]["body"].startswith("Listo: mañana a las 15:00 con Est")
+    assert sms_outbox[-1]["body"].startswith("Listo: el mar 8 ene a las 15:00 con Est")
 
 
 def test_in_draft_the_booking_waits_for_a_person_and_books_when_approved(
@@ -87,7 +90,7 @@ def test_in_draft_the_booking_waits_for_a_person_and_books_when_approved(
     lead = first_contact(capture)
     action = reply(capture, lead, "Tuesday at 3 works")
     assert action.status == Action.Status.PENDING and not Appointment.objects.filter(lead=lead).exists()
-    assert "tomorrow at 3:00 PM" in action.body
+    assert "Tue Jan 8 at 3:00 PM" in action.body
     with django_capture_on_commit_callbacks(execute=True):
         action_approve(action_id=action.pk, user=user("manager"))
     appointment = Appointment.objects.get(lead=lead)
@@ -117,7 +120,7 @@ def test_an_unclear_reply_gets_one_question_then_goes_to_a_person(estimate, capt
     question = reply(capture, lead, "today works")
     assert question.status == Action.Status.DONE and "booking" not in question.payload
     assert sms_outbox[-1]["body"].startswith(
-        "Just to be sure: today at 10:00 AM, today at 1:00 PM or today at 4:00 PM?"
+        "Just to be sure: Mon Jan 7 at 10:00 AM, Mon Jan 7 at 1:00 PM or Mon Jan 7 at 4:00 PM?"
     )
     before = Action.objects.filter(lead=lead, workflow="booking").count()
     reply(capture, lead, "yes today")
@@ -129,7 +132,7 @@ def test_an_unclear_reply_gets_one_question_then_goes_to_a_person(estimate, capt
 def test_tomorrow_morning_offers_tomorrow_mornings_open_times(estimate, capture, sms_outbox, monday):
     lead = first_contact(capture)
     reply(capture, lead, "tomorrow morning?")
-    assert sms_outbox[-1]["body"].startswith("I can do tomorrow at 9:00 AM. Which works for you?")
+    assert sms_outbox[-1]["body"].startswith("I can do Tue Jan 8 at 9:00 AM. Which works for you?")
     reply(capture, lead, "9 works")
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY.replace(day=8), 9)
 
@@ -156,7 +159,7 @@ def test_a_time_taken_meanwhile_gets_new_times_instead_of_a_confirmation(estimat
         booking_commit(lead_id=other.pk, booking_type_id=estimate.pk, start=at(MONDAY, 13), source="reply")
     action = reply(capture, lead, "the second one")
     assert action.payload["booking"]["outcome"] == "taken"
-    assert sms_outbox[-1]["body"].startswith("Sorry, that time was just taken. I can do today at 10:00 AM,")
+    assert sms_outbox[-1]["body"].startswith("Sorry, that time was just taken. I can do Mon Jan 7 at 10:00 AM,")
     assert not Appointment.objects.filter(lead=lead).exists()
     reply(capture, lead, "the first one")
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY, 10)
@@ -290,4 +293,34 @@ def test_a_reply_naming_a_time_off_the_grid_gets_the_nearest_open_times(estimate
     lead = first_contact(capture)
     reply(capture, lead, "Tuesday at 3:10")
     assert not Appointment.objects.filter(lead=lead).exists()
-    assert sms_outbox[-1]["body"].startswith("I can do tomorrow at 2:30 PM, tomorrow at 3:00 PM or tomorrow at 3:30 PM")
+    assert sms_outbox[-1]["body"].startswith(
+        "I can do Tue Jan 8 at 2:30 PM, Tue Jan 8 at 3:00 PM or Tue Jan 8 at 3:30 PM"
+    )
+
+
+def test_a_confirmation_over_the_sms_limit_after_the_booking_waits_for_a_shorter_text(
+    estimate, capture, sms_outbox, monday, settings
+):
+    from approvals.models import SmsSettings
+
+    lead = first_contact(capture)
+    sent = len(sms_outbox)
+    # The confirmation carries the full link (the proposal only "…"): a long address makes it cost 3 segments.
+    settings.PUBLIC_BASE_URL = "https://" + "book" * 40 + ".example.com"
+    row = SmsSettings.load()
+    row.max_segments = 2
+    row.save()
+    action = reply(capture, lead, "the second one")
+    assert action.status == Action.Status.PENDING and action.escalation_reason.startswith("too long")
+    assert action.payload["booking"]["outcome"] == "booked" and action.body.startswith("You're booked")
+    assert Appointment.objects.filter(lead=lead).count() == 1  # booked once; a shorter text is approved later
+    assert len(sms_outbox) == sent
+
+
+def test_texts_name_the_date_itself_not_today_or_tomorrow():
+    from routing.booking.offers import when_text
+
+    start = at(MONDAY.replace(day=8), 15)
+    assert when_text(start, CHICAGO, "en") == "Tue Jan 8 at 3:00 PM"
+    assert when_text(start, CHICAGO, "es") == "el mar 8 ene a las 15:00"
+    assert when_text(start, CHICAGO, "en", now=at(MONDAY, 9)) == "tomorrow at 3:00 PM"  # the page, drawn now

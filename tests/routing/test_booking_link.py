@@ -54,7 +54,7 @@ def test_the_page_shows_open_times_on_the_leads_clock_and_books_one(
             booked = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
     assert booked.status_code == 200 and "You're booked" in text(booked)
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY, 11)
-    assert sms_outbox[-1]["body"].startswith("You're booked: today at 11:00 AM with Est")
+    assert sms_outbox[-1]["body"].startswith("You're booked: Mon Jan 7 at 11:00 AM with Est")
 
 
 def test_a_taken_time_on_the_page_shows_the_times_open_now(link):
