@@ -15,6 +15,7 @@ class RoutingConfig(AppConfig):
         from leads import reactions
         from routing import cadences, directory, quiet, reasoning  # noqa: F401
         from routing.booking.actions import booking_action_carry
+        from routing.booking.conversation import offers_close_on_opt_out
         from routing.handover import owner_deactivated
         from routing.privacy import routing_export, routing_forget
         from routing.sla import sla_on_first_touch
@@ -28,6 +29,7 @@ class RoutingConfig(AppConfig):
         reactions.LEAD_STAGE_CHANGED.connect(cadences.cadences_on_stage, app=app)
         reactions.LEAD_FIRST_TOUCH.connect(sla_on_first_touch, app=app)
         reactions.LEAD_OPTED_OUT.connect(cadences.cadences_on_opt_out, app=app)
+        reactions.LEAD_OPTED_OUT.connect(offers_close_on_opt_out, app=app)
         reactions.APPOINTMENT_BOOKED.connect(cadences.cadences_on_booking, app=app)
         reactions.APPOINTMENT_MOVED.connect(cadences.cadences_on_appointment_moved, app=app)
         reactions.APPOINTMENT_CANCELLED.connect(cadences.cadences_on_appointment_cancelled, app=app)

@@ -246,6 +246,7 @@ def _respond(
         reasoning=qualification.reasoning + asking,
         event=event,
         send_here=True,
+        extra_payload={"offer": offer.pk} if offer is not None else None,
     )
     offer_settle(offer, action)
     return action

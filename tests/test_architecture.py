@@ -112,6 +112,7 @@ def test_the_reactions_are_wired_in_order():
             "approvals.services.proposing.actions_cancel_on_opt_out",
             "approvals.services.proposing.opt_out_confirm",
             "routing.cadences.triggers.cadences_on_opt_out",
+            "routing.booking.conversation.offers_close_on_opt_out",
         ],
         "appointment.booked": ["routing.cadences.triggers.cadences_on_booking"],
         "appointment.announced": ["integrations.outbound.crm_appointment_announce"],

@@ -45,6 +45,11 @@ def _claim(action_id: int) -> tuple[Action, Message | None] | None:
     that bounces).
     """
     with transaction.atomic():
+        # A Booking action commits its meeting in this claim, which locks the lead and then its reps: the lead is
+        # locked before the action, the house order (leads.lock_objects), so the claim never waits the other way.
+        owner = Action.objects.filter(pk=action_id, workflow=Workflow.BOOKING).values_list("lead_id", flat=True)
+        for lead_id in owner:
+            lead_lock(lead_id)
         action = action_lock(action_id)
         if action is None or action.status != Action.Status.APPROVED:
             status = getattr(action, "status", None)
@@ -127,16 +132,18 @@ def _claim_approved(action: Action) -> tuple[Action, Message | None] | None:
         reasoning = f"Not sent: {lead.consent_hold}. It waits in the queue until a person settles it."
         _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
         return None
+    # A Booking action books first, in this transaction: its message says how it went (approvals.services.booking).
+    if not action_book(action):
+        return None
+    # The last guard, read after a booking rewrote the body (its confirmation): approved before the managers lowered
+    # the limit, or written past the services. A booking made stays made; a later claim does not book it again.
     too_long = sms_too_long(action.body) if _limited(action) else ""
-    if too_long:  # the last guard: approved before the managers lowered the limit, or written past the services
+    if too_long:
         action.status, action.escalated = Action.Status.PENDING, True
         action.escalation_reason = f"too long: {too_long}"[:300]
         action.version += 1
         reasoning = f"Not sent: {too_long} It waits in the queue for a shorter text."
         _not_sent(action, ["status", "escalated", "escalation_reason", "version"], reasoning, skipped=False)
-        return None
-    # A Booking action books first, in this transaction: its message says how it went (approvals.services.booking).
-    if not action_book(action):
         return None
     if action.to_lead and quiet_hold(action):  # a text the law does not allow now: still approved, it goes then
         return None

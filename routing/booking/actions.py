@@ -50,9 +50,11 @@ def booking_propose(
     booking: dict | None = None,
     start: datetime | None = None,
     send_here: bool = True,
+    carries: BookingOffer | None = None,
 ) -> Action | None:
     """Propose a Booking action: the message ``body`` to the lead and, with ``booking`` ({"op": book | move |
-    cancel, …}), the meeting to commit when it is carried out. None when the lead cannot be reached in writing."""
+    cancel, …}), the meeting to commit when it is carried out; ``carries``: the offer whose link the message holds
+    (payload "offer": rejected or cancelled, the offer closes). None when the lead cannot be reached in writing."""
     reach = channel_for(lead)
     if reach is None:
         decision_record(
@@ -74,7 +76,11 @@ def booking_propose(
         reasoning=reasoning,
         event=event,
         send_here=send_here,
-        extra_payload={"booking": {**booking, "type": booking_type.pk}} if booking else None,
+        extra_payload={
+            **({"booking": {**booking, "type": booking_type.pk}} if booking else {}),
+            **({"offer": carries.pk} if carries is not None else {}),
+        }
+        or None,
         gate_facts={"booking_type": booking_type.slug, "hours_ahead": hours},
     )
 
@@ -131,7 +137,7 @@ def booking_action_carry(*, action: Action) -> BookingVerdict:
     if offer is not None:
         offer.status, offer.appointment = BookingOffer.Status.BOOKED, appointment
         offer.save(update_fields=["status", "appointment", "updated_at"])
-    key = "moved" if booking["op"] == "move" else "booked"
+    key = "moved" if done.moved else "booked"
     body = words(
         language,
         key,

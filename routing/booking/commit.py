@@ -1,5 +1,9 @@
 """A booking's commit: the time checked again under a lock on its possible hosts, then booked (or refused).
 
+The lead's row is locked first (the house order: the lead, then its reps): two commits for one lead (a double
+submit of the page, a reply and a page pick at once) queue, and the second finds the first's meeting and moves it
+(or, for the same time, returns it) instead of booking a second one.
+
 Two leads picking the same time: both commits lock the same rep rows (in id order), the second waits, then finds
 the time taken by the first and is refused with new options. The external calendar is asked afresh, under the
 lock, only for the rep about to be given the meeting; one that does not answer in time leaves our own data to
@@ -17,6 +21,7 @@ from django.utils import timezone
 from audit.models import Decision
 from audit.services import decision_record
 from config.exceptions import ConflictError
+from leads.lock_objects import lead_lock
 from leads.models import Appointment, Lead
 from leads.services import appointment_book, appointment_reschedule
 from routing.booking.free import (
@@ -49,6 +54,7 @@ class Booked:
     appointment: Appointment
     rep_name: str
     notes: tuple[str, ...]  # calendars that could not be asked
+    moved: bool = False  # the lead's meeting ahead was moved here, not a new one booked
 
 
 def _location(booking_type: BookingType, lead: Lead) -> str:
@@ -91,16 +97,26 @@ def booking_commit(
 ) -> Booked:
     """Book ``start`` (aware; any zone) for the lead under ``booking_type``, with the fairest free host.
 
-    Locks the possible hosts' Rep rows, checks the time again against their meetings and (for the chosen host) their
-    connected calendar, then books through leads.services.appointment_book (the invite, the calendar write, the
-    reminder cadence, the follow-ups a booking stops). ``source``: "reply", "link", "person". Raises SlotTaken
-    (a ConflictError) with up to ``offer_count`` other open times when it cannot be booked; nothing is written then.
+    Locks the lead's row, then the possible hosts' Rep rows, checks the time again against their meetings and (for
+    the chosen host) their connected calendar, then books through leads.services.appointment_book (the invite, the
+    calendar write, the reminder cadence, the follow-ups a booking stops). A lead holds one meeting ahead: when it
+    already has one, that meeting is returned (same start) or moved to ``start`` (``Booked.moved``). ``source``:
+    "reply", "link", "person". Raises SlotTaken (a ConflictError) with up to ``offer_count`` other open times when
+    it cannot be booked; nothing is written then.
     """
     now = now or timezone.now()
     if start.tzinfo is None:
         raise ValueError("start must be aware")
     start = start.astimezone(UTC)
-    lead = Lead.objects.get(pk=lead_id)
+    lead = lead_lock(lead_id)
+    ahead = lead.appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("starts_at").first()
+    if ahead is not None:
+        if ahead.starts_at == start:
+            host = ahead.host.get_full_name() if ahead.host_id else ""
+            return Booked(ahead, host, ())
+        return booking_move(
+            appointment_id=ahead.pk, booking_type_id=booking_type_id, start=start, source=source, user=user, now=now
+        )
     booking_type = BookingType.objects.get(pk=booking_type_id)
     try:
         with transaction.atomic():
@@ -137,6 +153,8 @@ def booking_move(
     """Move a booked meeting to ``start`` with the same checks as a booking (its host first, else another rep)."""
     now = now or timezone.now()
     start = start.astimezone(UTC)
+    lead_id = Appointment.objects.values_list("lead_id", flat=True).get(pk=appointment_id)
+    lead_lock(lead_id)  # before the reps: the house order
     appointment = Appointment.objects.select_related("lead").get(pk=appointment_id)
     booking_type = BookingType.objects.get(pk=booking_type_id)
     lead = appointment.lead
@@ -150,7 +168,7 @@ def booking_move(
     if moved.host_id != rep.user_id:
         moved.host_id = rep.user_id
         moved.save(update_fields=["host", "updated_at"])
-    return Booked(moved, rep.name, tuple(notes))
+    return Booked(moved, rep.name, tuple(notes), moved=True)
 
 
 def _refused(lead: Lead, booking_type: BookingType, start: datetime, why: str, source: str) -> None:

@@ -29,8 +29,9 @@ from routing.models import BookingOffer, BookingType
 
 logger = logging.getLogger(__name__)
 
-# How sure the reading is: one offered time named; a time named that was not offered; a clarifying question.
-NAMED, EXACT, ASKING = 0.95, 0.85, 0.9
+# How sure the reading is: one offered time named; a time named that was not offered; a clarifying question; a
+# reply that also asks something else or names only a part of the day (below any auto bar: a person decides).
+NAMED, EXACT, ASKING, UNSURE = 0.95, 0.85, 0.9, 0.5
 
 
 def _offer_text(offer: BookingOffer, slots: list[Slot], tz, language: str) -> str:
@@ -87,12 +88,29 @@ def offer_settle(offer: BookingOffer | None, action: Action | None) -> None:
         offer.save(update_fields=["status", "updated_at"])
 
 
+def offers_close_on_opt_out(*, lead: Lead, **_) -> int:
+    """Receiver of LEAD_OPTED_OUT: the lead's open offers close (a later "the first one" books nothing); how many."""
+    return BookingOffer.objects.filter(lead=lead, status=BookingOffer.Status.OPEN).update(
+        status=BookingOffer.Status.CLOSED, updated_at=timezone.now()
+    )
+
+
+def _unsent(offer: BookingOffer) -> bool:
+    """Whether the message carrying ``offer`` (payload "offer") was rejected or cancelled: it never reached the lead."""
+    carriers = Action.objects.filter(lead_id=offer.lead_id, payload__offer=offer.pk)
+    return carriers.exists() and not carriers.exclude(status__in=(Action.Status.REJECTED, Action.Status.CANCELLED))
+
+
 def _context(lead: Lead, now: datetime):
     offer = (
         BookingOffer.objects.filter(lead=lead, status=BookingOffer.Status.OPEN, expires_at__gt=now)
         .select_related("booking_type")
         .first()
     )
+    if offer is not None and (lead.opted_out or _unsent(offer)):
+        offer.status = BookingOffer.Status.CLOSED
+        offer.save(update_fields=["status", "updated_at"])
+        offer = None
     appointment = (
         lead.appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("starts_at").first()
     )
@@ -110,12 +128,15 @@ def _booking_type_of(lead: Lead, offer: BookingOffer | None, appointment: Appoin
 
 
 def booking_reply(lead: Lead, event: InboundEvent) -> bool:
-    """Act on a reply about a time; True when it was one (the pipeline then drafts nothing else for it).
+    """Act on a reply about a time; True when that is all it was (the pipeline then drafts nothing else for it).
 
     Only for a lead holding an open offer or a booked meeting ahead. Picking: one time named (an offered one, or an
     exact day and hour) is proposed as a booking (or a move of the meeting ahead); a day or part of a day with no
     offered time in it gets the open times then; several fitting times get one clarifying question, and a second
-    unclear reply goes to a person. "Cancel my appointment" proposes cancelling the meeting ahead.
+    unclear reply goes to a person. "Cancel my appointment" proposes cancelling the meeting ahead. A reply that
+    also asks something ("Tuesday at 3, how much is it?") or names only a part of the day ("this morning I saw your
+    ad") is proposed below the auto bar and returns False, so its question still gets the pipeline's answer; one
+    that only says a time does not work ("hoy no puedo") goes to a person.
     """
     now = timezone.now()
     offer, appointment = _context(lead, now)
@@ -125,6 +146,17 @@ def booking_reply(lead: Lead, event: InboundEvent) -> bool:
     reading = reply_read(event.message, now=now.astimezone(tz), language=language)
     if not reading.intent or (reading.intent == "cancel" and appointment is None):
         return False
+    if reading.intent == "decline":
+        decision_record(
+            step=Decision.Step.BOOK,
+            lead=lead,
+            workflow=Workflow.BOOKING,
+            reasoning=f"Handed to a person: '{event.message[:200]}' says a time does not work and names none that "
+            "does.",
+            outcome=Decision.Outcome.ESCALATED,
+        )
+        slack_alert(lead=lead, event="escalation", text=f":calendar: {lead} says a time does not work: ask which does.")
+        return not reading.asks
     booking_type = _booking_type_of(lead, offer, appointment)
     if booking_type is None:
         return False
@@ -148,10 +180,14 @@ def booking_reply(lead: Lead, event: InboundEvent) -> bool:
     if len(matches) == 1:
         _pick(lead, event, booking_type, matches[0], {**base, **op}, NAMED, reading, tz)
     elif len(matches) > 1:
-        _unclear(lead, event, booking_type, offer, matches, language, tz)
+        _unclear(lead, event, booking_type, offer, matches, language, tz, reading)
     else:
         _elsewhere(lead, event, booking_type, offer, reading, {**base, **op}, language, tz)
-    return True
+    return not reading.unsure
+
+
+def _sure(confidence: float, reading: Reading) -> float:
+    return min(confidence, UNSURE) if reading.unsure else confidence
 
 
 def _pick(lead, event, booking_type, start: datetime, booking: dict, confidence: float, reading: Reading, tz) -> None:
@@ -168,7 +204,7 @@ def _pick(lead, event, booking_type, start: datetime, booking: dict, confidence:
         lead,
         body=body,
         booking_type=booking_type,
-        confidence=confidence,
+        confidence=_sure(confidence, reading),
         reasoning=f"The lead's reply '{event.message[:200]}' names {when_text(start, tz, 'en')} "
         f"({booking['op']}, {booking_type.name}).",
         event=event,
@@ -177,7 +213,7 @@ def _pick(lead, event, booking_type, start: datetime, booking: dict, confidence:
     )
 
 
-def _unclear(lead, event, booking_type, offer, candidates: list[datetime], language: str, tz) -> None:
+def _unclear(lead, event, booking_type, offer, candidates: list[datetime], language: str, tz, reading: Reading) -> None:
     """One clarifying question naming the times the reply could mean; the second time, a person takes it."""
     named = times_text(candidates, tz, "en")
     if offer is not None and offer.clarified_at is not None:
@@ -198,9 +234,10 @@ def _unclear(lead, event, booking_type, offer, candidates: list[datetime], langu
     body = words(language, "clarify", times=times_text(candidates, tz, language), link=link_for(offer))
     booking_propose(
         lead,
+        carries=offer,
         body=body,
         booking_type=booking_type,
-        confidence=ASKING,
+        confidence=_sure(ASKING, reading),
         reasoning=f"The lead's reply '{event.message[:200]}' could mean {named}: asked which.",
         event=event,
     )
@@ -209,12 +246,34 @@ def _unclear(lead, event, booking_type, offer, candidates: list[datetime], langu
 def _elsewhere(lead, event, booking_type, offer, reading: Reading, booking: dict, language: str, tz) -> None:
     """A reply naming a time that was not offered: book it if it is exact, else offer what is open then."""
     window = reading_window(reading, tz)
+    if window is not None and reading.at is not None and reading.at.minute % booking_type.step_minutes:
+        # "Tuesday at 3:10": no time starts then; the day's open times nearest to it are offered instead.
+        wanted = window[0]
+        day = reading_window(replace(reading, at=None, part=""), tz)
+        found = availability(booking_type, lead, window=day, limit=48).slots
+        nearest = sorted(found, key=lambda s: abs(s.start - wanted))[: booking_type.offer_count]
+        if nearest:
+            slots = sorted(nearest, key=lambda s: s.start)
+            again = offer_create(lead, booking_type, slots, language=language)
+            times = times_text([s.start for s in slots], tz, language)
+            booking_propose(
+                lead,
+                carries=again,
+                body=words(language, "offer", times=times, link=link_for(again)),
+                booking_type=booking_type,
+                confidence=_sure(ASKING, reading),
+                reasoning=f"The lead's reply '{event.message[:200]}' names a time off the {booking_type.step_minutes}"
+                "-minute grid: offered the nearest open times.",
+                event=event,
+            )
+            return
+        window, reading = day, replace(reading, at=None)
     if window is not None and reading.at is not None:
         # A day and an hour: that time, checked at the commit (an hour without a.m./p.m. read the business's way).
         _pick(lead, event, booking_type, window[0], booking, EXACT if reading.at_certain else 0.8, reading, tz)
         return
     if window is None and offer is not None and offer.starts:
-        _unclear(lead, event, booking_type, offer, offer.starts, language, tz)
+        _unclear(lead, event, booking_type, offer, offer.starts, language, tz, reading)
         return
     found = availability(booking_type, lead, window=window, limit=48)
     slots = [s for s in found.slots if reading.at is None or fits(reading, s.start.astimezone(tz), 0, 1)]
@@ -237,9 +296,10 @@ def _elsewhere(lead, event, booking_type, offer, reading: Reading, booking: dict
     body = words(language, key, times=times_text([s.start for s in slots], tz, language), link=link_for(again))
     booking_propose(
         lead,
+        carries=again,
         body=body,
         booking_type=booking_type,
-        confidence=ASKING,
+        confidence=_sure(ASKING, reading),
         reasoning=f"The lead's reply '{event.message[:200]}' names no open time we offered: offered what is open.",
         event=event,
     )

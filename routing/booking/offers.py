@@ -79,13 +79,16 @@ def lead_zone(lead: Lead):
 
 
 def when_text(start: datetime, tz, language: str, now: datetime | None = None) -> str:
-    """ "Tue Dec 8 at 3:00 PM" / "mar 8 dic a las 15:00"; "tomorrow at …" when it is; on the clock ``tz``."""
+    """ "Tue Dec 8 at 3:00 PM" / "el mar 8 dic a las 15:00", on the clock ``tz``.
+
+    Only a page drawn at ``now`` says "today"/"tomorrow": a message may be read (or approved, or held by quiet
+    hours) on another day, so its words carry the date itself."""
     local = start.astimezone(tz)
-    today = (now or timezone.now()).astimezone(tz).date()
+    today = now.astimezone(tz).date() if now is not None else None
     words = WORDS[language]
-    if local.date() == today:
+    if today is not None and local.date() == today:
         day = words["today"]
-    elif local.date() == today + timedelta(days=1):
+    elif today is not None and local.date() == today + timedelta(days=1):
         day = words["tomorrow"]
     elif language == "es":
         day = f"el {DAYS['es'][local.weekday()]} {local.day} {MONTHS['es'][local.month - 1]}"

@@ -31,12 +31,36 @@ MONTHS = (
     r"nov(?:ember)?|dec(?:ember)?|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|"
     r"noviembre|diciembre"
 )
+# Cancelling needs its object: "cancel my appointment", "cancélala", "can't make it"; never "cancellation policy".
 CANCEL = re.compile(
-    r"\b(cancel\w*|call (?:it )?off|can'?t make it|cannot make it|won'?t make it|anul\w*|no (?:puedo|podre) ir)\b"
+    r"\b(?:cancel(?:led|ed|ling|ing)?|call off|anul(?:ar|a|e|o))\s+(?:(?:my|the|our|this|that|la|mi|nuestra|esta|"
+    r"el|mis)\s+)?(?:appointment|meeting|visit|estimate|booking|it|cita|reunion|visita)\b|"
+    r"\b(?:call (?:it|the \w+) off|can'?t make it|cannot make it|won'?t make it|no (?:puedo|podre) ir|"
+    r"cancel(?:ar|a|e)(?:la|lo)?|cancel(?:a|e)mos)\b"
 )
 MOVE = re.compile(
     r"\b(instead|reschedul\w*|move (?:it|the)|another (?:day|time)|different (?:day|time)|push (?:it|the)|"
     r"en (?:vez|lugar)|cambi\w+|reprogram\w*|mejor (?:el|la|a las|otro)|otro dia|otra hora)\b"
+)
+
+
+# "Good morning" greets, it does not name a morning.
+GREETING = re.compile(r"\b(?:good|buen[oa]s?) (?:morning|afternoon|evening|night|dias?|tardes?|noches?)\b")
+# A clause saying a time does not work: it names the time to avoid, not the one to book.
+NEGATION = re.compile(
+    r"\b(?:can'?t|cannot|can not|couldn'?t|won'?t|don'?t|doesn'?t|isn'?t|not|no (?:puedo|podre|podemos|puede)|"
+    r"no me (?:sirve|va|viene|queda)|tampoco)\b"
+)
+# Where one clause ends and the next begins: "I can't make it Tuesday, can we do Thursday at 3?".
+CLAUSE = re.compile(r"[.;!?\n]+|,|\b(?:but|pero|mejor|instead|how about|what about)\b")
+QUESTION_WORDS = re.compile(
+    r"^\s*(?:how|what|why|who|where|do you|does|is there|are you|can you|could you|cuant[oa]s?|por que|tienen|"
+    r"hay)\b"
+)
+# An email reply quotes the message it answers: "> To move or cancel, reply here", "On Tue, … wrote:".
+QUOTED = re.compile(
+    r"^\s*>.*$|^\s*(?:on .{0,120} wrote|el .{0,120} escribio):\s*$[\s\S]*|^-{2,}\s*original message[\s\S]*",
+    re.MULTILINE,
 )
 
 
@@ -54,10 +78,16 @@ class Reading:
     at: time | None = None
     at_certain: bool = True
     part: str = ""
+    asks: bool = False  # the reply also asks something that is not about a time ("how much for a roof?")
 
     @property
     def names_a_time(self) -> bool:
         return self.index is not None or self.day is not None or self.at is not None or bool(self.part)
+
+    @property
+    def unsure(self) -> bool:
+        """Too weak to act on alone: it also asks something, or names only a part of the day ("this morning")."""
+        return self.asks or (self.index is None and self.day is None and self.at is None and bool(self.part))
 
 
 def _plain(text: str) -> str:
@@ -70,7 +100,7 @@ def _part(plain: str) -> tuple[str, str]:
     """(part of the day, the text without it): "mañana" alone is tomorrow, "por la mañana" the morning."""
     for pattern, part in (
         (r"\b(?:in the |this |tomorrow )?morning\b|\b(?:por|en|de) la manana\b", "morning"),
-        (r"\b(?:in the |this )?afternoon\b|\b(?:por|en|de) la tarde\b|\btarde\b", "afternoon"),
+        (r"\b(?:in the |this )?afternoon\b|\b(?:por|en|de) la tarde\b", "afternoon"),
         (r"\b(?:in the |this )?evening\b|\btonight\b|\b(?:por|en|de) la noche\b", "evening"),
     ):
         found = re.search(pattern, plain)
@@ -87,14 +117,23 @@ def _day(plain: str, today: date, language: str) -> date | None:
         return today
     if re.search(r"\b(tomorrow|manana)\b", plain):
         return today + timedelta(days=1)
-    names = {name: i for names in WEEKDAYS.values() for i, name in enumerate(names)} | SHORT
+    names = {name: i for names in WEEKDAYS.values() for i, name in enumerate(names)}
     for word in re.findall(r"[a-z]+", plain):
-        if word in names:
-            ahead = (names[word] - today.weekday()) % 7
+        # "Sun Valley Rd", "I sat down": a short name is a day only beside a time or after "next".
+        short = word in SHORT and re.search(
+            rf"\bnext {word}\b|\b{word}\.?,? (?:at |@ ?)?\d|\b{word}\.? (?:morning|afternoon|evening)\b", plain
+        )
+        if word in names or short:
+            weekday = names[word] if word in names else SHORT[word]
+            ahead = (weekday - today.weekday()) % 7
             if ahead == 0 and re.search(rf"\bnext {word}\b|\bel proximo {word}\b", plain):
                 ahead = 7
             return today + timedelta(days=ahead)
-    named = re.search(rf"\b(?:(?:{MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}} de (?:{MONTHS}))\b", plain)
+    named = re.search(
+        rf"\b(?:(?:{MONTHS})\.? \d{{1,2}}(?:st|nd|rd|th)?|\d{{1,2}}(?:st|nd|rd|th)? of (?:{MONTHS})|"
+        rf"\d{{1,2}} de (?:{MONTHS}))\b",
+        plain,
+    )
     if named:
         base = datetime.combine(today, time(12))
         settings = {"PREFER_DATES_FROM": "future", "RELATIVE_BASE": base}
@@ -143,33 +182,64 @@ def _at(plain: str, part: str) -> tuple[time | None, bool]:
 
 
 def _index(plain: str) -> int | None:
-    for word, index in ORDINALS.items():
-        if re.search(rf"\b(?:the |la |el )?{word}(?: one| option| time| opcion| hora| uno| una)?\b", plain):
-            return index
+    """An offered time by its place: "the second one", "option 2", "#2", "la segunda", or a reply that is only
+    that ("2", "second"). An ordinal inside a sentence ("first time customer", "the 2nd floor", "last year") is not."""
+    ordinal = "|".join(ORDINALS)
+    for pattern in (
+        rf"\b(?:the|la|el) ({ordinal}) (?:one|option|time slot|opcion|uno|una)\b",
+        rf"\b(?:the|la|el) ({ordinal})\s*(?:[.!,]|$|works|is (?:good|fine|great|perfect)|please|me (?:va|sirve|viene)"
+        rf"|por favor)",
+        rf"^\s*({ordinal})(?: one| option| opcion| uno| una)?(?: please| por favor)?\s*[.!]*\s*$",
+    ):
+        found = re.search(pattern, plain)
+        if found:
+            return ORDINALS[found.group(1)]
     option = re.search(r"\b(?:option|opcion|number|numero|#)\s*(\d)\b|^\s*#?(\d)\s*[.!?]*\s*$", plain)
     if option:
         return int(option.group(1) or option.group(2)) - 1
     return None
 
 
-def reply_read(text: str, *, now: datetime, language: str = "en") -> Reading:
-    """What ``text`` says about a time, read on the clock of ``now`` (the lead's local now, aware)."""
-    plain = _plain(text)
-    if CANCEL.search(plain):
-        return Reading(intent="cancel")
+def _times(plain: str, today: date, language: str) -> Reading:
     part, rest = _part(plain)
     at, certain = _at(rest, part)
-    reading = Reading(
-        index=_index(rest),
-        day=_day(rest, now.date(), language if language in WEEKDAYS else "en"),
-        at=at,
-        at_certain=certain,
-        part=part,
-    )
-    if not reading.names_a_time:
-        return reading
-    intent = "move" if MOVE.search(plain) else "pick"
-    return Reading(intent, reading.index, reading.day, reading.at, reading.at_certain, reading.part)
+    return Reading(index=_index(rest), day=_day(rest, today, language), at=at, at_certain=certain, part=part)
+
+
+def _asks(clause: str, reading: Reading) -> bool:
+    """A question in the reply that is not about a time ("how much for a roof?"); "tomorrow morning?" is about one."""
+    return (clause.rstrip().endswith("?") or bool(QUESTION_WORDS.search(clause))) and not reading.names_a_time
+
+
+def reply_read(text: str, *, now: datetime, language: str = "en") -> Reading:
+    """What ``text`` says about a time, read on the clock of ``now`` (the lead's local now, aware).
+
+    Quoted history of an email reply is not read. A clause that says a time does not work ("can't do Tuesday",
+    "hoy no puedo") names no pick: with a time named elsewhere the reply moves there, else its intent is "decline".
+    A move to a named time wins over a cancel ("I can't make it Tuesday, can we do Thursday at 3?"); a cancel needs
+    its object ("cancel my appointment") and is never a question ("what's your cancellation policy?").
+    """
+    plain = QUOTED.sub("", _plain(text)).strip()
+    plain = GREETING.sub(" ", plain)
+    language = language if language in WEEKDAYS else "en"
+    clauses = [c for c in re.split(r"(?<=[.;!?\n,])", plain) if c.strip()] or [plain]
+    asks = any(_asks(c, _times(c, now.date(), language)) for c in clauses)
+    kept, declined = [], False
+    for clause in (c for c in CLAUSE.split(plain) if c.strip()):
+        if NEGATION.search(clause):
+            declined = declined or _times(clause, now.date(), language).names_a_time
+        else:
+            kept.append(clause)
+    reading = _times(" , ".join(kept), now.date(), language)
+    question = "?" in plain or any(QUESTION_WORDS.search(c) for c in clauses)
+    if reading.names_a_time:
+        intent = "move" if MOVE.search(plain) or declined else "pick"
+        return Reading(intent, reading.index, reading.day, reading.at, reading.at_certain, reading.part, asks)
+    if CANCEL.search(plain) and not question:
+        return Reading(intent="cancel")
+    if declined:
+        return Reading(intent="decline", asks=asks)
+    return Reading(asks=asks)
 
 
 def fits(reading: Reading, start: datetime, position: int, count: int) -> bool:

@@ -170,8 +170,9 @@ def team_free_times(
 def slot_refusal(rep: RepInfo, busy: Iterable[Busy], rule: Rule, start: datetime, now: datetime) -> str:
     """Why ``rep`` cannot take a meeting of ``rule`` at ``start`` ("" when they can), in words a person reads.
 
-    The check made again at commit: in the past, inside the minimum notice, past the horizon, outside working
-    time (a shift, an absence, a holiday), or held by a meeting or an external busy block (with the buffers).
+    The check made again at commit: in the past, inside the minimum notice, past the horizon, off the ``step``
+    grid the offered times are cut on (15:07, 15:00:01), outside working time (a shift, an absence, a holiday), or
+    held by a meeting or an external busy block (with the buffers).
     """
     start, now = start.astimezone(UTC), now.astimezone(UTC)
     end = start + rule.duration
@@ -181,6 +182,8 @@ def slot_refusal(rep: RepInfo, busy: Iterable[Busy], rule: Rule, start: datetime
         return f"it is less than {_words(rule.notice)} away (the minimum notice)"
     if start >= now + rule.horizon:
         return f"it is more than {_words(rule.horizon)} ahead"
+    if _align(start, rep, rule.step) != start:
+        return f"it is not on the {_words(rule.step)} grid of start times (from midnight on the rep's clock)"
     if not any(opens <= start and end <= closes for opens, closes in _spans_until(rep, start, end)):
         return "it is outside working hours"
     for a, b in _blocks(busy, rule):

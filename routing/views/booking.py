@@ -8,13 +8,15 @@ at once or waits for a person; under auto the commit happens in this request and
 from datetime import datetime
 
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from approvals.models import Action
-from leads.models import Appointment
+from approvals.models import Action, Workflow
+from leads.lock_objects import lead_lock
+from leads.models import Appointment, Lead
 from leads.services import appointment_attendance_mark
 from routing.booking.actions import booking_propose
 from routing.booking.free import availability
@@ -35,6 +37,7 @@ PAGE = {
         "invalid": "This link doesn't work. It may have been copied incompletely.",
         "bad_time": "That time could not be read; pick one of the times below.",
         "clock": "Times are on your clock",
+        "opted_out": "You asked us not to contact you, so nothing can be booked here. Call us to book a time.",
     },
     "es": {
         "title": "Elija una hora",
@@ -49,6 +52,7 @@ PAGE = {
         "invalid": "Este enlace no funciona. Puede que se haya copiado incompleto.",
         "bad_time": "No se pudo leer esa hora; elija una de las de abajo.",
         "clock": "Horas en su zona horaria",
+        "opted_out": "Nos pidió no contactarle, así que aquí no se puede reservar nada. Llámenos para pedir una hora.",
     },
 }
 
@@ -75,18 +79,14 @@ def booking_link(request: HttpRequest, token: str) -> HttpResponse:
     upcoming = lead.appointments.filter(status=Appointment.Status.BOOKED, starts_at__gt=now).order_by("starts_at")
     appointment = upcoming.first()
     outcome, status = "", 200
+    if lead.opted_out or lead.consent_hold:
+        # No consent, no booking: a page opened from an old message books nothing and asks for nothing.
+        return render(request, "routing/book.html", {"words": PAGE[language], "problem": "opted_out"}, status=403)
     if request.method == "POST":
-        base = {"language": language, "offer": offer.pk, "source": "link"}
         action = None
-        if request.POST.get("do") == "cancel" and appointment is not None:
-            action = booking_propose(
-                lead,
-                body=PAGE[language]["cancelled"],
-                booking_type=booking_type,
-                confidence=1.0,
-                reasoning="The lead cancelled on the booking page.",
-                booking={**base, "op": "cancel", "appointment": appointment.pk},
-            )
+        if request.POST.get("do") == "cancel":
+            if appointment is not None:
+                action = _propose_once(lead, offer.pk, appointment.pk, "", language, booking_type)
         else:
             try:
                 start = datetime.fromisoformat(request.POST.get("start", ""))
@@ -95,15 +95,8 @@ def booking_link(request: HttpRequest, token: str) -> HttpResponse:
             except ValueError:
                 outcome, status = "bad_time", 400
             else:
-                op = {"op": "move", "appointment": appointment.pk} if appointment else {"op": "book"}
-                action = booking_propose(
-                    lead,
-                    body=PAGE[language]["requested"],
-                    booking_type=booking_type,
-                    confidence=1.0,
-                    reasoning=f"The lead picked {start.isoformat()} on the booking page.",
-                    booking={**base, **op, "start": start.isoformat()},
-                    start=start,
+                action = _propose_once(
+                    lead, offer.pk, appointment.pk if appointment else None, start, language, booking_type
                 )
         outcome = outcome or _outcome(action)
         status = 409 if outcome == "taken" else status
@@ -125,6 +118,52 @@ def booking_link(request: HttpRequest, token: str) -> HttpResponse:
         "zone": str(tz),
     }
     return render(request, "routing/book.html", context, status=status)
+
+
+def _propose_once(lead: Lead, offer_id: int, appointment_id: int | None, start, language: str, booking_type):
+    """The page's Booking action for this offer and ``start`` ("" to cancel ``appointment_id``): a second submit of
+    the same choice (a double click, a reload) returns the first one's action instead of proposing it again. Under the
+    lead's lock (the house order: the lead, then the commit's reps), so two submits at once queue."""
+    base = {"language": language, "offer": offer_id, "source": "link"}
+    with transaction.atomic():
+        lead_lock(lead.pk)
+        if start == "":
+            same = {"payload__booking__op": "cancel", "payload__booking__appointment": appointment_id}
+        else:
+            same = {"payload__booking__start": start.isoformat()}
+        earlier = (
+            Action.objects.filter(lead=lead, workflow=Workflow.BOOKING, payload__booking__offer=offer_id, **same)
+            .exclude(status__in=(Action.Status.REJECTED, Action.Status.CANCELLED, Action.Status.FAILED))
+            .order_by("-pk")
+            .first()
+        )
+        if earlier is not None and earlier.status == Action.Status.DONE and start != "":
+            # Done and moved away since: picking that time again is a new choice, not a repeat.
+            booked = Appointment.objects.filter(
+                pk=earlier.payload["booking"].get("appointment"), status=Appointment.Status.BOOKED
+            )
+            earlier = earlier if booked.filter(starts_at=start).exists() else None
+        if earlier is not None:
+            return earlier
+        if start == "":
+            return booking_propose(
+                lead,
+                body=PAGE[language]["cancelled"],
+                booking_type=booking_type,
+                confidence=1.0,
+                reasoning="The lead cancelled on the booking page.",
+                booking={**base, "op": "cancel", "appointment": appointment_id},
+            )
+        op = {"op": "move", "appointment": appointment_id} if appointment_id else {"op": "book"}
+        return booking_propose(
+            lead,
+            body=PAGE[language]["requested"],
+            booking_type=booking_type,
+            confidence=1.0,
+            reasoning=f"The lead picked {start.isoformat()} on the booking page.",
+            booking={**base, **op, "start": start.isoformat()},
+            start=start,
+        )
 
 
 @login_required

@@ -139,3 +139,14 @@ def test_moving_a_booking_checks_the_new_time_like_a_booking(estimate, lead):
             booking_move(
                 appointment_id=booked.appointment.pk, booking_type_id=estimate.pk, start=at(MONDAY, 19), source="reply"
             )
+
+
+def test_a_second_booking_for_a_lead_moves_its_meeting_instead_of_booking_another(estimate, lead):
+    with time_machine.travel(NOW, tick=False):
+        first = booking_commit(lead_id=lead.pk, booking_type_id=estimate.pk, start=at(MONDAY, 13), source="link")
+        again = booking_commit(lead_id=lead.pk, booking_type_id=estimate.pk, start=at(MONDAY, 13), source="link")
+        other = booking_commit(lead_id=lead.pk, booking_type_id=estimate.pk, start=at(MONDAY, 15), source="reply")
+    assert again.appointment.pk == first.appointment.pk and not again.moved
+    assert other.moved and other.appointment.pk == first.appointment.pk
+    booked = Appointment.objects.filter(lead=lead, status=Appointment.Status.BOOKED)
+    assert [a.starts_at for a in booked] == [at(MONDAY, 15)]

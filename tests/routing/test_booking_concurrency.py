@@ -43,3 +43,16 @@ def test_thirty_concurrent_picks_of_five_times_never_double_book(demo):
     for host in {m[0] for m in meetings}:
         spans = sorted((s, s + timedelta(minutes=d)) for h, s, d in meetings if h == host)
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "a rep was booked twice"
+
+
+def test_one_lead_picking_two_times_at_once_ends_with_one_meeting(demo):
+    estimate = booking_team(2)
+    lead = Lead.objects.create(name="Dana", phone="+15128670101", timezone="America/Chicago")
+    times = [datetime.combine(MONDAY, time(10), tzinfo=CHICAGO), datetime.combine(MONDAY, time(14), tzinfo=CHICAGO)]
+
+    def pick(i):
+        return booking_commit(lead_id=lead.pk, booking_type_id=estimate.pk, start=times[i % 2], source="link")
+
+    with time_machine.travel(datetime.combine(MONDAY, time(7), tzinfo=CHICAGO), tick=True):
+        run_in_threads(pick, range(4))
+    assert Appointment.objects.filter(lead=lead, status="booked").count() == 1

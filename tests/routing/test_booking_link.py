@@ -54,7 +54,7 @@ def test_the_page_shows_open_times_on_the_leads_clock_and_books_one(
             booked = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
     assert booked.status_code == 200 and "You're booked" in text(booked)
     assert Appointment.objects.get(lead=lead).starts_at == at(MONDAY, 11)
-    assert sms_outbox[-1]["body"].startswith("You're booked: today at 11:00 AM with Est")
+    assert sms_outbox[-1]["body"].startswith("You're booked: Mon Jan 7 at 11:00 AM with Est")
 
 
 def test_a_taken_time_on_the_page_shows_the_times_open_now(link):
@@ -125,3 +125,39 @@ def test_a_time_that_cannot_be_read_is_a_400_naming_it(link):
     with time_machine.travel(at(MONDAY, 7, 55), tick=False):
         page = Client().post(url, {"do": "book", "start": "tuesday-ish"})
     assert page.status_code == 400 and "That time could not be read" in text(page)
+
+
+def test_the_same_pick_posted_twice_makes_one_action_and_one_meeting(link, sms_outbox):
+    from approvals.models import Action
+
+    lead, _, url = link
+    client = Client()
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        first = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+        again = client.post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+    assert "You're booked" in text(first) and "You're booked" in text(again)
+    assert Action.objects.filter(lead=lead, workflow="booking").count() == 1
+    assert Appointment.objects.filter(lead=lead).count() == 1
+
+
+def test_an_opted_out_lead_gets_a_plain_message_and_nothing_is_booked_or_requested(link):
+    from approvals.models import Action
+    from leads.services.consent import Evidence, consent_opt_out
+
+    lead, _, url = link
+    consent_opt_out(channel="sms", how="person", lead=lead, evidence=Evidence(words="stop"))
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        page = Client().post(url, {"do": "book", "start": at(MONDAY, 11).isoformat()})
+    assert page.status_code == 403 and "You asked us not to contact you" in text(page)
+    assert "Requested" not in text(page) and "You're booked" not in text(page)
+    assert not Appointment.objects.filter(lead=lead).exists()
+    assert not Action.objects.filter(lead=lead, workflow="booking").exists()
+
+
+def test_a_start_off_the_grid_posted_to_the_page_books_nothing(link):
+    lead, _, url = link
+    with time_machine.travel(at(MONDAY, 7, 55), tick=False):
+        page = Client().post(url, {"do": "book", "start": at(MONDAY, 15, 7).isoformat()})
+        late = Client().post(url, {"do": "book", "start": (at(MONDAY, 15) + timedelta(seconds=1)).isoformat()})
+    assert page.status_code == 409 and late.status_code == 409
+    assert not Appointment.objects.filter(lead=lead).exists()

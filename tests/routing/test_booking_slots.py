@@ -105,3 +105,10 @@ def test_the_shift_split_at_noon_still_takes_a_meeting_across_it():
     )
     now = datetime(2026, 12, 7, 6, tzinfo=UTC)
     assert slot_refusal(split, [], Rule(duration=timedelta(hours=2)), datetime(2026, 12, 7, 11, tzinfo=UTC), now) == ""
+
+
+def test_a_start_off_the_step_grid_is_refused():
+    now = local(MONDAY, 8)
+    assert "grid" in slot_refusal(rep(), [], HOUR, local(MONDAY, 15, 7), now)
+    assert "grid" in slot_refusal(rep(), [], HOUR, local(MONDAY, 15) + timedelta(seconds=1), now)
+    assert slot_refusal(rep(), [], HOUR, local(MONDAY, 15, 30), now) == ""
