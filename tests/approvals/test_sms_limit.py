@@ -99,7 +99,7 @@ def test_the_executor_holds_an_approved_text_over_the_limit_for_a_person(
 
 
 def first_response_template(body: str) -> None:
-    template = MessageTemplate.objects.get(workflow=Workflow.FIRST_RESPONSE, channel="sms")
+    template = MessageTemplate.objects.get(workflow=Workflow.FIRST_RESPONSE, channel="sms", language="en")
     template.body = body
     template.full_clean()
     template.save()

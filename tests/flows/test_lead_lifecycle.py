@@ -84,6 +84,7 @@ def test_manager_edits_template_in_admin_and_history_shows_who(demo):
             "name": template.name,
             "workflow": template.workflow,
             "channel": "sms",
+            "language": template.language,
             "subject": "",
             "body": "Hi {{ first_name }}, {{ rep_name }} here — when can we talk?",
             "active": "on",
