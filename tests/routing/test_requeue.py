@@ -19,6 +19,9 @@ from tests.integrations.twilio_helpers import sms_params
 
 pytestmark = pytest.mark.django_db
 
+# What lost_work_requeue() returns when nothing waited too long.
+NOTHING_LOST = dict.fromkeys(("events", "actions", "webhooks", "invites", "calendar_writes", "handovers"), 0)
+
 
 def aged(queryset, field: str, minutes: int = 11) -> None:
     queryset.update(**{field: timezone.now() - timedelta(minutes=minutes)})
@@ -37,28 +40,14 @@ def test_an_event_whose_task_was_lost_is_processed_and_answered_once(
     assert response.status_code == 202
     event = InboundEvent.objects.get(pk=response.json()["event"])
     assert event.processed_at is None
-    assert lost_work_requeue() == {
-        "events": 0,
-        "actions": 0,
-        "webhooks": 0,
-        "invites": 0,
-        "calendar_writes": 0,
-        "handovers": 0,
-    }, "ten minutes' grace: a task may just be late"
+    assert lost_work_requeue() == NOTHING_LOST, "ten minutes' grace: a task may just be late"
     aged(InboundEvent.objects.filter(pk=event.pk), "created_at")
     with django_capture_on_commit_callbacks(execute=True):  # the send processing queues
         assert lost_work_requeue()["events"] == 1
     event.refresh_from_db()
     assert event.processed_at is not None
     assert [m["to"] for m in sms_outbox] == ["+15128670021"]
-    assert lost_work_requeue() == {
-        "events": 0,
-        "actions": 0,
-        "webhooks": 0,
-        "invites": 0,
-        "calendar_writes": 0,
-        "handovers": 0,
-    }
+    assert lost_work_requeue() == NOTHING_LOST
 
 
 def queued() -> list[tuple[str, list]]:
@@ -91,14 +80,7 @@ def test_the_first_answer_is_sent_by_the_task_that_approved_it(
     assert action.status == Action.Status.EXECUTING and sms_outbox == []
     assert Message.objects.get(action=action).status == Message.Status.SENDING
     aged(Action.objects.filter(pk=action.pk), "updated_at")
-    assert lost_work_requeue() == {
-        "events": 0,
-        "actions": 0,
-        "webhooks": 0,
-        "invites": 0,
-        "calendar_writes": 0,
-        "handovers": 0,
-    }, "claimed: not for the approved-actions sweep"
+    assert lost_work_requeue() == NOTHING_LOST, "claimed: not for the approved-actions sweep"
     assert executions_stalled() == 1
     assert queued() == [("approvals.tasks.action_execute", [action.pk])]
     assert action_execute(action.pk) == Action.Status.DONE
@@ -125,14 +107,7 @@ def test_an_approved_send_whose_task_was_lost_goes_out_once(demo, capture, sms_o
     assert Action.objects.get(pk=action.pk).status == Action.Status.DONE
     assert action_execute(action.pk) == "skipped", "the late first task finds it claimed"
     assert len(sms_outbox) == 1
-    assert lost_work_requeue() == {
-        "events": 0,
-        "actions": 0,
-        "webhooks": 0,
-        "invites": 0,
-        "calendar_writes": 0,
-        "handovers": 0,
-    }
+    assert lost_work_requeue() == NOTHING_LOST
 
 
 def test_a_stored_webhook_and_an_invite_whose_tasks_were_lost_are_queued_again(demo, monkeypatch):
