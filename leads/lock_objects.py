@@ -31,7 +31,15 @@ def leads_lock_by_email(email: str) -> QuerySet[Lead]:
 
 
 def appointment_lock(appointment_id: int) -> QuerySet[Appointment]:
-    """The appointment (with its lead joined, not locked), locked as the queryset is read; filter it further."""
+    """The appointment (with its lead joined), locked as the queryset is read; filter it further.
+
+    Its lead's row is locked first, here, in the house order: a booking holds the lead and then waits for the
+    appointment to move it, while a task holding the appointment writes a row that points at the lead (a message,
+    a decision: PostgreSQL's FOR KEY SHARE, which waits for the booking's lock), and the two deadlock.
+    """
+    lead_id = Appointment.objects.filter(pk=appointment_id).values_list("lead_id", flat=True).first()
+    if lead_id is not None:
+        list(Lead.objects.select_for_update(of=("self",)).filter(pk=lead_id).values_list("pk", flat=True))
     return Appointment.objects.select_for_update(of=("self",)).select_related("lead").filter(pk=appointment_id)
 
 

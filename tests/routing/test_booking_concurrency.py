@@ -45,11 +45,6 @@ def test_thirty_concurrent_picks_of_five_times_never_double_book(demo):
         assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:], strict=False)), "a rep was booked twice"
 
 
-@pytest.mark.xfail(
-    reason="Known bug, #25 open: two picks of one lead at once can deadlock on PostgreSQL (one transaction "
-    "is aborted; no double booking, the pick errors). The lock order of booking_commit and booking_move needs fixing.",
-    strict=False,
-)
 def test_one_lead_picking_two_times_at_once_ends_with_one_meeting(demo):
     estimate = booking_team(2)
     lead = Lead.objects.create(name="Dana", phone="+15128670101", timezone="America/Chicago")
