@@ -69,6 +69,18 @@ def machine_cpu() -> tuple[int, int]:
     return sum(values), values[3] + values[4]
 
 
+def settle(quiet_ms: float = 50, longest: float = 90) -> None:
+    """Wait until the stack has started and warmed (workers load the language model on spawn): two seconds in a
+    row in which its processes spend under ``quiet_ms`` of CPU, so the idle reading is the idle stack's."""
+    time.sleep(2)
+    quiet, deadline = 0, time.monotonic() + longest
+    while quiet < 2 and time.monotonic() < deadline:
+        before = process_cpu()
+        time.sleep(1)
+        spent = sum(seconds for kind, seconds in spent_between(before, process_cpu()).items() if kind != "client")
+        quiet = quiet + 1 if spent * 1000 < quiet_ms else 0
+
+
 def profile_report(folder: Path, leads: int, top: int = 25) -> None:
     """Print each qcluster role's CPU per lead and its top functions by own time, from ``--profile``'s files."""
     roles: dict[str, list[Path]] = defaultdict(list)
@@ -103,7 +115,7 @@ def main() -> None:
     server = start_server(port, 2, env)
     worker = start_cluster(env)
     try:
-        time.sleep(4)
+        settle()
         idle_before, idle_started = process_cpu(), time.monotonic()
         time.sleep(args.idle)
         idle = spent_between(idle_before, process_cpu())
