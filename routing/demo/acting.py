@@ -83,8 +83,14 @@ class Acting(Business):
         return action
 
     def decide(self, run: Run, action: Action, *, pace: str) -> None:
-        """A person will get to a pending action (``action_approve``, ``action_reject``): on the lead's agenda."""
-        self.at(run, self.clock.person(action.created_at, pace), self.decided, action)
+        """A person will get to a pending action (``action_approve``, ``action_reject``): on the lead's agenda.
+
+        What started waiting in the last ``self.unattended`` before the history's end stays waiting: the demo's
+        visitor is the person on duty now, and a queue the story emptied would leave them nothing to approve.
+        """
+        when = self.clock.person(action.created_at, pace)  # drawn either way: the same seed tells the same past
+        if action.created_at < self.now - self.unattended:
+            self.at(run, when, self.decided, action)
 
     def decided(self, run: Run, when: datetime, action: Action) -> None:
         """The person's decision, unless the action stopped waiting meanwhile (a stop, a close cancelled it)."""

@@ -16,7 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from approvals.models import Policy, Workflow
+from approvals.models import Action, Policy, Workflow
 from audit.models import Decision, ReportSettings
 from audit.periods import Period, business_tz
 from leads.models import Lead
@@ -35,6 +35,10 @@ AUTOMATION = {
     Workflow.MISSED_CALL: {"mode": ("observe", "auto")},
 }
 WHY = "the business switched automation on"
+# How far back the history leaves what waits for a person undecided, widened until at least MIN_WAITING actions wait:
+# the visitor plays the rep on duty, and an office-hours demo whose queue the story emptied has nothing to approve.
+UNATTENDED = (timedelta(hours=3), timedelta(hours=12), timedelta(days=2))
+MIN_WAITING = 3
 BASELINE_NOTE = "Before automation: every answer waited for a rep (demo history)"
 
 
@@ -78,22 +82,26 @@ def history_seed(*, days: int, now: datetime | None = None) -> HistorySummary:
     emails = dict(User.objects.exclude(email="").values_list("pk", "email"))
     taken = set(Lead.objects.exclude(phone="").values_list("phone", flat=True))
     taken |= set(Lead.objects.exclude(email="").values_list("email", flat=True))
-    rows = Rows()
-    story = Story(
-        clock=Clock(tz, random.Random(f"{SEED}-{days}")),
-        rows=rows,
-        now=now,
-        config=config,
-        users=users,
-        emails=emails,
-        taken=taken,
-    )
-    number = 0
-    for offset in range(days):
-        for arrived in story.clock.arrivals(first_day + timedelta(days=offset)):
-            number += 1
-            if arrived < now:
-                story.lead(number, arrived, baseline=arrived < automation)
+    for unattended in UNATTENDED:
+        rows = Rows()
+        story = Story(
+            clock=Clock(tz, random.Random(f"{SEED}-{days}")),
+            rows=rows,
+            now=now,
+            config=config,
+            users=users,
+            emails=emails,
+            taken=set(taken),
+            unattended=unattended,
+        )
+        number = 0
+        for offset in range(days):
+            for arrived in story.clock.arrivals(first_day + timedelta(days=offset)):
+                number += 1
+                if arrived < now:
+                    story.lead(number, arrived, baseline=arrived < automation)
+        if sum(action.status == Action.Status.PENDING for action in rows.rows[Action]) >= MIN_WAITING:
+            break
     story.edits_apply()
     _automation_logged(rows, manager, automation)
     rows.lead_history.sort(key=lambda entry: entry[1])

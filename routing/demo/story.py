@@ -59,8 +59,11 @@ class Run:
 class Business:
     """The demo business's people and configuration, and the rows of every lead it has had."""
 
-    def __init__(self, *, clock: Clock, rows: Rows, now: datetime, config, users: dict[int, str]):
+    def __init__(
+        self, *, clock: Clock, rows: Rows, now: datetime, config, users: dict[int, str], unattended: timedelta
+    ):
         self.clock, self.rows, self.now, self.config, self.users = clock, rows, now, config, users
+        self.unattended = unattended  # what started waiting this recently is left for the person on duty now
         self.state = assign.RoutingState(loads={rep_id: 0 for rep_id in config.directory.reps})
         # When each rep was last given leads: their open load is about what they were given in LOAD_DAYS.
         self.recent: dict[int, list] = {rep_id: [] for rep_id in config.directory.reps}

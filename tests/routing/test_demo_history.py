@@ -19,6 +19,7 @@ from audit import reports
 from audit.models import Decision, ReportSettings
 from leads.models import InboundEvent, Lead
 from routing.demo.rows import MARK
+from routing.demo.seed import MIN_WAITING
 from routing.models import Assignment, Enrollment, Rep
 from tests.conftest import policy_set, user_client
 from tests.routing.seeding import UNTIL, seed
@@ -224,3 +225,13 @@ def test_a_generated_answer_has_the_rows_the_services_write(history, capture, dj
         "enrich", "qualify", "route", "propose",
     ]  # fmt: skip
     assert served_shape == generated_shape
+
+
+@pytest.mark.parametrize("until", ["2026-11-24T14:00:00+00:00", "2026-11-29T03:00:00+00:00"])
+def test_the_visitor_finds_drafts_waiting_at_any_hour(db, until):
+    """In office hours the story's reps would have emptied the queue (this history ending on a Tuesday at 14:00 left
+    nothing waiting): what started waiting in the last hours is left for the person on duty, the demo's visitor."""
+    seed("--until", until, days=3)
+    waiting = Action.objects.filter(status="pending", lead__events__external_id__startswith=MARK).distinct()
+    assert waiting.count() >= MIN_WAITING
+    assert not waiting.filter(decided_by__isnull=False).exists()
